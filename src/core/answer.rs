@@ -1,0 +1,121 @@
+//! What a refused request is told: status, RFC 6750 challenge and an RFC 9457 problem body.
+//! Nothing here ever includes token material; descriptions come from a fixed table.
+
+use super::reason::Reason;
+use serde::Serialize;
+
+/// A refusal, ready for the edge to turn into a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub www_authenticate: Option<String>,
+    pub retry_after_seconds: Option<u32>,
+    /// `application/problem+json`
+    pub body: String,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    type_: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    reason: &'a str,
+    request_id: &'a str,
+}
+
+/// Seconds a client should wait when keys are unavailable.
+pub const KEYS_RETRY_AFTER_SECONDS: u32 = 30;
+
+pub fn refuse(reason: Reason, realm: &str, request_id: &str) -> Answer {
+    let (status, error) = match reason {
+        // RFC 6750 §3.1: no credentials at all gets a bare challenge with no error code.
+        Reason::TokenMissing => (401, None),
+        Reason::MalformedAuthorization => (400, Some("invalid_request")),
+        Reason::KeysUnavailable => (503, None),
+        Reason::ConfigInvalid => (500, None),
+        Reason::OriginUnreachable => (502, None),
+        _ => (401, Some("invalid_token")),
+    };
+    let www_authenticate = match (status, error) {
+        (401 | 400, None) => Some(format!("Bearer realm=\"{}\"", quoted(realm))),
+        (401 | 400, Some(error)) => Some(format!(
+            "Bearer realm=\"{}\", error=\"{error}\", error_description=\"{}\"",
+            quoted(realm),
+            quoted(reason.description())
+        )),
+        _ => None,
+    };
+    let problem = Problem {
+        type_: "about:blank",
+        title: title(status),
+        status,
+        detail: reason.description(),
+        reason: reason.code(),
+        request_id,
+    };
+    Answer {
+        status,
+        www_authenticate,
+        retry_after_seconds: (reason == Reason::KeysUnavailable)
+            .then_some(KEYS_RETRY_AFTER_SECONDS),
+        body: serde_json::to_string(&problem).unwrap_or_default(),
+    }
+}
+
+fn title(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
+
+/// RFC 9110 quoted-string content: backslash-escape `"` and `\`.
+fn quoted(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_token_gets_a_bare_challenge() {
+        let a = refuse(Reason::TokenMissing, "api", "r1");
+        assert_eq!(a.status, 401);
+        assert_eq!(a.www_authenticate.as_deref(), Some("Bearer realm=\"api\""));
+        let body: serde_json::Value = serde_json::from_str(&a.body).expect("json");
+        assert_eq!(body["reason"], "token_missing");
+        assert_eq!(body["status"], 401);
+        assert_eq!(body["request_id"], "r1");
+    }
+
+    #[test]
+    fn bad_tokens_get_invalid_token() {
+        let a = refuse(Reason::TokenExpired, "api", "r1");
+        assert_eq!(a.status, 401);
+        assert_eq!(
+            a.www_authenticate.as_deref(),
+            Some("Bearer realm=\"api\", error=\"invalid_token\", error_description=\"the token has expired\"")
+        );
+    }
+
+    #[test]
+    fn server_side_trouble_is_not_a_401() {
+        let a = refuse(Reason::KeysUnavailable, "api", "r1");
+        assert_eq!(
+            (a.status, a.retry_after_seconds, a.www_authenticate),
+            (503, Some(30), None)
+        );
+        assert_eq!(refuse(Reason::ConfigInvalid, "api", "r").status, 500);
+        assert_eq!(
+            refuse(Reason::MalformedAuthorization, "api", "r").status,
+            400
+        );
+    }
+}

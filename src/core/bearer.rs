@@ -1,0 +1,149 @@
+//! Token intake from `Authorization: Bearer <token>` (RFC 6750 §2.1).
+
+use super::reason::Reason;
+use std::fmt;
+
+/// Why no token could be taken from the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BearerError {
+    /// No `Authorization` header at all.
+    Missing,
+    /// An `Authorization` header for another scheme (Basic, Negotiate, ...).
+    OtherScheme,
+    /// `Bearer` with something that is not one b64token (empty, inner spaces, a second header).
+    Malformed,
+    /// Longer than the cap; nothing of it was parsed.
+    TooLarge { length: usize, cap: usize },
+}
+
+impl BearerError {
+    pub fn reason(&self) -> Reason {
+        match self {
+            BearerError::Missing | BearerError::OtherScheme => Reason::TokenMissing,
+            BearerError::Malformed => Reason::MalformedAuthorization,
+            BearerError::TooLarge { .. } => Reason::TokenTooLarge,
+        }
+    }
+}
+
+impl fmt::Display for BearerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BearerError::Missing => f.write_str("no authorization header"),
+            BearerError::OtherScheme => f.write_str("authorization scheme is not bearer"),
+            BearerError::Malformed => f.write_str("bearer credentials are not one b64token"),
+            BearerError::TooLarge { length, cap } => {
+                write!(f, "token of {length} bytes exceeds the cap of {cap}")
+            }
+        }
+    }
+}
+
+/// Takes the token out of an `Authorization` header value.
+///
+/// The size cap is checked on the raw value first, so an oversized header costs one length
+/// comparison. Repeated headers arrive joined by `", "`, which is not b64token syntax, so two
+/// `Authorization` headers are refused as malformed rather than silently picking one.
+pub fn extract(header: Option<&str>, max_token_bytes: usize) -> Result<&str, BearerError> {
+    let value = header.ok_or(BearerError::Missing)?;
+    // "Bearer" plus generous whitespace; any longer value cannot hold a token within the cap.
+    if value.len() > max_token_bytes + 64 {
+        return Err(BearerError::TooLarge {
+            length: value.len(),
+            cap: max_token_bytes,
+        });
+    }
+    let value = value.trim_matches(|c| c == ' ' || c == '\t');
+    let (scheme, rest) = match value.find(' ') {
+        Some(at) => value.split_at(at),
+        None => (value, ""),
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(BearerError::OtherScheme);
+    }
+    let token = rest.trim_start_matches(' ');
+    if token.is_empty() || !is_b64token(token) {
+        return Err(BearerError::Malformed);
+    }
+    if token.len() > max_token_bytes {
+        return Err(BearerError::TooLarge {
+            length: token.len(),
+            cap: max_token_bytes,
+        });
+    }
+    Ok(token)
+}
+
+/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_the_token_with_any_scheme_case() {
+        for header in [
+            "Bearer abc.def.ghi",
+            "bearer abc.def.ghi",
+            "BEARER   abc.def.ghi",
+        ] {
+            assert_eq!(extract(Some(header), 100), Ok("abc.def.ghi"), "{header}");
+        }
+    }
+
+    #[test]
+    fn refuses_other_shapes() {
+        assert_eq!(extract(None, 100), Err(BearerError::Missing));
+        assert_eq!(
+            extract(Some("Basic dXNlcjpwYXNz"), 100),
+            Err(BearerError::OtherScheme)
+        );
+        assert_eq!(extract(Some("Bearer"), 100), Err(BearerError::Malformed));
+        assert_eq!(extract(Some("Bearer "), 100), Err(BearerError::Malformed));
+        assert_eq!(
+            extract(Some("Bearer a b"), 100),
+            Err(BearerError::Malformed)
+        );
+        assert_eq!(
+            extract(Some("Bearer a.b.c, Bearer d.e.f"), 100),
+            Err(BearerError::Malformed)
+        );
+        assert_eq!(
+            extract(Some("Bearer ==="), 100),
+            Err(BearerError::Malformed)
+        );
+        assert_eq!(
+            extract(Some("Bearer a\"b"), 100),
+            Err(BearerError::Malformed)
+        );
+        assert_eq!(
+            extract(Some("Bearerabc"), 100),
+            Err(BearerError::OtherScheme)
+        );
+    }
+
+    #[test]
+    fn cap_applies_before_parsing() {
+        let token = "a".repeat(101);
+        let header = format!("Bearer {token}");
+        assert!(matches!(
+            extract(Some(&header), 100),
+            Err(BearerError::TooLarge { .. })
+        ));
+        let exactly = "a".repeat(100);
+        let header = format!("Bearer {exactly}");
+        assert_eq!(extract(Some(&header), 100), Ok(exactly.as_str()));
+        let huge = format!("Bearer {}", "a b".repeat(10_000));
+        assert!(matches!(
+            extract(Some(&huge), 100),
+            Err(BearerError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,403 @@
+//! The claims stage: a [`SignedPayload`] becomes a [`VerifiedIdentity`] only if every Entra
+//! rule holds. Claims are typed; a checked claim of the wrong JSON type, `null`, or a repeated
+//! member makes the whole token malformed.
+
+use super::guid::is_guid;
+use super::identity::{TokenKind, TokenVersion, VerifiedIdentity};
+use super::issuer::{tenant_segment, IssuerRules, IssuerTemplate};
+use super::jws::SignedPayload;
+use super::reason::Reason;
+use super::time::UnixTime;
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+/// The tenant id of personal Microsoft accounts.
+pub const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+/// Audiences of Microsoft Graph in every cloud: tokens for them are not ours to accept.
+const GRAPH_AUDIENCES: &[&str] = &[
+    "00000003-0000-0000-c000-000000000000",
+    "https://graph.microsoft.com",
+    "https://graph.microsoft.us",
+    "https://dod-graph.microsoft.us",
+    "https://microsoftgraph.chinacloudapi.cn",
+    "https://canary.graph.microsoft.com",
+];
+
+pub fn is_graph_audience(aud: &str) -> bool {
+    let aud = aud.trim_end_matches('/');
+    GRAPH_AUDIENCES.iter().any(|g| g.eq_ignore_ascii_case(aud))
+}
+
+/// Which tokens a deployment accepts; built once from configuration and metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRules {
+    pub audiences: Vec<String>,
+    /// A version is accepted exactly when its issuer is known.
+    pub issuers: IssuerRules,
+    pub clock_skew_seconds: i64,
+    pub allow_consumer_accounts: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ClaimsError {
+    Malformed { detail: String },
+    GraphAudience,
+    IdToken,
+    Expired { exp: f64, now: i64 },
+    NotYetValid { nbf: f64, now: i64 },
+    IssuedAt { iat: f64, now: i64 },
+    VersionNotAccepted { ver: String },
+    TenantId,
+    ConsumerAccount,
+    Issuer { iss: String },
+    TenantMismatch,
+    KeyIssuer { key_issuer: String },
+    Audience,
+}
+
+impl ClaimsError {
+    pub fn reason(&self) -> Reason {
+        match self {
+            ClaimsError::Malformed { .. } => Reason::MalformedClaims,
+            ClaimsError::GraphAudience => Reason::GraphToken,
+            ClaimsError::IdToken => Reason::IdToken,
+            ClaimsError::Expired { .. } => Reason::TokenExpired,
+            ClaimsError::NotYetValid { .. } => Reason::TokenNotYetValid,
+            ClaimsError::IssuedAt { .. } => Reason::InvalidIssuedAt,
+            ClaimsError::VersionNotAccepted { .. } => Reason::WrongTokenVersion,
+            ClaimsError::TenantId | ClaimsError::TenantMismatch => Reason::TenantMismatch,
+            ClaimsError::ConsumerAccount => Reason::ConsumerTenant,
+            ClaimsError::Issuer { .. } => Reason::InvalidIssuer,
+            ClaimsError::KeyIssuer { .. } => Reason::KeyIssuerMismatch,
+            ClaimsError::Audience => Reason::InvalidAudience,
+        }
+    }
+}
+
+impl fmt::Display for ClaimsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClaimsError::Malformed { detail } => write!(f, "claims are malformed: {detail}"),
+            ClaimsError::GraphAudience => f.write_str("audience is Microsoft Graph"),
+            ClaimsError::IdToken => f.write_str("an ID token, not an access token"),
+            ClaimsError::Expired { exp, now } => write!(f, "expired at {exp}, now {now}"),
+            ClaimsError::NotYetValid { nbf, now } => write!(f, "not before {nbf}, now {now}"),
+            ClaimsError::IssuedAt { iat, now } => write!(f, "issued at {iat}, now {now}"),
+            ClaimsError::VersionNotAccepted { ver } => write!(f, "token version {ver:?} refused"),
+            ClaimsError::TenantId => f.write_str("tid is not a GUID"),
+            ClaimsError::ConsumerAccount => f.write_str("personal account tenant"),
+            ClaimsError::Issuer { iss } => write!(f, "issuer {iss:?} not accepted"),
+            ClaimsError::TenantMismatch => f.write_str("tid differs from the issuer's tenant"),
+            ClaimsError::KeyIssuer { key_issuer } => {
+                write!(
+                    f,
+                    "key issuer {key_issuer:?} does not match the token issuer"
+                )
+            }
+            ClaimsError::Audience => f.write_str("no accepted audience"),
+        }
+    }
+}
+
+/// A JSON NumericDate (RFC 7519 §2): a number, possibly fractional; nothing else.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct NumericDate(f64);
+
+impl<'de> Deserialize<'de> for NumericDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NumberOnly;
+        impl Visitor<'_> for NumberOnly {
+            type Value = NumericDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a NumericDate (a JSON number)")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
+                Ok(NumericDate(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
+                Ok(NumericDate(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumericDate, E> {
+                if v.is_finite() {
+                    Ok(NumericDate(v))
+                } else {
+                    Err(E::custom("a NumericDate must be finite"))
+                }
+            }
+        }
+        deserializer.deserialize_any(NumberOnly)
+    }
+}
+
+/// `aud`: one string or an array of strings (RFC 7519 §4.1.3); anything else is malformed.
+#[derive(Debug, Clone, PartialEq)]
+struct Audiences(Vec<String>);
+
+impl<'de> Deserialize<'de> for Audiences {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StringOrStrings;
+        impl<'de> Visitor<'de> for StringOrStrings {
+            type Value = Audiences;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Audiences, E> {
+                Ok(Audiences(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audiences, A::Error> {
+                let mut all = Vec::new();
+                while let Some(aud) = seq.next_element::<String>()? {
+                    all.push(aud);
+                }
+                Ok(Audiences(all))
+            }
+        }
+        deserializer.deserialize_any(StringOrStrings)
+    }
+}
+
+/// Present members must hold a value of the declared type: `null` is refused, not read as absent.
+fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer)?;
+    Ok(true)
+}
+
+/// Every claim the gateway checks or passes on. Other claims are skipped unread.
+#[derive(Debug, Deserialize)]
+struct RawClaims {
+    #[serde(default, deserialize_with = "some")]
+    iss: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    aud: Option<Audiences>,
+    #[serde(default, deserialize_with = "some")]
+    exp: Option<NumericDate>,
+    #[serde(default, deserialize_with = "some")]
+    nbf: Option<NumericDate>,
+    #[serde(default, deserialize_with = "some")]
+    iat: Option<NumericDate>,
+    #[serde(default, deserialize_with = "some")]
+    ver: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    tid: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    oid: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    sub: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    azp: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    appid: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    azpacr: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    appidacr: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    idtyp: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    scp: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    roles: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "some")]
+    acrs: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "some")]
+    amr: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "some")]
+    auth_time: Option<NumericDate>,
+    #[serde(default, deserialize_with = "some")]
+    xms_cc: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "some")]
+    uti: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    ipaddr: Option<String>,
+    // Marks of an ID token: access tokens never carry these.
+    #[serde(default, deserialize_with = "flag")]
+    nonce: bool,
+    #[serde(default, deserialize_with = "flag")]
+    at_hash: bool,
+    #[serde(default, deserialize_with = "flag")]
+    c_hash: bool,
+}
+
+fn malformed(detail: impl Into<String>) -> ClaimsError {
+    ClaimsError::Malformed {
+        detail: detail.into(),
+    }
+}
+
+/// Validates the claims of a signed payload at time `now`.
+///
+/// The order makes the answer as specific as possible: first what kind of token this is
+/// (Graph, ID token), then time, version, tenant and issuer, the key's issuer, and the audience.
+pub fn validate(
+    signed: SignedPayload,
+    rules: &ClaimRules,
+    now: UnixTime,
+) -> Result<VerifiedIdentity, ClaimsError> {
+    let mut claims: RawClaims = super::json::from_object(&signed.payload).map_err(malformed)?;
+    let audiences = claims.aud.take().ok_or_else(|| malformed("no aud"))?.0;
+
+    if audiences.iter().any(|a| is_graph_audience(a)) {
+        return Err(ClaimsError::GraphAudience);
+    }
+    let client_id = claims.azp.clone().or_else(|| claims.appid.clone());
+    if claims.nonce || claims.at_hash || claims.c_hash || client_id.is_none() {
+        return Err(ClaimsError::IdToken);
+    }
+
+    check_times(&claims, rules.clock_skew_seconds, now)?;
+
+    let (version, issuer_rule) = match claims.ver.as_deref() {
+        Some("1.0") if rules.issuers.v1.is_some() => (TokenVersion::V1, &rules.issuers.v1),
+        Some("2.0") if rules.issuers.v2.is_some() => (TokenVersion::V2, &rules.issuers.v2),
+        other => {
+            return Err(ClaimsError::VersionNotAccepted {
+                ver: other.unwrap_or_default().into(),
+            })
+        }
+    };
+
+    let tid = claims.tid.ok_or_else(|| malformed("no tid"))?;
+    if !is_guid(&tid) {
+        return Err(ClaimsError::TenantId);
+    }
+    if tid == CONSUMER_TENANT && !rules.allow_consumer_accounts {
+        return Err(ClaimsError::ConsumerAccount);
+    }
+    let iss = claims.iss.ok_or_else(|| malformed("no iss"))?;
+    let expected_issuer = issuer_rule.as_ref().map(|rule| rule.resolve(&tid));
+    if expected_issuer.as_deref() != Some(iss.as_str()) {
+        return Err(ClaimsError::Issuer { iss });
+    }
+    if tenant_segment(&iss) != Some(tid.as_str()) {
+        return Err(ClaimsError::TenantMismatch);
+    }
+    if let Some(key_issuer) = signed.key_issuer.as_deref() {
+        let key_issuer = IssuerTemplate::new(key_issuer).resolve(&tid);
+        // v1 tokens are signed by keys whose published issuer is the v2 form of the same
+        // tenant's issuer (v1 key documents carry no issuer); Microsoft.IdentityModel accepts
+        // that pairing, and so do we, but only for the same tenant.
+        let v2_form = match version {
+            TokenVersion::V1 => rules.issuers.v2.as_ref().map(|v2| v2.resolve(&tid)),
+            TokenVersion::V2 => None,
+        };
+        if key_issuer != iss && Some(&key_issuer) != v2_form.as_ref() {
+            return Err(ClaimsError::KeyIssuer { key_issuer });
+        }
+    }
+
+    let audience = audiences
+        .into_iter()
+        .find(|aud| {
+            rules
+                .audiences
+                .iter()
+                .any(|accepted| audience_matches(accepted, aud))
+        })
+        .ok_or(ClaimsError::Audience)?;
+
+    let oid = claims.oid.ok_or_else(|| malformed("no oid"))?;
+    if !is_guid(&oid) {
+        return Err(malformed("oid is not a GUID"));
+    }
+    let sub = claims
+        .sub
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| malformed("no sub"))?;
+    let kind = match (claims.idtyp.as_deref(), &claims.scp) {
+        (Some("app"), _) => TokenKind::App,
+        (Some("user"), _) | (None, Some(_)) => TokenKind::Delegated,
+        (None, None) => TokenKind::App,
+        (Some(other), _) => return Err(malformed(format!("unknown idtyp {other:?}"))),
+    };
+
+    Ok(VerifiedIdentity {
+        tenant_id: tid,
+        object_id: oid,
+        subject: sub,
+        client_id: client_id.unwrap_or_default(),
+        client_auth: claims.azpacr.or(claims.appidacr),
+        kind,
+        version,
+        audience,
+        issuer: iss,
+        kid: signed.kid,
+        scopes: claims
+            .scp
+            .map(|s| {
+                s.split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        roles: claims.roles.unwrap_or_default(),
+        acrs: claims.acrs.unwrap_or_default(),
+        amr: claims.amr.unwrap_or_default(),
+        auth_time: claims.auth_time.map(|t| t.0.floor() as i64),
+        xms_cc: claims.xms_cc.unwrap_or_default(),
+        token_id: claims.uti,
+        ip_address: claims.ipaddr,
+        expires_at: claims.exp.map(|t| t.0.floor() as i64).unwrap_or_default(),
+    })
+}
+
+fn check_times(claims: &RawClaims, skew: i64, now: UnixTime) -> Result<(), ClaimsError> {
+    let now_s = now.seconds();
+    let now_f = now_s as f64;
+    let skew_f = skew as f64;
+    let exp = claims.exp.ok_or_else(|| malformed("no exp"))?.0;
+    // Valid while now < exp + skew; at exactly exp + skew the token has expired.
+    if now_f >= exp + skew_f {
+        return Err(ClaimsError::Expired { exp, now: now_s });
+    }
+    if let Some(NumericDate(nbf)) = claims.nbf {
+        if nbf > now_f + skew_f {
+            return Err(ClaimsError::NotYetValid { nbf, now: now_s });
+        }
+    }
+    if let Some(NumericDate(iat)) = claims.iat {
+        if iat < 0.0 || iat > now_f + skew_f || iat > exp {
+            return Err(ClaimsError::IssuedAt { iat, now: now_s });
+        }
+    }
+    if let Some(NumericDate(auth_time)) = claims.auth_time {
+        if auth_time < 0.0 || auth_time > now_f + skew_f {
+            return Err(malformed("auth_time is in the future"));
+        }
+    }
+    Ok(())
+}
+
+/// v1 tokens name App ID URIs with or without a trailing slash depending on how the client
+/// asked; a URI audience therefore matches with either. GUID audiences match exactly.
+fn audience_matches(accepted: &str, aud: &str) -> bool {
+    accepted == aud
+        || (aud.contains("://") && accepted.trim_end_matches('/') == aud.trim_end_matches('/'))
+}
+
+impl ClaimRules {
+    /// The rules for a deployment: audiences and skew from configuration, issuers from the
+    /// tenant's metadata (one per accepted token version).
+    pub fn new(
+        config: &super::config::GateConfig,
+        v1_issuer: Option<IssuerTemplate>,
+        v2_issuer: Option<IssuerTemplate>,
+    ) -> Self {
+        ClaimRules {
+            audiences: config.audiences.clone(),
+            issuers: IssuerRules {
+                v1: v1_issuer,
+                v2: v2_issuer,
+            },
+            clock_skew_seconds: config.clock_skew_seconds,
+            allow_consumer_accounts: config.allow_consumer_accounts,
+        }
+    }
+}

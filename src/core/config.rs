@@ -1,0 +1,375 @@
+//! Gateway configuration from wrangler bindings (plain strings), validated all at once so that
+//! one log line can list every problem.
+
+use super::claims::is_graph_audience;
+use super::guid::normalize_guid;
+use super::urls;
+use std::fmt;
+use url::Url;
+
+/// The binding names, in one place for the edge, the README table and the tests.
+pub mod binding {
+    pub const TENANT_ID: &str = "ENTRA_TENANT_ID";
+    pub const AUDIENCES: &str = "ENTRA_AUDIENCES";
+    pub const ORIGIN_URL: &str = "ORIGIN_URL";
+    pub const AUTHORITY: &str = "ENTRA_AUTHORITY";
+    pub const CLOCK_SKEW_SECONDS: &str = "ENTRA_CLOCK_SKEW_SECONDS";
+    pub const TOKEN_VERSIONS: &str = "ENTRA_TOKEN_VERSIONS";
+    pub const ALLOW_CONSUMER_ACCOUNTS: &str = "ENTRA_ALLOW_CONSUMER_ACCOUNTS";
+    pub const MAX_TOKEN_BYTES: &str = "GATE_MAX_TOKEN_BYTES";
+    pub const REALM: &str = "GATE_REALM";
+    pub const FORWARD_AUTHORIZATION: &str = "GATE_FORWARD_AUTHORIZATION";
+}
+
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+pub const DEFAULT_CLOCK_SKEW_SECONDS: i64 = 60;
+/// Entra tokens are 1–4 KiB; 16 KiB leaves room for large `groups`/`roles` claims.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub const DEFAULT_REALM: &str = "entra-gate";
+
+/// Which tenants' tokens the deployment accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantSelector {
+    /// One tenant, by GUID.
+    Tenant(String),
+    /// Any work or school tenant (`{tenantid}` issuer template).
+    Organizations,
+    /// Work, school and (only if allowed) personal accounts.
+    Common,
+}
+
+impl TenantSelector {
+    /// The `{tenant}` path segment of the authority's endpoints.
+    pub fn path_segment(&self) -> &str {
+        match self {
+            TenantSelector::Tenant(guid) => guid,
+            TenantSelector::Organizations => "organizations",
+            TenantSelector::Common => "common",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateConfig {
+    pub tenant: TenantSelector,
+    pub audiences: Vec<String>,
+    pub origin: Url,
+    pub authority: Url,
+    pub clock_skew_seconds: i64,
+    pub accept_v1: bool,
+    pub accept_v2: bool,
+    pub allow_consumer_accounts: bool,
+    pub max_token_bytes: usize,
+    pub realm: String,
+    pub forward_authorization: bool,
+}
+
+/// One thing wrong with one binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub binding: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.binding, self.problem)
+    }
+}
+
+/// Reads and validates every binding; `lookup` returns a binding's text if it is set.
+pub fn from_bindings(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<GateConfig, Vec<ConfigProblem>> {
+    let mut problems = Vec::new();
+    let mut problem = |binding: &'static str, text: String| {
+        problems.push(ConfigProblem {
+            binding,
+            problem: text,
+        });
+    };
+    let get = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+
+    let tenant = match get(binding::TENANT_ID).as_deref() {
+        None => {
+            problem(
+                binding::TENANT_ID,
+                "required (a tenant GUID, organizations or common)".into(),
+            );
+            None
+        }
+        Some(t) if t.eq_ignore_ascii_case("organizations") => Some(TenantSelector::Organizations),
+        Some(t) if t.eq_ignore_ascii_case("common") => Some(TenantSelector::Common),
+        Some(t) => match normalize_guid(t) {
+            Some(guid) => Some(TenantSelector::Tenant(guid)),
+            None => {
+                problem(
+                    binding::TENANT_ID,
+                    format!("{t:?} is not a GUID, organizations or common"),
+                );
+                None
+            }
+        },
+    };
+
+    let audiences: Vec<String> = get(binding::AUDIENCES)
+        .map(|list| {
+            list.split(',')
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if audiences.is_empty() {
+        problem(
+            binding::AUDIENCES,
+            "required (comma-separated accepted aud values)".into(),
+        );
+    }
+    for aud in audiences.iter().filter(|a| is_graph_audience(a)) {
+        problem(
+            binding::AUDIENCES,
+            format!("{aud:?} is Microsoft Graph, never this API's audience"),
+        );
+    }
+
+    let origin = match get(binding::ORIGIN_URL) {
+        None => {
+            problem(
+                binding::ORIGIN_URL,
+                "required (the origin API's base URL)".into(),
+            );
+            None
+        }
+        Some(text) => match urls::endpoint(&text) {
+            Ok(url) if url.query().is_some() => {
+                problem(binding::ORIGIN_URL, "must not have a query".into());
+                None
+            }
+            Ok(url) => Some(url),
+            Err(e) => {
+                problem(binding::ORIGIN_URL, e);
+                None
+            }
+        },
+    };
+
+    let authority_text = get(binding::AUTHORITY).unwrap_or_else(|| DEFAULT_AUTHORITY.into());
+    let authority = match urls::endpoint(&authority_text) {
+        Ok(url) if url.query().is_some() => {
+            problem(binding::AUTHORITY, "must not have a query".into());
+            None
+        }
+        Ok(url) => Some(url),
+        Err(e) => {
+            problem(binding::AUTHORITY, e);
+            None
+        }
+    };
+
+    let clock_skew_seconds = match get(binding::CLOCK_SKEW_SECONDS) {
+        None => DEFAULT_CLOCK_SKEW_SECONDS,
+        Some(text) => match text.parse::<i64>() {
+            Ok(s) if (0..=300).contains(&s) => s,
+            _ => {
+                problem(
+                    binding::CLOCK_SKEW_SECONDS,
+                    format!("{text:?} is not 0..=300 seconds"),
+                );
+                DEFAULT_CLOCK_SKEW_SECONDS
+            }
+        },
+    };
+
+    let (mut accept_v1, mut accept_v2) = (true, true);
+    if let Some(text) = get(binding::TOKEN_VERSIONS) {
+        (accept_v1, accept_v2) = (false, false);
+        for version in text.split(',').map(str::trim) {
+            match version {
+                "1.0" => accept_v1 = true,
+                "2.0" => accept_v2 = true,
+                other => problem(
+                    binding::TOKEN_VERSIONS,
+                    format!("{other:?} is not 1.0 or 2.0"),
+                ),
+            }
+        }
+        if !accept_v1 && !accept_v2 {
+            problem(binding::TOKEN_VERSIONS, "names no version".into());
+        }
+    }
+
+    let allow_consumer_accounts = flag(&get, binding::ALLOW_CONSUMER_ACCOUNTS, &mut problem);
+    if allow_consumer_accounts
+        && tenant
+            .as_ref()
+            .is_some_and(|t| *t != TenantSelector::Common)
+    {
+        problem(
+            binding::ALLOW_CONSUMER_ACCOUNTS,
+            "only meaningful with ENTRA_TENANT_ID=common".into(),
+        );
+    }
+
+    let max_token_bytes = match get(binding::MAX_TOKEN_BYTES) {
+        None => DEFAULT_MAX_TOKEN_BYTES,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1024..=65536).contains(&n) => n,
+            _ => {
+                problem(
+                    binding::MAX_TOKEN_BYTES,
+                    format!("{text:?} is not 1024..=65536"),
+                );
+                DEFAULT_MAX_TOKEN_BYTES
+            }
+        },
+    };
+
+    let realm = get(binding::REALM).unwrap_or_else(|| DEFAULT_REALM.into());
+    if !realm
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        problem(
+            binding::REALM,
+            "must be printable ASCII without quotes or backslashes".into(),
+        );
+    }
+
+    let forward_authorization = flag(&get, binding::FORWARD_AUTHORIZATION, &mut problem);
+
+    match (tenant, origin, authority) {
+        (Some(tenant), Some(origin), Some(authority)) if problems.is_empty() => Ok(GateConfig {
+            tenant,
+            audiences,
+            origin,
+            authority,
+            clock_skew_seconds,
+            accept_v1,
+            accept_v2,
+            allow_consumer_accounts,
+            max_token_bytes,
+            realm,
+            forward_authorization,
+        }),
+        _ => Err(problems),
+    }
+}
+
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    problem: &mut impl FnMut(&'static str, String),
+) -> bool {
+    match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            problem(name, format!("{other:?} is not true or false"));
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<GateConfig, Vec<ConfigProblem>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        from_bindings(|name| map.get(name).cloned())
+    }
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    #[test]
+    fn minimal_configuration_gets_defaults() {
+        let config = load(&[
+            (binding::TENANT_ID, &TID.to_uppercase()),
+            (
+                binding::AUDIENCES,
+                "api://contoso, 11111111-2222-3333-4444-555555555555",
+            ),
+            (binding::ORIGIN_URL, "https://origin.example/base"),
+        ])
+        .expect("valid");
+        assert_eq!(config.tenant, TenantSelector::Tenant(TID.into()));
+        assert_eq!(
+            config.audiences,
+            ["api://contoso", "11111111-2222-3333-4444-555555555555"]
+        );
+        assert_eq!(
+            config.authority.as_str(),
+            "https://login.microsoftonline.com/"
+        );
+        assert_eq!(config.clock_skew_seconds, 60);
+        assert!(config.accept_v1 && config.accept_v2);
+        assert_eq!(config.max_token_bytes, 16384);
+        assert!(!config.forward_authorization);
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let problems = load(&[
+            (binding::TENANT_ID, "contoso.onmicrosoft.com"),
+            (binding::AUDIENCES, "https://graph.microsoft.com"),
+            (binding::ORIGIN_URL, "http://origin.example"),
+            (binding::AUTHORITY, "http://login.microsoftonline.com"),
+            (binding::CLOCK_SKEW_SECONDS, "-5"),
+            (binding::TOKEN_VERSIONS, "3.0"),
+            (binding::MAX_TOKEN_BYTES, "10"),
+            (binding::FORWARD_AUTHORIZATION, "yes"),
+            (binding::REALM, "a\"b"),
+        ])
+        .unwrap_err();
+        let bindings: Vec<_> = problems.iter().map(|p| p.binding).collect();
+        for expected in [
+            binding::TENANT_ID,
+            binding::AUDIENCES,
+            binding::ORIGIN_URL,
+            binding::AUTHORITY,
+            binding::CLOCK_SKEW_SECONDS,
+            binding::TOKEN_VERSIONS,
+            binding::MAX_TOKEN_BYTES,
+            binding::FORWARD_AUTHORIZATION,
+            binding::REALM,
+        ] {
+            assert!(
+                bindings.contains(&expected),
+                "{expected} missing from {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_required_bindings_are_named() {
+        let problems = load(&[]).unwrap_err();
+        let bindings: Vec<_> = problems.iter().map(|p| p.binding).collect();
+        assert_eq!(
+            bindings,
+            [binding::TENANT_ID, binding::AUDIENCES, binding::ORIGIN_URL]
+        );
+    }
+
+    #[test]
+    fn loopback_http_is_allowed_for_local_runs() {
+        let config = load(&[
+            (binding::TENANT_ID, "organizations"),
+            (binding::AUDIENCES, "api://x"),
+            (binding::ORIGIN_URL, "http://127.0.0.1:9001"),
+            (binding::AUTHORITY, "http://127.0.0.1:9000/"),
+            (binding::TOKEN_VERSIONS, "2.0"),
+        ])
+        .expect("valid");
+        assert_eq!(config.tenant, TenantSelector::Organizations);
+        assert!(!config.accept_v1 && config.accept_v2);
+    }
+}

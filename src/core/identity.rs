@@ -1,0 +1,61 @@
+//! What a verified token says about the caller. Only [`super::claims::validate`] makes one.
+
+/// `ver` of the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenVersion {
+    V1,
+    V2,
+}
+
+impl TokenVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenVersion::V1 => "1.0",
+            TokenVersion::V2 => "2.0",
+        }
+    }
+}
+
+/// Delegated (a user signed in through a client) or app-only (client credentials).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Delegated,
+    App,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Delegated => "user",
+            TokenKind::App => "app",
+        }
+    }
+}
+
+/// The caller as a verified access token describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedIdentity {
+    pub tenant_id: String,
+    pub object_id: String,
+    pub subject: String,
+    /// `azp` (v2) or `appid` (v1): the calling application.
+    pub client_id: String,
+    /// `azpacr` / `appidacr`: how the client authenticated ("0" public, "1" secret, "2" cert).
+    pub client_auth: Option<String>,
+    pub kind: TokenKind,
+    pub version: TokenVersion,
+    /// The accepted audience the token matched.
+    pub audience: String,
+    pub issuer: String,
+    pub kid: String,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+    pub acrs: Vec<String>,
+    pub amr: Vec<String>,
+    pub auth_time: Option<i64>,
+    pub xms_cc: Vec<String>,
+    /// `uti`: Entra's token identifier.
+    pub token_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub expires_at: i64,
+}

@@ -1,0 +1,70 @@
+//! JSON objects from untrusted bytes.
+//!
+//! Two things serde_json does not do for us: it lets a derived struct be read from an array
+//! (positionally), and its error text quotes offending values, which come from tokens. So only
+//! an object is accepted, and errors are redacted: quoted runs are replaced, while member names
+//! (in backticks) and positions stay, so the log still says what was wrong.
+
+use serde::Deserialize;
+
+/// Parses a JSON object (never an array or scalar) into `T`.
+pub fn from_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    let first = bytes
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(&b'{') {
+        return Err("not a JSON object".into());
+    }
+    serde_json::from_slice(bytes).map_err(|e| json_error(&e))
+}
+
+pub fn json_error(error: &serde_json::Error) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in error.to_string().chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                quoted = true;
+                out.push_str("\"…");
+            }
+            ('"', true) => {
+                quoted = false;
+                out.push('"');
+            }
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_objects() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            a: String,
+        }
+        assert!(from_object::<T>(br#" {"a":"x"}"#).is_ok());
+        assert!(from_object::<T>(br#"["x"]"#).is_err());
+        assert!(from_object::<T>(b"").is_err());
+    }
+
+    #[test]
+    fn hides_values_keeps_member_names() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            exp: u64,
+        }
+        let e = serde_json::from_str::<T>(r#"{"exp":"secret-value"}"#).unwrap_err();
+        let safe = json_error(&e);
+        assert!(!safe.contains("secret-value"), "{safe}");
+        let dup = serde_json::from_str::<T>(r#"{"exp":1,"exp":2}"#).unwrap_err();
+        assert!(json_error(&dup).contains("`exp`"));
+    }
+}

@@ -1,0 +1,473 @@
+//! Key intake: a JWKS document in, vetted RSA signing keys out.
+//!
+//! One bad key never spoils the set: it is skipped with a reason the caller logs, and the other
+//! keys stay usable. Only a document that is not a JWKS at all, or is over the caps, is refused
+//! as a whole.
+
+use super::b64;
+use super::roca::has_roca_fingerprint;
+use super::token::MAX_KID_BYTES;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Caps applied before and while parsing a JWKS document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JwksLimits {
+    /// Entra's documents, certificates included, are 5–20 KiB.
+    pub max_document_bytes: usize,
+    /// Entra publishes a handful of keys per document.
+    pub max_keys: usize,
+}
+
+impl Default for JwksLimits {
+    fn default() -> Self {
+        JwksLimits {
+            max_document_bytes: 256 * 1024,
+            max_keys: 64,
+        }
+    }
+}
+
+pub const MIN_MODULUS_BITS: usize = 2048;
+pub const MAX_MODULUS_BITS: usize = 4096;
+/// 65537 as the big-endian bytes of a JWK `e` (`AQAB`).
+const F4: [u8; 3] = [1, 0, 1];
+
+/// An RSA public key that passed every intake rule; the only kind of key a token is checked with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VettedKey {
+    pub kid: String,
+    /// Big-endian, minimal (no leading zero octet); the exponent is always 65537.
+    pub modulus: Vec<u8>,
+    /// The `n` member as published, for runtimes that import JWKs directly.
+    pub modulus_b64: String,
+    /// The `issuer` member Entra's v2 keys carry (an exact issuer or a `{tenantid}` template).
+    pub issuer: Option<String>,
+}
+
+impl VettedKey {
+    pub fn modulus_bits(&self) -> usize {
+        modulus_bits(&self.modulus)
+    }
+
+    /// RS256 signatures are exactly as long as the modulus.
+    pub fn signature_len(&self) -> usize {
+        self.modulus.len()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwksError {
+    TooLarge { length: usize, cap: usize },
+    NotJwks { detail: String },
+    TooManyKeys { count: usize, cap: usize },
+}
+
+impl fmt::Display for JwksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JwksError::TooLarge { length, cap } => {
+                write!(f, "document of {length} bytes exceeds the cap of {cap}")
+            }
+            JwksError::NotJwks { detail } => write!(f, "not a JWK set: {detail}"),
+            JwksError::TooManyKeys { count, cap } => {
+                write!(f, "{count} keys exceed the cap of {cap}")
+            }
+        }
+    }
+}
+
+/// Why one key of a set was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeySkip {
+    Malformed { detail: String },
+    NotRsa { kty: String },
+    NotForSignatures { use_: String },
+    NoVerifyOperation,
+    WrongAlgorithm { alg: String },
+    KidMissing,
+    PrivateMaterial,
+    ModulusSize { bits: usize },
+    ModulusNotCanonical,
+    Exponent,
+    RocaFingerprint,
+    DuplicateKid,
+}
+
+impl KeySkip {
+    /// Stable code for logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeySkip::Malformed { .. } => "malformed",
+            KeySkip::NotRsa { .. } => "not_rsa",
+            KeySkip::NotForSignatures { .. } => "not_for_signatures",
+            KeySkip::NoVerifyOperation => "no_verify_operation",
+            KeySkip::WrongAlgorithm { .. } => "wrong_algorithm",
+            KeySkip::KidMissing => "kid_missing",
+            KeySkip::PrivateMaterial => "private_material",
+            KeySkip::ModulusSize { .. } => "modulus_size",
+            KeySkip::ModulusNotCanonical => "modulus_not_canonical",
+            KeySkip::Exponent => "exponent_not_65537",
+            KeySkip::RocaFingerprint => "roca_fingerprint",
+            KeySkip::DuplicateKid => "duplicate_kid",
+        }
+    }
+}
+
+impl fmt::Display for KeySkip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySkip::Malformed { detail } => write!(f, "malformed key: {detail}"),
+            KeySkip::NotRsa { kty } => write!(f, "kty {kty:?} is not RSA"),
+            KeySkip::NotForSignatures { use_ } => write!(f, "use {use_:?} is not sig"),
+            KeySkip::NoVerifyOperation => f.write_str("key_ops does not allow verify"),
+            KeySkip::WrongAlgorithm { alg } => write!(f, "alg {alg:?} is not RS256"),
+            KeySkip::KidMissing => f.write_str("no usable kid"),
+            KeySkip::PrivateMaterial => f.write_str("key carries private members"),
+            KeySkip::ModulusSize { bits } => {
+                write!(
+                    f,
+                    "modulus of {bits} bits is outside {MIN_MODULUS_BITS}..={MAX_MODULUS_BITS}"
+                )
+            }
+            KeySkip::ModulusNotCanonical => f.write_str("modulus has a leading zero or is even"),
+            KeySkip::Exponent => f.write_str("public exponent is not 65537"),
+            KeySkip::RocaFingerprint => f.write_str("modulus has the ROCA fingerprint"),
+            KeySkip::DuplicateKid => f.write_str("kid appears more than once"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedKey {
+    pub kid: Option<String>,
+    pub why: KeySkip,
+}
+
+/// The result of intake: the usable keys and what was left out, with reasons.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyIntake {
+    pub keys: Vec<VettedKey>,
+    pub skipped: Vec<SkippedKey>,
+}
+
+#[derive(Deserialize)]
+struct RawDocument<'a> {
+    #[serde(borrow)]
+    keys: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    #[serde(default)]
+    kty: Option<String>,
+    #[serde(default, rename = "use")]
+    use_: Option<String>,
+    #[serde(default)]
+    key_ops: Option<Vec<String>>,
+    #[serde(default)]
+    alg: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    n: Option<String>,
+    #[serde(default)]
+    e: Option<String>,
+    #[serde(default)]
+    issuer: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    d: bool,
+    #[serde(default, deserialize_with = "present")]
+    p: bool,
+    #[serde(default, deserialize_with = "present")]
+    q: bool,
+    #[serde(default, deserialize_with = "present")]
+    dp: bool,
+    #[serde(default, deserialize_with = "present")]
+    dq: bool,
+    #[serde(default, deserialize_with = "present")]
+    qi: bool,
+    #[serde(default, deserialize_with = "present")]
+    oth: bool,
+    #[serde(default, deserialize_with = "present")]
+    k: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer)?;
+    Ok(true)
+}
+
+/// Vets every key of a JWKS document.
+pub fn parse_jwks(document: &[u8], limits: &JwksLimits) -> Result<KeyIntake, JwksError> {
+    if document.len() > limits.max_document_bytes {
+        return Err(JwksError::TooLarge {
+            length: document.len(),
+            cap: limits.max_document_bytes,
+        });
+    }
+    let raw: RawDocument<'_> =
+        super::json::from_object(document).map_err(|detail| JwksError::NotJwks { detail })?;
+    if raw.keys.len() > limits.max_keys {
+        return Err(JwksError::TooManyKeys {
+            count: raw.keys.len(),
+            cap: limits.max_keys,
+        });
+    }
+
+    let mut intake = KeyIntake::default();
+    let mut kid_counts: HashMap<String, usize> = HashMap::new();
+    for value in &raw.keys {
+        let parsed: Result<RawJwk, _> = super::json::from_object(value.get().as_bytes());
+        if let Ok(RawJwk { kid: Some(kid), .. }) = &parsed {
+            *kid_counts.entry(kid.clone()).or_default() += 1;
+        }
+        match parsed.map_err(|detail| KeySkip::Malformed { detail }) {
+            Ok(jwk) => {
+                let kid = jwk.kid.clone();
+                match vet(jwk) {
+                    Ok(key) => intake.keys.push(key),
+                    Err(why) => intake.skipped.push(SkippedKey { kid, why }),
+                }
+            }
+            Err(why) => intake.skipped.push(SkippedKey { kid: None, why }),
+        }
+    }
+
+    // A kid that names two keys (valid or not) is ambiguous: neither may be chosen.
+    let (unique, ambiguous): (Vec<_>, Vec<_>) = intake
+        .keys
+        .into_iter()
+        .partition(|key| kid_counts.get(&key.kid).copied().unwrap_or(0) <= 1);
+    intake.keys = unique;
+    intake
+        .skipped
+        .extend(ambiguous.into_iter().map(|key| SkippedKey {
+            kid: Some(key.kid),
+            why: KeySkip::DuplicateKid,
+        }));
+    Ok(intake)
+}
+
+/// Vets one JWK by the intake rules; also used for single keys such as test vectors.
+pub fn vet_jwk(json: &str) -> Result<VettedKey, KeySkip> {
+    let jwk: RawJwk = super::json::from_object(json.as_bytes())
+        .map_err(|detail| KeySkip::Malformed { detail })?;
+    vet(jwk)
+}
+
+fn vet(jwk: RawJwk) -> Result<VettedKey, KeySkip> {
+    if jwk.d || jwk.p || jwk.q || jwk.dp || jwk.dq || jwk.qi || jwk.oth || jwk.k {
+        return Err(KeySkip::PrivateMaterial);
+    }
+    match jwk.kty.as_deref() {
+        Some("RSA") => {}
+        other => {
+            return Err(KeySkip::NotRsa {
+                kty: other.unwrap_or_default().to_owned(),
+            })
+        }
+    }
+    if let Some(use_) = jwk.use_.filter(|u| u != "sig") {
+        return Err(KeySkip::NotForSignatures { use_ });
+    }
+    if jwk
+        .key_ops
+        .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
+    {
+        return Err(KeySkip::NoVerifyOperation);
+    }
+    if let Some(alg) = jwk.alg.filter(|a| a != "RS256") {
+        return Err(KeySkip::WrongAlgorithm { alg });
+    }
+    let kid = jwk
+        .kid
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KID_BYTES)
+        .ok_or(KeySkip::KidMissing)?;
+    let modulus_b64 = jwk.n.ok_or(KeySkip::Malformed {
+        detail: "no n".into(),
+    })?;
+    let modulus = b64::decode(&modulus_b64).ok_or(KeySkip::Malformed {
+        detail: "n is not base64url".into(),
+    })?;
+    let exponent = jwk
+        .e
+        .as_deref()
+        .and_then(b64::decode)
+        .ok_or(KeySkip::Malformed {
+            detail: "e is missing or not base64url".into(),
+        })?;
+    if exponent != F4 {
+        return Err(KeySkip::Exponent);
+    }
+    if modulus.first().is_none_or(|&b| b == 0) || modulus.last().is_none_or(|&b| b % 2 == 0) {
+        return Err(KeySkip::ModulusNotCanonical);
+    }
+    let bits = modulus_bits(&modulus);
+    if !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits) {
+        return Err(KeySkip::ModulusSize { bits });
+    }
+    if has_roca_fingerprint(&modulus) {
+        return Err(KeySkip::RocaFingerprint);
+    }
+    Ok(VettedKey {
+        kid,
+        modulus,
+        modulus_b64,
+        issuer: jwk.issuer,
+    })
+}
+
+fn modulus_bits(modulus: &[u8]) -> usize {
+    match modulus.first() {
+        Some(&top) => modulus.len() * 8 - top.leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn modulus(bits: usize) -> String {
+        let mut n = vec![0xffu8; bits / 8];
+        n[0] = 0x80 | 0x35;
+        b64::encode(&n)
+    }
+
+    fn jwk(extra: &str, bits: usize) -> String {
+        format!(
+            r#"{{"kty":"RSA","kid":"k1","n":"{}","e":"AQAB"{extra}}}"#,
+            modulus(bits)
+        )
+    }
+
+    #[test]
+    fn accepts_a_plain_entra_style_key() {
+        let key = vet_jwk(&jwk(r#","use":"sig","x5t":"abc","x5c":["MIIC"],"issuer":"https://login.microsoftonline.com/{tenantid}/v2.0""#, 2048)).expect("vetted");
+        assert_eq!(key.kid, "k1");
+        assert_eq!(key.modulus_bits(), 2048);
+        assert_eq!(key.signature_len(), 256);
+        assert_eq!(
+            key.issuer.as_deref(),
+            Some("https://login.microsoftonline.com/{tenantid}/v2.0")
+        );
+    }
+
+    #[test]
+    fn skips_keys_that_break_a_rule() {
+        let skip = |json: &str| vet_jwk(json).unwrap_err().code();
+        assert_eq!(skip(&jwk(r#","use":"enc""#, 2048)), "not_for_signatures");
+        assert_eq!(skip(&jwk(r#","alg":"RS512""#, 2048)), "wrong_algorithm");
+        assert_eq!(
+            skip(&jwk(r#","key_ops":["encrypt"]"#, 2048)),
+            "no_verify_operation"
+        );
+        assert_eq!(skip(&jwk(r#","d":"AQAB""#, 2048)), "private_material");
+        assert_eq!(skip(&jwk(r#","qi":null"#, 2048)), "private_material");
+        assert_eq!(skip(&jwk("", 1024)), "modulus_size");
+        assert_eq!(skip(&jwk("", 8192)), "modulus_size");
+        assert_eq!(
+            skip(&jwk(r#","kid":"k2""#, 2048)),
+            "malformed",
+            "duplicate member"
+        );
+        assert_eq!(
+            skip(r#"{"kty":"EC","kid":"k","x":"AA","y":"AA"}"#),
+            "not_rsa"
+        );
+        assert_eq!(
+            skip(&format!(
+                r#"{{"kty":"RSA","n":"{}","e":"AQAB"}}"#,
+                modulus(2048)
+            )),
+            "kid_missing"
+        );
+        assert_eq!(
+            skip(&format!(
+                r#"{{"kty":"RSA","kid":"k","n":"{}","e":"Aw"}}"#,
+                modulus(2048)
+            )),
+            "exponent_not_65537"
+        );
+        assert_eq!(
+            skip(&format!(
+                r#"{{"kty":"RSA","kid":"k","n":"AA{}","e":"AQAB"}}"#,
+                modulus(2048)
+            )),
+            "modulus_not_canonical"
+        );
+        assert_eq!(
+            skip(r#"{"kty":"RSA","kid":"k","n":"a+b=","e":"AQAB"}"#),
+            "malformed"
+        );
+    }
+
+    #[test]
+    fn one_bad_key_does_not_spoil_the_set() {
+        let doc = format!(
+            r#"{{"keys":[{},{{"kty":"RSA","kid":"weak","n":"{}","e":"AQAB"}},"nonsense"]}}"#,
+            jwk("", 2048),
+            modulus(1024)
+        );
+        let intake = parse_jwks(doc.as_bytes(), &JwksLimits::default()).expect("a jwks");
+        assert_eq!(intake.keys.len(), 1);
+        assert_eq!(intake.skipped.len(), 2);
+        assert_eq!(intake.skipped[0].kid.as_deref(), Some("weak"));
+    }
+
+    #[test]
+    fn duplicate_kids_remove_every_holder() {
+        let doc = format!(
+            r#"{{"keys":[{},{},{}]}}"#,
+            jwk("", 2048),
+            jwk("", 3072),
+            jwk(r#","use":"enc""#, 2048).replace("k1", "k9")
+        );
+        let intake = parse_jwks(doc.as_bytes(), &JwksLimits::default()).expect("a jwks");
+        assert!(intake.keys.is_empty());
+        assert_eq!(
+            intake
+                .skipped
+                .iter()
+                .filter(|s| s.why == KeySkip::DuplicateKid)
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn document_caps() {
+        let limits = JwksLimits {
+            max_document_bytes: 100,
+            max_keys: 1,
+        };
+        let big = format!(r#"{{"keys":[{}]}}"#, jwk("", 2048));
+        assert!(matches!(
+            parse_jwks(big.as_bytes(), &limits),
+            Err(JwksError::TooLarge { .. })
+        ));
+        let limits = JwksLimits {
+            max_document_bytes: 10_000,
+            max_keys: 1,
+        };
+        let two = format!(r#"{{"keys":[{},{}]}}"#, jwk("", 2048), jwk("", 2048));
+        assert!(matches!(
+            parse_jwks(two.as_bytes(), &limits),
+            Err(JwksError::TooManyKeys { .. })
+        ));
+        assert!(matches!(
+            parse_jwks(b"[]", &limits),
+            Err(JwksError::NotJwks { .. })
+        ));
+        assert!(matches!(
+            parse_jwks(br#"{"keys":{}}"#, &limits),
+            Err(JwksError::NotJwks { .. })
+        ));
+    }
+}

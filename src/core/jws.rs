@@ -1,0 +1,134 @@
+//! The signature stage: an [`UntrustedToken`] becomes a [`SignedPayload`] here and nowhere else.
+
+use super::crypto::{CryptoFault, SignatureVerifier};
+use super::keyset::KeySet;
+use super::reason::Reason;
+use super::token::UntrustedToken;
+use std::fmt;
+
+/// The only algorithm Entra signs access tokens with. It is a configuration value, never read
+/// from the token: the token's `alg` must merely agree with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SigningAlgorithm {
+    #[default]
+    Rs256,
+}
+
+impl SigningAlgorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            SigningAlgorithm::Rs256 => "RS256",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwsError {
+    AlgorithmNotAllowed {
+        expected: &'static str,
+        found: String,
+    },
+    GraphNonce,
+    UnknownKid {
+        kid: String,
+    },
+    SignatureLength {
+        expected: usize,
+        found: usize,
+    },
+    BadSignature {
+        kid: String,
+    },
+    Crypto(CryptoFault),
+}
+
+impl JwsError {
+    pub fn reason(&self) -> Reason {
+        match self {
+            JwsError::AlgorithmNotAllowed { .. } => Reason::AlgorithmNotAllowed,
+            JwsError::GraphNonce => Reason::GraphToken,
+            JwsError::UnknownKid { .. } => Reason::UnknownKid,
+            JwsError::SignatureLength { .. } | JwsError::BadSignature { .. } => {
+                Reason::InvalidSignature
+            }
+            JwsError::Crypto(_) => Reason::KeysUnavailable,
+        }
+    }
+}
+
+impl fmt::Display for JwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JwsError::AlgorithmNotAllowed { expected, found } => {
+                write!(f, "alg {found:?} where {expected} is required")
+            }
+            JwsError::GraphNonce => f.write_str("header nonce marks a Graph/first-party token"),
+            JwsError::UnknownKid { kid } => write!(f, "no key with kid {kid:?}"),
+            JwsError::SignatureLength { expected, found } => {
+                write!(
+                    f,
+                    "signature of {found} bytes where the key needs {expected}"
+                )
+            }
+            JwsError::BadSignature { kid } => write!(f, "signature does not verify with {kid:?}"),
+            JwsError::Crypto(fault) => fault.fmt(f),
+        }
+    }
+}
+
+/// A payload whose signature verified under a vetted key. Its claims are not validated yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedPayload {
+    pub kid: String,
+    /// The signing key's `issuer`, if it published one; claims validation must honour it.
+    pub key_issuer: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+/// Checks algorithm, key and signature, in that order, so the cheapest refusals come first.
+pub async fn verify_signature<V: SignatureVerifier>(
+    token: UntrustedToken<'_>,
+    algorithm: SigningAlgorithm,
+    keys: &KeySet<V::PreparedKey>,
+    verifier: &V,
+) -> Result<SignedPayload, JwsError> {
+    let header = token.header();
+    if header.alg != algorithm.name() {
+        return Err(JwsError::AlgorithmNotAllowed {
+            expected: algorithm.name(),
+            found: header.alg.clone(),
+        });
+    }
+    if header.has_nonce {
+        return Err(JwsError::GraphNonce);
+    }
+    let entry = keys.get(&header.kid).ok_or_else(|| JwsError::UnknownKid {
+        kid: header.kid.clone(),
+    })?;
+    let key = entry.key();
+    if token.signature().len() != key.signature_len() {
+        return Err(JwsError::SignatureLength {
+            expected: key.signature_len(),
+            found: token.signature().len(),
+        });
+    }
+    let prepared = match entry.prepared() {
+        Some(prepared) => prepared,
+        None => entry.store_prepared(verifier.prepare(key).await.map_err(JwsError::Crypto)?),
+    };
+    let valid = verifier
+        .verify_rs256(prepared, token.signing_input(), token.signature())
+        .await
+        .map_err(JwsError::Crypto)?;
+    if !valid {
+        return Err(JwsError::BadSignature {
+            kid: key.kid.clone(),
+        });
+    }
+    Ok(SignedPayload {
+        kid: key.kid.clone(),
+        key_issuer: key.issuer.clone(),
+        payload: token.into_payload(),
+    })
+}

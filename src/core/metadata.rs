@@ -1,0 +1,183 @@
+//! OpenID Connect discovery for an Entra tenant: where the metadata lives, and what of it we
+//! believe (the issuer and the key document's address, each checked against the configuration).
+
+use super::config::TenantSelector;
+use super::issuer::{tenant_segment, IssuerTemplate};
+use super::urls;
+use serde::Deserialize;
+use std::fmt;
+use url::Url;
+
+/// Metadata documents are about 2 KiB; anything much larger is not one.
+pub const MAX_METADATA_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataVersion {
+    V1,
+    V2,
+}
+
+impl MetadataVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetadataVersion::V1 => "v1",
+            MetadataVersion::V2 => "v2",
+        }
+    }
+}
+
+/// `{authority}/{tenant}/v2.0/.well-known/openid-configuration` (v2) or without `/v2.0` (v1).
+pub fn metadata_url(authority: &Url, tenant: &TenantSelector, version: MetadataVersion) -> String {
+    let base = authority.as_str().trim_end_matches('/');
+    let segment = tenant.path_segment();
+    match version {
+        MetadataVersion::V2 => format!("{base}/{segment}/v2.0/.well-known/openid-configuration"),
+        MetadataVersion::V1 => format!("{base}/{segment}/.well-known/openid-configuration"),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantMetadata {
+    pub issuer: IssuerTemplate,
+    pub jwks_uri: Url,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MetadataError {
+    TooLarge { length: usize },
+    NotMetadata { detail: String },
+    JwksUri { detail: String },
+    ForeignJwksUri { jwks_uri: String },
+    Issuer { issuer: String },
+}
+
+impl fmt::Display for MetadataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetadataError::TooLarge { length } => {
+                write!(f, "metadata of {length} bytes exceeds {MAX_METADATA_BYTES}")
+            }
+            MetadataError::NotMetadata { detail } => write!(f, "not OpenID metadata: {detail}"),
+            MetadataError::JwksUri { detail } => write!(f, "jwks_uri refused: {detail}"),
+            MetadataError::ForeignJwksUri { jwks_uri } => {
+                write!(f, "jwks_uri {jwks_uri} is not on the configured authority")
+            }
+            MetadataError::Issuer { issuer } => {
+                write!(f, "issuer {issuer} does not name the configured tenant")
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawMetadata {
+    issuer: String,
+    jwks_uri: String,
+}
+
+/// Parses a metadata document and checks it belongs to the configured tenant and authority.
+pub fn parse_metadata(
+    document: &[u8],
+    authority: &Url,
+    tenant: &TenantSelector,
+) -> Result<TenantMetadata, MetadataError> {
+    if document.len() > MAX_METADATA_BYTES {
+        return Err(MetadataError::TooLarge {
+            length: document.len(),
+        });
+    }
+    let raw: RawMetadata = super::json::from_object(document)
+        .map_err(|detail| MetadataError::NotMetadata { detail })?;
+    let jwks_uri =
+        urls::endpoint(&raw.jwks_uri).map_err(|detail| MetadataError::JwksUri { detail })?;
+    if !urls::same_origin(&jwks_uri, authority) {
+        return Err(MetadataError::ForeignJwksUri {
+            jwks_uri: raw.jwks_uri,
+        });
+    }
+    let issuer = IssuerTemplate::new(raw.issuer);
+    let names_tenant = match tenant {
+        TenantSelector::Tenant(guid) => tenant_segment(issuer.as_str()) == Some(guid.as_str()),
+        TenantSelector::Organizations | TenantSelector::Common => {
+            tenant_segment(issuer.as_str()).is_some_and(|s| s.eq_ignore_ascii_case("{tenantid}"))
+        }
+    };
+    if !names_tenant || urls::endpoint(issuer.as_str()).is_err() {
+        return Err(MetadataError::Issuer {
+            issuer: issuer.as_str().to_owned(),
+        });
+    }
+    Ok(TenantMetadata { issuer, jwks_uri })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    fn authority() -> Url {
+        Url::parse("https://login.microsoftonline.com").expect("url")
+    }
+
+    #[test]
+    fn builds_entra_metadata_urls() {
+        let t = TenantSelector::Tenant(TID.into());
+        assert_eq!(
+            metadata_url(&authority(), &t, MetadataVersion::V2),
+            format!(
+                "https://login.microsoftonline.com/{TID}/v2.0/.well-known/openid-configuration"
+            )
+        );
+        assert_eq!(
+            metadata_url(
+                &authority(),
+                &TenantSelector::Organizations,
+                MetadataVersion::V1
+            ),
+            "https://login.microsoftonline.com/organizations/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn accepts_real_shaped_documents() {
+        let v1 = format!(
+            r#"{{"issuer":"https://sts.windows.net/{TID}/","jwks_uri":"https://login.microsoftonline.com/{TID}/discovery/keys","other":1}}"#
+        );
+        let m = parse_metadata(
+            v1.as_bytes(),
+            &authority(),
+            &TenantSelector::Tenant(TID.into()),
+        )
+        .expect("valid");
+        assert_eq!(m.issuer.as_str(), format!("https://sts.windows.net/{TID}/"));
+        let multi = r#"{"issuer":"https://login.microsoftonline.com/{tenantid}/v2.0","jwks_uri":"https://login.microsoftonline.com/organizations/discovery/v2.0/keys"}"#;
+        assert!(parse_metadata(
+            multi.as_bytes(),
+            &authority(),
+            &TenantSelector::Organizations
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn refuses_documents_that_point_elsewhere() {
+        let t = TenantSelector::Tenant(TID.into());
+        let foreign = format!(
+            r#"{{"issuer":"https://sts.windows.net/{TID}/","jwks_uri":"https://evil.example/keys"}}"#
+        );
+        assert!(matches!(
+            parse_metadata(foreign.as_bytes(), &authority(), &t),
+            Err(MetadataError::ForeignJwksUri { .. })
+        ));
+        let other_tenant = r#"{"issuer":"https://sts.windows.net/00000000-0000-0000-0000-000000000000/","jwks_uri":"https://login.microsoftonline.com/x/discovery/keys"}"#;
+        assert!(matches!(
+            parse_metadata(other_tenant.as_bytes(), &authority(), &t),
+            Err(MetadataError::Issuer { .. })
+        ));
+        let template_for_single = r#"{"issuer":"https://login.microsoftonline.com/{tenantid}/v2.0","jwks_uri":"https://login.microsoftonline.com/x/discovery/keys"}"#;
+        assert!(parse_metadata(template_for_single.as_bytes(), &authority(), &t).is_err());
+        assert!(parse_metadata(b"{}", &authority(), &t).is_err());
+    }
+}

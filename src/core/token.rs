@@ -1,0 +1,343 @@
+//! Structural intake of a compact JWS: size, segments, strict base64url and the JOSE header.
+//!
+//! Nothing here is trusted yet: an [`UntrustedToken`] only says "this is shaped like a JWS whose
+//! header we are willing to look at". Its payload stays opaque bytes until the signature verifies.
+
+use super::b64;
+use super::reason::Reason;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+/// The longest `kid` we look up; Entra's are 27–43 characters.
+pub const MAX_KID_BYTES: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    TooLarge { length: usize, cap: usize },
+    Segments { found: usize },
+    EmptySegment { index: usize },
+    Base64 { segment: &'static str },
+    HeaderJson { detail: String },
+    UnexpectedType { typ: String },
+    ForbiddenHeader { member: &'static str },
+    KidMissing,
+    KidTooLong { length: usize },
+}
+
+impl TokenError {
+    pub fn reason(&self) -> Reason {
+        match self {
+            TokenError::TooLarge { .. } => Reason::TokenTooLarge,
+            TokenError::Segments { .. }
+            | TokenError::EmptySegment { .. }
+            | TokenError::Base64 { .. } => Reason::MalformedJws,
+            TokenError::HeaderJson { .. } | TokenError::UnexpectedType { .. } => {
+                Reason::MalformedHeader
+            }
+            TokenError::ForbiddenHeader { .. } => Reason::ForbiddenHeader,
+            TokenError::KidMissing | TokenError::KidTooLong { .. } => Reason::KidMissing,
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::TooLarge { length, cap } => {
+                write!(f, "token of {length} bytes exceeds the cap of {cap}")
+            }
+            TokenError::Segments { found } => write!(f, "expected 3 segments, found {found}"),
+            TokenError::EmptySegment { index } => write!(f, "segment {index} is empty"),
+            TokenError::Base64 { segment } => write!(f, "{segment} is not strict base64url"),
+            TokenError::HeaderJson { detail } => write!(f, "header is not valid: {detail}"),
+            TokenError::UnexpectedType { typ } => write!(f, "unexpected typ {typ:?}"),
+            TokenError::ForbiddenHeader { member } => write!(f, "header member {member} refused"),
+            TokenError::KidMissing => f.write_str("header has no kid"),
+            TokenError::KidTooLong { length } => write!(f, "kid of {length} bytes is too long"),
+        }
+    }
+}
+
+/// The JOSE header members we read. Members outside this list are ignored; the dangerous ones
+/// are listed explicitly so that their mere presence (even as `null`) is refused.
+#[derive(Debug, Deserialize)]
+struct RawHeader {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    nonce: Option<Present>,
+    #[serde(default, deserialize_with = "present")]
+    crit: Option<Present>,
+    #[serde(default, deserialize_with = "present")]
+    jku: Option<Present>,
+    #[serde(default, deserialize_with = "present")]
+    x5u: Option<Present>,
+    #[serde(default, deserialize_with = "present")]
+    jwk: Option<Present>,
+    #[serde(default, deserialize_with = "present")]
+    x5c: Option<Present>,
+    #[serde(default, deserialize_with = "present")]
+    cty: Option<Present>,
+}
+
+/// Marks a member that exists, whatever its value (including `null`).
+#[derive(Debug)]
+struct Present;
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Present>, D::Error> {
+    IgnoredAny::deserialize(deserializer)?;
+    Ok(Some(Present))
+}
+
+/// The header facts later stages need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoseHeader {
+    pub alg: String,
+    pub kid: String,
+    /// Microsoft Graph tokens carry a `nonce` in the header and cannot be verified by others.
+    pub has_nonce: bool,
+}
+
+/// A token shaped like a compact JWS, not yet trusted in any way.
+#[derive(Debug, Clone)]
+pub struct UntrustedToken<'a> {
+    raw: &'a str,
+    signing_input_len: usize,
+    header: JoseHeader,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl<'a> UntrustedToken<'a> {
+    /// Parses a compact JWS. The cap is checked before anything else is looked at.
+    ///
+    /// The header is decoded before the other segments are required to be non-empty, so an
+    /// unsigned `alg: none` token is named for its algorithm rather than for its empty signature.
+    pub fn parse(raw: &'a str, max_bytes: usize) -> Result<Self, TokenError> {
+        if raw.len() > max_bytes {
+            return Err(TokenError::TooLarge {
+                length: raw.len(),
+                cap: max_bytes,
+            });
+        }
+        let mut parts = raw.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Segments {
+                found: raw.split('.').count(),
+            });
+        };
+        if header_b64.is_empty() {
+            return Err(TokenError::EmptySegment { index: 0 });
+        }
+        let header_json =
+            b64::decode(header_b64).ok_or(TokenError::Base64 { segment: "header" })?;
+        let header = parse_header(&header_json)?;
+        if payload_b64.is_empty() {
+            return Err(TokenError::EmptySegment { index: 1 });
+        }
+        if signature_b64.is_empty() {
+            return Err(TokenError::EmptySegment { index: 2 });
+        }
+        let payload = b64::decode(payload_b64).ok_or(TokenError::Base64 { segment: "payload" })?;
+        let signature = b64::decode(signature_b64).ok_or(TokenError::Base64 {
+            segment: "signature",
+        })?;
+        Ok(UntrustedToken {
+            raw,
+            signing_input_len: header_b64.len() + 1 + payload_b64.len(),
+            header,
+            payload,
+            signature,
+        })
+    }
+
+    pub fn header(&self) -> &JoseHeader {
+        &self.header
+    }
+
+    /// `base64url(header) "." base64url(payload)`: the bytes the signature covers.
+    pub fn signing_input(&self) -> &'a [u8] {
+        self.raw
+            .as_bytes()
+            .get(..self.signing_input_len)
+            .unwrap_or_default()
+    }
+
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// The raw token text, for hashing by callers that cache; never log it.
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
+    /// Only the signature stage may hand the payload on.
+    pub(crate) fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+}
+
+fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
+    let raw: RawHeader =
+        super::json::from_object(json).map_err(|detail| TokenError::HeaderJson { detail })?;
+    let forbidden = [
+        ("crit", &raw.crit),
+        ("jku", &raw.jku),
+        ("x5u", &raw.x5u),
+        ("jwk", &raw.jwk),
+        ("x5c", &raw.x5c),
+        ("cty", &raw.cty),
+    ];
+    if let Some((member, _)) = forbidden.iter().find(|(_, value)| value.is_some()) {
+        return Err(TokenError::ForbiddenHeader { member });
+    }
+    if let Some(typ) = raw.typ {
+        // Entra sends "JWT"; RFC 9068 access tokens say "at+jwt". Anything else is another kind
+        // of object (a JWE, a logout token, ...), not an access token.
+        let known = ["jwt", "at+jwt", "application/at+jwt"];
+        if !known.iter().any(|k| typ.eq_ignore_ascii_case(k)) {
+            return Err(TokenError::UnexpectedType { typ });
+        }
+    }
+    let kid = raw
+        .kid
+        .filter(|k| !k.is_empty())
+        .ok_or(TokenError::KidMissing)?;
+    if kid.len() > MAX_KID_BYTES {
+        return Err(TokenError::KidTooLong { length: kid.len() });
+    }
+    Ok(JoseHeader {
+        alg: raw.alg,
+        kid,
+        has_nonce: raw.nonce.is_some(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(header: &str, payload: &str, signature: &[u8]) -> String {
+        format!(
+            "{}.{}.{}",
+            b64::encode(header.as_bytes()),
+            b64::encode(payload.as_bytes()),
+            b64::encode(signature)
+        )
+    }
+
+    const HEADER: &str = r#"{"typ":"JWT","alg":"RS256","kid":"k1"}"#;
+
+    #[test]
+    fn parses_a_well_formed_token() {
+        let raw = token(HEADER, "{}", b"sig");
+        let t = UntrustedToken::parse(&raw, 16384).expect("parses");
+        assert_eq!(t.header().alg, "RS256");
+        assert_eq!(t.header().kid, "k1");
+        assert!(!t.header().has_nonce);
+        assert_eq!(t.signature(), b"sig");
+        let dot = raw.rfind('.').expect("dot");
+        assert_eq!(t.signing_input(), &raw.as_bytes()[..dot]);
+    }
+
+    #[test]
+    fn refuses_wrong_segment_counts_and_empties() {
+        let err = |raw: &str| UntrustedToken::parse(raw, 16384).unwrap_err();
+        let h = b64::encode(HEADER.as_bytes());
+        assert_eq!(err("a.b"), TokenError::Segments { found: 2 });
+        assert_eq!(
+            err(&format!("{h}.e30.c2ln.x")),
+            TokenError::Segments { found: 4 }
+        );
+        assert_eq!(err(".e30.c2ln"), TokenError::EmptySegment { index: 0 });
+        assert_eq!(
+            err(&format!("{h}..c2ln")),
+            TokenError::EmptySegment { index: 1 }
+        );
+        assert_eq!(
+            err(&format!("{h}.e30.")),
+            TokenError::EmptySegment { index: 2 }
+        );
+        assert_eq!(
+            err(&format!("{h}.e30=.c2ln")),
+            TokenError::Base64 { segment: "payload" }
+        );
+        assert_eq!(
+            err(&format!("{h}.e30.c2l+")),
+            TokenError::Base64 {
+                segment: "signature"
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_dangerous_header_members_even_when_null() {
+        for member in ["crit", "jku", "x5u", "jwk", "x5c", "cty"] {
+            let header = format!(r#"{{"alg":"RS256","kid":"k1","{member}":null}}"#);
+            let raw = token(&header, "{}", b"s");
+            assert_eq!(
+                UntrustedToken::parse(&raw, 16384).unwrap_err().reason(),
+                Reason::ForbiddenHeader,
+                "{member}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_shape_rules() {
+        let reason = |header: &str| {
+            UntrustedToken::parse(&token(header, "{}", b"s"), 16384)
+                .unwrap_err()
+                .reason()
+        };
+        assert_eq!(reason(r#"{"alg":"RS256"}"#), Reason::KidMissing);
+        assert_eq!(reason(r#"{"alg":"RS256","kid":""}"#), Reason::KidMissing);
+        assert_eq!(
+            reason(r#"{"alg":"RS256","kid":7}"#),
+            Reason::MalformedHeader
+        );
+        assert_eq!(reason(r#"{"kid":"k"}"#), Reason::MalformedHeader);
+        assert_eq!(
+            reason(r#"{"alg":"RS256","alg":"none","kid":"k"}"#),
+            Reason::MalformedHeader
+        );
+        assert_eq!(reason(r#"["RS256"]"#), Reason::MalformedHeader);
+        assert_eq!(
+            reason(r#"{"alg":"RS256","kid":"k","typ":"JWE"}"#),
+            Reason::MalformedHeader
+        );
+        let long_kid = format!(r#"{{"alg":"RS256","kid":"{}"}}"#, "k".repeat(300));
+        assert_eq!(reason(&long_kid), Reason::KidMissing);
+    }
+
+    #[test]
+    fn notes_the_graph_nonce() {
+        let raw = token(r#"{"alg":"RS256","kid":"k","nonce":"abc"}"#, "{}", b"s");
+        assert!(
+            UntrustedToken::parse(&raw, 16384)
+                .expect("parses")
+                .header()
+                .has_nonce
+        );
+    }
+
+    #[test]
+    fn cap_is_inclusive() {
+        let raw = token(HEADER, "{}", b"s");
+        assert!(UntrustedToken::parse(&raw, raw.len()).is_ok());
+        assert_eq!(
+            UntrustedToken::parse(&raw, raw.len() - 1)
+                .unwrap_err()
+                .reason(),
+            Reason::TokenTooLarge
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! WebCrypto RS256: `importKey` once per key per isolate (the key set keeps the `CryptoKey`),
+//! `verify` per token. Runs in the runtime's native crypto, not in wasm.
+
+use crate::core::crypto::{CryptoFault, SignatureVerifier};
+use crate::core::jwks::VettedKey;
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CryptoKey, SubtleCrypto};
+
+pub struct WebCryptoVerifier {
+    subtle: SubtleCrypto,
+    algorithm: Object,
+}
+
+fn fault(context: &str, error: JsValue) -> CryptoFault {
+    CryptoFault {
+        detail: format!(
+            "{context}: {}",
+            error.as_string().unwrap_or_else(|| format!("{error:?}"))
+        ),
+    }
+}
+
+fn object(pairs: &[(&str, &JsValue)]) -> Result<Object, CryptoFault> {
+    let object = Object::new();
+    for (name, value) in pairs {
+        Reflect::set(&object, &JsValue::from_str(name), value).map_err(|e| fault("object", e))?;
+    }
+    Ok(object)
+}
+
+pub fn verifier() -> Result<WebCryptoVerifier, CryptoFault> {
+    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+        .map_err(|e| fault("crypto", e))?;
+    let subtle: SubtleCrypto = Reflect::get(&crypto, &JsValue::from_str("subtle"))
+        .map_err(|e| fault("crypto.subtle", e))?
+        .unchecked_into();
+    let hash = object(&[("name", &JsValue::from_str("SHA-256"))])?;
+    let algorithm = object(&[
+        ("name", &JsValue::from_str("RSASSA-PKCS1-v1_5")),
+        ("hash", &hash),
+    ])?;
+    Ok(WebCryptoVerifier { subtle, algorithm })
+}
+
+impl SignatureVerifier for WebCryptoVerifier {
+    type PreparedKey = CryptoKey;
+
+    async fn prepare(&self, key: &VettedKey) -> Result<CryptoKey, CryptoFault> {
+        let jwk = object(&[
+            ("kty", &JsValue::from_str("RSA")),
+            ("n", &JsValue::from_str(&key.modulus_b64)),
+            ("e", &JsValue::from_str("AQAB")),
+            ("alg", &JsValue::from_str("RS256")),
+            ("ext", &JsValue::TRUE),
+        ])?;
+        let usages = Array::of1(&JsValue::from_str("verify"));
+        let promise = self
+            .subtle
+            .import_key_with_object("jwk", &jwk, &self.algorithm, false, &usages)
+            .map_err(|e| fault("importKey", e))?;
+        let imported = JsFuture::from(promise)
+            .await
+            .map_err(|e| fault("importKey", e))?;
+        Ok(imported.unchecked_into())
+    }
+
+    async fn verify_rs256(
+        &self,
+        key: &CryptoKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, CryptoFault> {
+        let promise = self
+            .subtle
+            .verify_with_object_and_u8_array_and_u8_array(&self.algorithm, key, signature, message)
+            .map_err(|e| fault("verify", e))?;
+        let verdict = JsFuture::from(promise)
+            .await
+            .map_err(|e| fault("verify", e))?;
+        Ok(verdict.as_bool() == Some(true))
+    }
+}
