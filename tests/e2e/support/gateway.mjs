@@ -1,0 +1,37 @@
+// Runs the built worker (build/index.js + its wasm) under workerd through Miniflare, with the
+// bindings a test chooses. Tests talk to it with `dispatchFetch`, which goes through workerd's
+// real HTTP pipeline.
+import { Miniflare } from "miniflare";
+import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+export const WORKER_SCRIPT = resolve(ROOT, "build/index.js");
+
+export async function startGateway(bindings, { logs } = {}) {
+  if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} missing: run the release build first`);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: WORKER_SCRIPT,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2026-08-01",
+    bindings,
+    cf: false,
+    handleRuntimeStdio(stdout, stderr) {
+      for (const stream of [stdout, stderr]) {
+        stream.on("data", (chunk) => {
+          const text = chunk.toString();
+          if (logs) logs.push(...text.split("\n").filter(Boolean));
+        });
+      }
+    },
+  });
+  await mf.ready;
+  return {
+    fetch: (path, init) => mf.dispatchFetch(`http://gateway.test${path}`, init),
+    stop: () => mf.dispose(),
+  };
+}
