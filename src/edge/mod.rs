@@ -8,7 +8,7 @@ mod log;
 mod proxy;
 mod respond;
 mod tenant;
-mod webcrypto;
+pub mod webcrypto;
 
 use crate::core::config::GateConfig;
 use crate::core::gate::{self, Denial};
