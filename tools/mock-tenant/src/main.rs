@@ -5,6 +5,7 @@
 //! mock-tenant mint  --state DIR --authority URL [--ver 1|2] [--kind user|app] [--aud AUD]
 //!                   [--tid GUID] [--key KID] [--lifetime SECONDS]
 //!                   [--claim NAME=VALUE]... [--header NAME=VALUE]...
+//!                   [--raw-header JSON] [--raw-claims JSON]
 //! mock-tenant keygen --kid KID [--bits N]      (prints a PKCS#8 PEM private key)
 //! ```
 //! `--claim`/`--header` values are read as JSON when they parse as JSON (numbers, arrays,
@@ -130,6 +131,8 @@ fn run(args: &[String]) -> Result<(), String> {
                     .transpose()?,
                 claims: pairs(&options, "claim")?,
                 header: pairs(&options, "header")?,
+                raw_header: options.one("raw-header").map(str::to_owned),
+                raw_claims: options.one("raw-claims").map(str::to_owned),
             };
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)

