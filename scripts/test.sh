@@ -33,7 +33,7 @@ say "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir "$LOGS/dry-run" 2>&1 | tee "$LOGS/deploy.log"
 
 say "end-to-end tests (built worker under workerd, mock tenant, echo origin)"
-node --test --test-reporter=spec --test-concurrency=1 tests/e2e/ 2>&1 | tee "$LOGS/e2e.log"
+node --test --test-reporter=spec --test-concurrency=1 tests/e2e/*.test.mjs 2>&1 | tee "$LOGS/e2e.log"
 
 count() { # sums "N passed"/"N failed" from cargo's result lines
   grep -Eo "test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed" "$1" \

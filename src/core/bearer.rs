@@ -74,12 +74,13 @@ pub fn extract(header: Option<&str>, max_token_bytes: usize) -> Result<&str, Bea
     Ok(token)
 }
 
-/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
+/// The characters of RFC 6750's `b64token`. `=` is accepted anywhere, not only at the end: a
+/// JWS with a padded segment is a malformed *token* (401 `invalid_token`, `malformed_jws`), a
+/// more useful answer than a malformed request.
 fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+    token.bytes().any(|b| b != b'=')
+        && token.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
         })
 }
 

@@ -1,0 +1,61 @@
+// One test environment: a mock tenant, an echo origin and the built gateway wired together.
+// Each test file starts its own and stops it (by PID for the tenant) when done.
+import { startMockTenant } from "./mock-tenant.mjs";
+import { startEchoOrigin } from "./echo-origin.mjs";
+import { startGateway } from "./gateway.mjs";
+
+export const AUDIENCE = "api://entra-gate-dev";
+
+export async function startEnvironment(overrides = {}) {
+  const tenant = await startMockTenant();
+  const origin = await startEchoOrigin();
+  const gateways = [];
+  const logs = [];
+  const gatewayWith = async (bindings = {}) => {
+    const gw = await startGateway(
+      {
+        ENTRA_TENANT_ID: tenant.tenantId,
+        ENTRA_AUDIENCES: AUDIENCE,
+        ORIGIN_URL: origin.url,
+        ENTRA_AUTHORITY: tenant.url,
+        ...overrides,
+        ...bindings,
+      },
+      { logs },
+    );
+    gateways.push(gw);
+    return gw;
+  };
+  const gateway = await gatewayWith();
+  return {
+    tenant,
+    origin,
+    gateway,
+    gatewayWith,
+    logs,
+    stop: async () => {
+      for (const gw of gateways) await gw.stop();
+      await origin.close();
+      await tenant.stop();
+    },
+  };
+}
+
+/** Parses `Bearer k="v", k2="v2"` into { scheme, params }; fails the test on bad syntax. */
+export function parseChallenge(header) {
+  const match = /^Bearer(?: (.*))?$/.exec(header ?? "");
+  if (!match) throw new Error(`not a Bearer challenge: ${header}`);
+  const params = {};
+  const rest = match[1] ?? "";
+  const re = /\s*([a-z_]+)="((?:[^"\\]|\\.)*)"\s*(,|$)/gy;
+  let m;
+  let consumed = 0;
+  while (consumed < rest.length && (m = re.exec(rest))) {
+    params[m[1]] = m[2].replace(/\\(.)/g, "$1");
+    consumed = re.lastIndex;
+  }
+  if (consumed !== rest.length) throw new Error(`bad challenge parameters: ${rest}`);
+  return params;
+}
+
+export const b64url = (value) => Buffer.from(value).toString("base64url");
