@@ -361,9 +361,10 @@ fn cases(k: &TestKeys) -> Vec<Case> {
         // test-key-2 carries this tenant's exact v2 issuer: still the v1 token's tenant.
         pass("v1 signed by a key with our exact v2 issuer", Rules::Tenant,
              signed(&Tok::v1(&k.k2), &k.k2), who(V1, Delegated, API_URI, "test-key-2")),
+        // The origin sees the configured spelling of the audience, not the token's.
         pass("v1 App ID URI audience with trailing slash", Rules::Tenant,
              signed(&Tok::v1(&k.k1).claims(json!({ "aud": "api://contoso-api/" })), &k.k1),
-             who(V1, Delegated, "api://contoso-api/", "test-key-1")),
+             who(V1, Delegated, "api://contoso-api", "test-key-1")),
         pass("lower-case bearer scheme", Rules::Tenant, Some(format!("bearer {good}")), ok_v2),
         pass("token just under the size cap", Rules::Tenant,
              claims(json!({ "filler": "x".repeat(big) })), ok_v2),

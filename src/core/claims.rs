@@ -292,14 +292,12 @@ pub fn validate(
         }
     }
 
-    let audience = audiences
-        .into_iter()
-        .find(|aud| {
-            rules
-                .audiences
-                .iter()
-                .any(|accepted| audience_matches(accepted, aud))
-        })
+    // The configured spelling is what the origin sees, whichever form the token used.
+    let audience = rules
+        .audiences
+        .iter()
+        .find(|accepted| audiences.iter().any(|aud| audience_matches(accepted, aud)))
+        .cloned()
         .ok_or(ClaimsError::Audience)?;
 
     let oid = claims.oid.ok_or_else(|| malformed("no oid"))?;
@@ -376,28 +374,32 @@ fn check_times(claims: &RawClaims, skew: i64, now: UnixTime) -> Result<(), Claim
 }
 
 /// v1 tokens name App ID URIs with or without a trailing slash depending on how the client
-/// asked; a URI audience therefore matches with either. GUID audiences match exactly.
+/// asked; a URI audience therefore matches with one slash more or less. GUID audiences match
+/// exactly.
 fn audience_matches(accepted: &str, aud: &str) -> bool {
-    accepted == aud
-        || (aud.contains("://") && accepted.trim_end_matches('/') == aud.trim_end_matches('/'))
+    if accepted == aud {
+        return true;
+    }
+    if !aud.contains("://") {
+        return false;
+    }
+    aud.strip_suffix('/') == Some(accepted) || accepted.strip_suffix('/') == Some(aud)
 }
 
-impl ClaimRules {
-    /// The rules for a deployment: audiences and skew from configuration, issuers from the
-    /// tenant's metadata (one per accepted token version).
-    pub fn new(
-        config: &super::config::GateConfig,
-        v1_issuer: Option<IssuerTemplate>,
-        v2_issuer: Option<IssuerTemplate>,
-    ) -> Self {
-        ClaimRules {
-            audiences: config.audiences.clone(),
-            issuers: IssuerRules {
-                v1: v1_issuer,
-                v2: v2_issuer,
-            },
-            clock_skew_seconds: config.clock_skew_seconds,
-            allow_consumer_accounts: config.allow_consumer_accounts,
-        }
+#[cfg(test)]
+mod tests {
+    use super::audience_matches;
+
+    #[test]
+    fn uri_audiences_match_with_one_slash_more_or_less() {
+        assert!(audience_matches("api://contoso", "api://contoso"));
+        assert!(audience_matches("api://contoso", "api://contoso/"));
+        assert!(audience_matches("api://contoso/", "api://contoso"));
+        assert!(!audience_matches("api://contoso", "api://contoso//"));
+        assert!(!audience_matches("api://contoso", "api://contoso/x"));
+        assert!(!audience_matches(
+            "11111111-2222-3333-4444-555555555555",
+            "11111111-2222-3333-4444-555555555555/"
+        ));
     }
 }

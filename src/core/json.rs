@@ -19,20 +19,27 @@ pub fn from_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
 }
 
 pub fn json_error(error: &serde_json::Error) -> String {
-    let mut out = String::new();
-    let mut quoted = false;
-    for c in error.to_string().chars() {
-        match (c, quoted) {
-            ('"', false) => {
-                quoted = true;
-                out.push_str("\"…");
+    let text = error.to_string();
+    // These two only ever name members of our own structs; every other message may carry a
+    // value from the document, quoted ("...") or in backticks (`42`).
+    if text.starts_with("duplicate field") || text.starts_with("missing field") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<char> = None;
+    for c in text.chars() {
+        match (open, c) {
+            (None, '"' | '`') => {
+                open = Some(c);
+                out.push(c);
+                out.push('…');
             }
-            ('"', true) => {
-                quoted = false;
-                out.push('"');
+            (Some(quote), c) if c == quote => {
+                open = None;
+                out.push(c);
             }
-            (_, true) => {}
-            (c, false) => out.push(c),
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
         }
     }
     out
@@ -64,6 +71,12 @@ mod tests {
         let e = serde_json::from_str::<T>(r#"{"exp":"secret-value"}"#).unwrap_err();
         let safe = json_error(&e);
         assert!(!safe.contains("secret-value"), "{safe}");
+        let number = serde_json::from_str::<T>(r#"{"exp":-12345}"#).unwrap_err();
+        assert!(
+            !json_error(&number).contains("12345"),
+            "{}",
+            json_error(&number)
+        );
         let dup = serde_json::from_str::<T>(r#"{"exp":1,"exp":2}"#).unwrap_err();
         assert!(json_error(&dup).contains("`exp`"));
     }

@@ -224,8 +224,8 @@ pub fn parse_jwks(document: &[u8], limits: &JwksLimits) -> Result<KeyIntake, Jwk
     let mut kid_counts: HashMap<String, usize> = HashMap::new();
     for value in &raw.keys {
         let parsed: Result<RawJwk, _> = super::json::from_object(value.get().as_bytes());
-        if let Ok(RawJwk { kid: Some(kid), .. }) = &parsed {
-            *kid_counts.entry(kid.clone()).or_default() += 1;
+        if let Some(kid) = named_kid(value.get()) {
+            *kid_counts.entry(kid).or_default() += 1;
         }
         match parsed.map_err(|detail| KeySkip::Malformed { detail }) {
             Ok(jwk) => {
@@ -252,6 +252,18 @@ pub fn parse_jwks(document: &[u8], limits: &JwksLimits) -> Result<KeyIntake, Jwk
             why: KeySkip::DuplicateKid,
         }));
     Ok(intake)
+}
+
+/// The `kid` an entry names, even when the entry is malformed: a broken second key under a
+/// good key's `kid` still makes that `kid` ambiguous.
+fn named_kid(entry: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct KidOnly {
+        kid: Option<serde_json::Value>,
+    }
+    let loose: serde_json::Map<String, serde_json::Value> = serde_json::from_str(entry).ok()?;
+    let KidOnly { kid } = serde_json::from_value(serde_json::Value::Object(loose)).ok()?;
+    kid?.as_str().map(str::to_owned)
 }
 
 /// Vets one JWK by the intake rules; also used for single keys such as test vectors.
@@ -439,6 +451,16 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn a_malformed_copy_still_makes_the_kid_ambiguous() {
+        let doc = format!(
+            r#"{{"keys":[{},{{"kty":"RSA","kid":"k1","use":5}},{{"kid":"k1","kid":"k1"}}]}}"#,
+            jwk("", 2048)
+        );
+        let intake = parse_jwks(doc.as_bytes(), &JwksLimits::default()).expect("a jwks");
+        assert!(intake.keys.is_empty(), "{:?}", intake.keys);
     }
 
     #[test]
