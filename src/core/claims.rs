@@ -386,6 +386,26 @@ fn audience_matches(accepted: &str, aud: &str) -> bool {
     aud.strip_suffix('/') == Some(accepted) || accepted.strip_suffix('/') == Some(aud)
 }
 
+impl ClaimRules {
+    /// The rules for a deployment: audiences and skew from configuration, issuers from the
+    /// tenant's metadata (one per accepted token version).
+    pub fn new(
+        config: &super::config::GateConfig,
+        v1_issuer: Option<IssuerTemplate>,
+        v2_issuer: Option<IssuerTemplate>,
+    ) -> Self {
+        ClaimRules {
+            audiences: config.audiences.clone(),
+            issuers: IssuerRules {
+                v1: v1_issuer,
+                v2: v2_issuer,
+            },
+            clock_skew_seconds: config.clock_skew_seconds,
+            allow_consumer_accounts: config.allow_consumer_accounts,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::audience_matches;

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs the gateway locally: the mock Entra tenant, an echo origin and `wrangler dev` (local KV,
+# workerd), all on 127.0.0.1. Prints a ready-to-paste curl with a fresh token. Ctrl-C stops
+# everything it started. Ports: MOCK_PORT (9780), ORIGIN_PORT (9781), GATE_PORT (8787).
+source "$(dirname "$0")/lib.sh"
+MOCK_PORT="${MOCK_PORT:-9780}"
+ORIGIN_PORT="${ORIGIN_PORT:-9781}"
+GATE_PORT="${GATE_PORT:-8787}"
+AUDIENCE="api://entra-gate-dev"
+STATE="$ROOT/.dev"
+
+ensure_toolchain
+bash scripts/build.sh
+say "building the mock tenant"
+cargo build --release -q -p mock-tenant
+mkdir -p "$STATE"
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+target/release/mock-tenant serve --state "$STATE/tenant" --port "$MOCK_PORT" &
+pids+=($!)
+node tests/e2e/support/echo-origin.mjs "$ORIGIN_PORT" &
+pids+=($!)
+
+for _ in $(seq 100); do [ -f "$STATE/tenant/tenant.json" ] && break; sleep 0.1; done
+TENANT_ID="$(node -p "require('$STATE/tenant/tenant.json').tenant_id")"
+
+say "starting wrangler dev on http://127.0.0.1:$GATE_PORT"
+# wrangler itself, not through npx: npm exec does not pass SIGTERM on and leaves workerd behind.
+wrangler dev --ip 127.0.0.1 --port "$GATE_PORT" --show-interactive-dev-session=false \
+  --var "ENTRA_TENANT_ID:$TENANT_ID" \
+  --var "ENTRA_AUDIENCES:$AUDIENCE" \
+  --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" \
+  --var "ENTRA_AUTHORITY:http://127.0.0.1:$MOCK_PORT" &
+pids+=($!)
+
+for _ in $(seq 240); do
+  code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GATE_PORT/" || true)"
+  [ "$code" = "401" ] && break
+  sleep 0.5
+done
+if [ "${code:-}" != "401" ]; then
+  echo "the gateway did not come up on port $GATE_PORT" >&2
+  exit 1
+fi
+
+TOKEN="$(target/release/mock-tenant mint --state "$STATE/tenant" --authority "http://127.0.0.1:$MOCK_PORT" --aud "$AUDIENCE")"
+cat <<MSG
+
+entra-gate is running on http://127.0.0.1:$GATE_PORT (mock tenant $TENANT_ID on :$MOCK_PORT,
+echo origin on :$ORIGIN_PORT). Try:
+
+  curl -i http://127.0.0.1:$GATE_PORT/hello -H "Authorization: Bearer $TOKEN"
+
+More tokens: target/release/mock-tenant mint --state .dev/tenant --authority http://127.0.0.1:$MOCK_PORT --aud $AUDIENCE [--ver 1 --kind app --claim name=value ...]
+Ctrl-C stops everything.
+MSG
+wait
