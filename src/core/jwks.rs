@@ -7,7 +7,7 @@
 use super::b64;
 use super::roca::has_roca_fingerprint;
 use super::token::MAX_KID_BYTES;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -257,13 +257,27 @@ pub fn parse_jwks(document: &[u8], limits: &JwksLimits) -> Result<KeyIntake, Jwk
 /// The `kid` an entry names, even when the entry is malformed: a broken second key under a
 /// good key's `kid` still makes that `kid` ambiguous.
 fn named_kid(entry: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct KidOnly {
-        kid: Option<serde_json::Value>,
+    struct FirstKid;
+    impl<'de> Visitor<'de> for FirstKid {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+            let mut kid = None;
+            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match (name.as_ref(), &kid) {
+                    ("kid", None) => kid = map.next_value::<Option<String>>().ok().flatten(),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(kid)
+        }
     }
-    let loose: serde_json::Map<String, serde_json::Value> = serde_json::from_str(entry).ok()?;
-    let KidOnly { kid } = serde_json::from_value(serde_json::Value::Object(loose)).ok()?;
-    kid?.as_str().map(str::to_owned)
+    let mut deserializer = serde_json::Deserializer::from_str(entry);
+    deserializer.deserialize_map(FirstKid).ok().flatten()
 }
 
 /// Vets one JWK by the intake rules; also used for single keys such as test vectors.
