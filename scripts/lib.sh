@@ -28,7 +28,8 @@ ensure_cargo_tools() {
     # Not --locked: its lock file pins a crate version the registry mirror lacks.
     cargo install wasm-bindgen-cli --version "$want"
   fi
-  if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+  # worker-build prints its bare version number.
+  if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
     say "installing worker-build $WORKER_BUILD_VERSION (about 4 minutes, once)"
     cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
   fi

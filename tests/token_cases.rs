@@ -105,12 +105,14 @@ enum Rules {
     V2Only,
     /// Multi-tenant: `{tenantid}` issuer templates.
     MultiTenant,
+    /// Multi-tenant with an allow-list holding only our tenant.
+    AllowList,
 }
 
 impl Rules {
     fn build(self) -> ClaimRules {
         let (v1, v2) = match self {
-            Rules::MultiTenant => (
+            Rules::MultiTenant | Rules::AllowList => (
                 Some(IssuerTemplate::new(v1_issuer("{tenantid}"))),
                 Some(IssuerTemplate::new(V2_TEMPLATE)),
             ),
@@ -125,6 +127,7 @@ impl Rules {
             issuers: IssuerRules { v1, v2 },
             clock_skew_seconds: if matches!(self, Rules::NoSkew) { 0 } else { 60 },
             allow_consumer_accounts: false,
+            allowed_tenants: matches!(self, Rules::AllowList).then(|| vec![TID.to_owned()]),
         }
     }
 }
@@ -404,6 +407,10 @@ fn cases(k: &TestKeys) -> Vec<Case> {
                    tenant(Version::V2, &k.k2, OTHER_TID), KeyIssuerMismatch),
         deny_under("multi-tenant: iss of one tenant, tid of another", Rules::MultiTenant,
                    claims(json!({ "tid": OTHER_TID })), InvalidIssuer),
+        pass("allow-list: a listed tenant", Rules::AllowList,
+             tenant(Version::V2, &k.k1, TID), ok_v2),
+        deny_under("allow-list: an unlisted tenant", Rules::AllowList,
+                   tenant(Version::V2, &k.k1, OTHER_TID), TenantNotAllowed),
 
         // --- kinds of token that are not ours ---
         deny("Graph token by aud", claims(json!({ "aud": GRAPH })), GraphToken),

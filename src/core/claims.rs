@@ -38,6 +38,8 @@ pub struct ClaimRules {
     pub issuers: IssuerRules,
     pub clock_skew_seconds: i64,
     pub allow_consumer_accounts: bool,
+    /// When set, only these tenants may call (multi-tenant deployments with an allow-list).
+    pub allowed_tenants: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +54,7 @@ pub enum ClaimsError {
     VersionNotAccepted { ver: String },
     TenantId,
     ConsumerAccount,
+    TenantNotAllowed,
     Issuer { iss: String },
     TenantMismatch,
     KeyIssuer { key_issuer: String },
@@ -70,6 +73,7 @@ impl ClaimsError {
             ClaimsError::VersionNotAccepted { .. } => Reason::WrongTokenVersion,
             ClaimsError::TenantId | ClaimsError::TenantMismatch => Reason::TenantMismatch,
             ClaimsError::ConsumerAccount => Reason::ConsumerTenant,
+            ClaimsError::TenantNotAllowed => Reason::TenantNotAllowed,
             ClaimsError::Issuer { .. } => Reason::InvalidIssuer,
             ClaimsError::KeyIssuer { .. } => Reason::KeyIssuerMismatch,
             ClaimsError::Audience => Reason::InvalidAudience,
@@ -89,6 +93,7 @@ impl fmt::Display for ClaimsError {
             ClaimsError::VersionNotAccepted { ver } => write!(f, "token version {ver:?} refused"),
             ClaimsError::TenantId => f.write_str("tid is not a GUID"),
             ClaimsError::ConsumerAccount => f.write_str("personal account tenant"),
+            ClaimsError::TenantNotAllowed => f.write_str("tenant is not on the allow-list"),
             ClaimsError::Issuer { iss } => write!(f, "issuer {iss:?} not accepted"),
             ClaimsError::TenantMismatch => f.write_str("tid differs from the issuer's tenant"),
             ClaimsError::KeyIssuer { key_issuer } => {
@@ -270,6 +275,13 @@ pub fn validate(
     if tid == CONSUMER_TENANT && !rules.allow_consumer_accounts {
         return Err(ClaimsError::ConsumerAccount);
     }
+    if rules
+        .allowed_tenants
+        .as_ref()
+        .is_some_and(|allowed| !allowed.contains(&tid))
+    {
+        return Err(ClaimsError::TenantNotAllowed);
+    }
     let iss = claims.iss.ok_or_else(|| malformed("no iss"))?;
     let expected_issuer = issuer_rule.as_ref().map(|rule| rule.resolve(&tid));
     if expected_issuer.as_deref() != Some(iss.as_str()) {
@@ -402,6 +414,7 @@ impl ClaimRules {
             },
             clock_skew_seconds: config.clock_skew_seconds,
             allow_consumer_accounts: config.allow_consumer_accounts,
+            allowed_tenants: config.allowed_tenants.clone(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::claims::is_graph_audience;
 use super::guid::normalize_guid;
+use super::refresh::CachePolicy;
 use super::urls;
 use std::fmt;
 use url::Url;
@@ -19,6 +20,14 @@ pub mod binding {
     pub const MAX_TOKEN_BYTES: &str = "GATE_MAX_TOKEN_BYTES";
     pub const REALM: &str = "GATE_REALM";
     pub const FORWARD_AUTHORIZATION: &str = "GATE_FORWARD_AUTHORIZATION";
+    pub const ALLOWED_TENANTS: &str = "ENTRA_ALLOWED_TENANTS";
+    pub const METADATA_APPID: &str = "ENTRA_METADATA_APPID";
+    pub const KID_MISS_WINDOW_SECONDS: &str = "ENTRA_KID_MISS_WINDOW_SECONDS";
+    pub const KEYS_REFRESH_SECONDS: &str = "ENTRA_KEYS_REFRESH_SECONDS";
+    pub const KEYS_MAX_STALENESS_SECONDS: &str = "ENTRA_KEYS_MAX_STALENESS_SECONDS";
+    pub const KEYS_MEMORY_TTL_SECONDS: &str = "ENTRA_KEYS_MEMORY_TTL_SECONDS";
+    /// The KV namespace binding that holds key sets (checked by the edge, named here).
+    pub const JWKS_KV: &str = "JWKS";
 }
 
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -62,6 +71,11 @@ pub struct GateConfig {
     pub max_token_bytes: usize,
     pub realm: String,
     pub forward_authorization: bool,
+    /// With `organizations`/`common`: the only tenants that may call (one key set each).
+    pub allowed_tenants: Option<Vec<String>>,
+    /// Apps with custom signing keys: `?appid=` on the metadata URLs.
+    pub metadata_appid: Option<String>,
+    pub cache: CachePolicy,
 }
 
 /// One thing wrong with one binding.
@@ -242,6 +256,87 @@ pub fn from_bindings(
 
     let forward_authorization = flag(&get, binding::FORWARD_AUTHORIZATION, &mut problem);
 
+    let allowed_tenants = get(binding::ALLOWED_TENANTS).map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .filter_map(|t| {
+                let guid = normalize_guid(t);
+                if guid.is_none() {
+                    problem(
+                        binding::ALLOWED_TENANTS,
+                        format!("{t:?} is not a tenant GUID"),
+                    );
+                }
+                guid
+            })
+            .collect::<Vec<_>>()
+    });
+    match (&allowed_tenants, &tenant) {
+        (Some(list), _) if list.is_empty() => {
+            problem(binding::ALLOWED_TENANTS, "names no tenant".into())
+        }
+        (Some(_), Some(TenantSelector::Tenant(_))) => problem(
+            binding::ALLOWED_TENANTS,
+            "only with ENTRA_TENANT_ID=organizations or common".into(),
+        ),
+        _ => {}
+    }
+
+    let metadata_appid = get(binding::METADATA_APPID).and_then(|appid| {
+        let guid = normalize_guid(&appid);
+        if guid.is_none() {
+            problem(
+                binding::METADATA_APPID,
+                format!("{appid:?} is not an application (client) id"),
+            );
+        }
+        guid
+    });
+
+    let defaults = CachePolicy::default();
+    let mut seconds =
+        |name: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| match get(name) {
+            None => default,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if range.contains(&n) => n,
+                _ => {
+                    problem(
+                        name,
+                        format!(
+                            "{text:?} is not {}..={} seconds",
+                            range.start(),
+                            range.end()
+                        ),
+                    );
+                    default
+                }
+            },
+        };
+    let cache = CachePolicy {
+        kid_miss_window_seconds: seconds(
+            binding::KID_MISS_WINDOW_SECONDS,
+            defaults.kid_miss_window_seconds,
+            1..=3600,
+        ),
+        refresh_seconds: seconds(
+            binding::KEYS_REFRESH_SECONDS,
+            defaults.refresh_seconds,
+            60..=86400,
+        ),
+        max_staleness_seconds: seconds(
+            binding::KEYS_MAX_STALENESS_SECONDS,
+            defaults.max_staleness_seconds,
+            1..=7 * 86400,
+        ),
+        memory_ttl_seconds: seconds(
+            binding::KEYS_MEMORY_TTL_SECONDS,
+            defaults.memory_ttl_seconds,
+            0..=3600,
+        ),
+        ..defaults
+    };
+
     match (tenant, origin, authority) {
         (Some(tenant), Some(origin), Some(authority)) if problems.is_empty() => Ok(GateConfig {
             tenant,
@@ -255,6 +350,9 @@ pub fn from_bindings(
             max_token_bytes,
             realm,
             forward_authorization,
+            allowed_tenants,
+            metadata_appid,
+            cache,
         }),
         _ => Err(problems),
     }

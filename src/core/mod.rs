@@ -15,6 +15,7 @@ pub mod json;
 pub mod jwks;
 pub mod jws;
 pub mod keyset;
+pub mod keystore;
 pub mod metadata;
 pub mod reason;
 pub mod refresh;

@@ -53,6 +53,8 @@ pub enum Reason {
     IdToken,
     /// Personal Microsoft account token where only work or school accounts are accepted.
     ConsumerTenant,
+    /// A tenant outside `ENTRA_ALLOWED_TENANTS`.
+    TenantNotAllowed,
     /// No usable signing keys could be obtained (not the client's fault).
     KeysUnavailable,
     /// The gateway's configuration is invalid; nothing is forwarded.
@@ -85,6 +87,7 @@ impl Reason {
         Reason::GraphToken,
         Reason::IdToken,
         Reason::ConsumerTenant,
+        Reason::TenantNotAllowed,
         Reason::KeysUnavailable,
         Reason::ConfigInvalid,
         Reason::OriginUnreachable,
@@ -115,6 +118,7 @@ impl Reason {
             Reason::GraphToken => "graph_token",
             Reason::IdToken => "id_token",
             Reason::ConsumerTenant => "consumer_tenant",
+            Reason::TenantNotAllowed => "tenant_not_allowed",
             Reason::KeysUnavailable => "keys_unavailable",
             Reason::ConfigInvalid => "config_invalid",
             Reason::OriginUnreachable => "origin_unreachable",
@@ -148,6 +152,7 @@ impl Reason {
             }
             Reason::IdToken => "an ID token cannot be used as an access token",
             Reason::ConsumerTenant => "personal Microsoft accounts are not accepted",
+            Reason::TenantNotAllowed => "tokens from this tenant are not accepted",
             Reason::KeysUnavailable => "signing keys are temporarily unavailable",
             Reason::ConfigInvalid => "the gateway is not configured correctly",
             Reason::OriginUnreachable => "the upstream service could not be reached",

@@ -1,69 +1,211 @@
-//! When to (re)fetch signing keys: a pure policy over timestamps, so the edge only asks.
+//! When keys move between the three tiers (isolate memory → KV → Entra): a pure policy over
+//! timestamps, so the edge only asks and does what it is told.
 //!
-//! Defaults follow Microsoft's rollover guidance: refresh about hourly, on an unknown `kid`
-//! refresh at most every 5 minutes (a flood of random kids costs one fetch per window), and on
-//! failures keep serving the last known good keys for up to a day.
+//! - A warm isolate uses its memory: no KV read, no fetch. After `memory_ttl` it reads KV once
+//!   (the scheduled refresh may have rotated the keys there).
+//! - The scheduled refresh fetches each set from Entra about every `refresh` seconds (spread by
+//!   a per-set offset) and writes KV only when the content changed, or to confirm unchanged
+//!   content every [`CONFIRM_AFTER_SECONDS`] (at most four writes a day per set).
+//! - An isolate fetches from Entra itself only when KV has nothing usable, or when KV has not been
+//!   confirmed for longer than the scheduled refresh should ever allow (the cron is not running).
+//! - An unknown `kid` refreshes straight from Entra, at most once per `kid_miss_window` per set.
+//! - Keys older than `max_staleness` (since Entra last confirmed them) are never used.
 
 use super::time::UnixTime;
+use std::collections::VecDeque;
+
+/// Unchanged content is re-confirmed in KV this often, so readers can tell a live record
+/// from one whose refresher died.
+pub const CONFIRM_AFTER_SECONDS: i64 = 6 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RefreshPolicy {
-    /// Keys older than this are refreshed before use.
-    pub refresh_after_seconds: i64,
-    /// An unknown `kid` triggers a refresh at most this often.
-    pub kid_miss_interval_seconds: i64,
-    /// After a failed fetch, wait this long before trying again.
-    pub failure_backoff_seconds: i64,
-    /// Past this age, keys are no longer used at all: fail closed.
+pub struct CachePolicy {
+    /// Target age at which the scheduled refresh fetches a set again (Microsoft: about hourly).
+    pub refresh_seconds: i64,
+    /// An isolate re-reads KV after holding keys this long.
+    pub memory_ttl_seconds: i64,
+    /// An unknown `kid` triggers at most one fetch per set in this window.
+    pub kid_miss_window_seconds: i64,
+    /// Keys not confirmed by Entra for this long are not used (fail closed).
     pub max_staleness_seconds: i64,
+    /// After a failed fetch, an isolate waits this long before fetching again.
+    pub failure_backoff_seconds: i64,
+    /// Unknown kids remembered per set (oldest forgotten first).
+    pub unknown_kid_capacity: usize,
 }
 
-impl Default for RefreshPolicy {
+impl Default for CachePolicy {
     fn default() -> Self {
-        RefreshPolicy {
-            refresh_after_seconds: 3600,
-            kid_miss_interval_seconds: 300,
-            failure_backoff_seconds: 30,
+        CachePolicy {
+            refresh_seconds: 3600,
+            memory_ttl_seconds: 300,
+            // Entra publishes new keys well before signing with them, so a kid miss is rare
+            // for honest traffic: it means an emergency rotation the scheduled refresh has not
+            // seen yet, or an attacker. A minute bounds the first case's outage even under a
+            // flood, while the flood costs one fetch a minute per isolate.
+            kid_miss_window_seconds: 60,
+            // Microsoft.IdentityModel keeps last-known-good keys for an hour; Entra keys live
+            // for weeks and roll with overlap, so a day of Entra outage is survivable.
             max_staleness_seconds: 24 * 3600,
+            failure_backoff_seconds: 30,
+            unknown_kid_capacity: 1024,
         }
     }
 }
 
-/// What the edge knows about its current keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct KeyFreshness {
-    /// When the keys in use were fetched (`None`: there are none).
-    pub fetched_at: Option<UnixTime>,
-    /// When a fetch was last attempted, successful or not.
-    pub last_attempt: Option<UnixTime>,
+/// What an isolate holds for one set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// When this isolate loaded the keys (from KV or Entra).
+    pub loaded_at: UnixTime,
+    /// When Entra last confirmed them (the record's `checked_at`).
+    pub checked_at: UnixTime,
 }
 
-impl KeyFreshness {
-    fn since(at: Option<UnixTime>, now: UnixTime) -> Option<i64> {
-        at.map(|t| now.seconds() - t.seconds())
+/// What a KV read found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvFound {
+    /// Nothing, or nothing readable (corrupt records are treated as missing).
+    Nothing,
+    Record {
+        checked_at: UnixTime,
+    },
+}
+
+/// The next step for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    UseHeld,
+    ReadKv,
+    FetchEntra,
+    FailClosed,
+}
+
+impl CachePolicy {
+    fn fresh_enough(&self, checked_at: UnixTime, now: UnixTime) -> bool {
+        now.seconds() - checked_at.seconds() <= self.max_staleness_seconds
+    }
+
+    fn may_fetch(&self, last_fetch_attempt: Option<UnixTime>, now: UnixTime) -> bool {
+        last_fetch_attempt
+            .is_none_or(|t| now.seconds() - t.seconds() >= self.failure_backoff_seconds)
+    }
+
+    /// A request arrives; `held` is what memory has.
+    pub fn on_request(&self, held: Option<Held>, now: UnixTime) -> Step {
+        match held {
+            Some(h) if now.seconds() - h.loaded_at.seconds() < self.memory_ttl_seconds => {
+                if self.fresh_enough(h.checked_at, now) {
+                    Step::UseHeld
+                } else {
+                    Step::ReadKv
+                }
+            }
+            _ => Step::ReadKv,
+        }
+    }
+
+    /// After reading KV: should the isolate go to Entra itself (before answering)?
+    pub fn after_kv(
+        &self,
+        found: KvFound,
+        last_fetch_attempt: Option<UnixTime>,
+        now: UnixTime,
+    ) -> Step {
+        let abandoned_after = CONFIRM_AFTER_SECONDS + 2 * self.refresh_seconds;
+        match found {
+            KvFound::Record { checked_at } => {
+                let age = now.seconds() - checked_at.seconds();
+                if age > abandoned_after && self.may_fetch(last_fetch_attempt, now) {
+                    Step::FetchEntra
+                } else if self.fresh_enough(checked_at, now) {
+                    Step::UseHeld
+                } else if self.may_fetch(last_fetch_attempt, now) {
+                    Step::FetchEntra
+                } else {
+                    Step::FailClosed
+                }
+            }
+            KvFound::Nothing if self.may_fetch(last_fetch_attempt, now) => Step::FetchEntra,
+            KvFound::Nothing => Step::FailClosed,
+        }
+    }
+
+    /// After a fetch attempt, may what is held still serve (last known good)?
+    pub fn usable(&self, held: Option<Held>, now: UnixTime) -> bool {
+        held.is_some_and(|h| self.fresh_enough(h.checked_at, now))
+    }
+
+    /// An unknown `kid`: may this isolate fetch from Entra now?
+    pub fn kid_miss_may_fetch(&self, last_fetch_attempt: Option<UnixTime>, now: UnixTime) -> bool {
+        last_fetch_attempt
+            .is_none_or(|t| now.seconds() - t.seconds() >= self.kid_miss_window_seconds)
+    }
+
+    /// The scheduled refresh: is this set due? Each set gets a stable offset of up to a quarter
+    /// of the interval, so many sets (an allow-list of tenants) spread over several runs.
+    pub fn scheduled_due(&self, set_id: &str, checked_at: Option<UnixTime>, now: UnixTime) -> bool {
+        let spread = (self.refresh_seconds / 4).max(1);
+        let offset = i64::from(fnv1a(set_id) % u32::try_from(spread).unwrap_or(u32::MAX));
+        checked_at.is_none_or(|t| now.seconds() - t.seconds() >= self.refresh_seconds - offset)
+    }
+
+    /// After a scheduled (or isolate) fetch: write KV? Only when the content changed, or to
+    /// re-confirm unchanged content now and then.
+    pub fn kv_write_needed(
+        &self,
+        stored: Option<(&str, UnixTime)>,
+        fresh_hash: &str,
+        now: UnixTime,
+    ) -> bool {
+        match stored {
+            None => true,
+            Some((hash, checked_at)) => {
+                hash != fresh_hash || now.seconds() - checked_at.seconds() >= CONFIRM_AFTER_SECONDS
+            }
+        }
     }
 }
 
-impl RefreshPolicy {
-    /// Should keys be fetched before this request is answered?
-    pub fn refresh_due(&self, keys: &KeyFreshness, now: UnixTime) -> bool {
-        let stale = KeyFreshness::since(keys.fetched_at, now)
-            .is_none_or(|age| age >= self.refresh_after_seconds);
-        let backing_off = KeyFreshness::since(keys.last_attempt, now)
-            .is_some_and(|ago| ago < self.failure_backoff_seconds);
-        stale && !backing_off
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// Recently seen unknown kids, so a repeated random `kid` is refused without any work. Entries
+/// expire after the kid-miss window, so a real new key is still found within one window.
+#[derive(Debug, Clone, Default)]
+pub struct UnknownKids {
+    entries: VecDeque<(String, UnixTime)>,
+}
+
+impl UnknownKids {
+    pub fn contains(&self, kid: &str, now: UnixTime) -> bool {
+        self.entries
+            .iter()
+            .any(|(k, until)| k == kid && *until > now)
     }
 
-    /// May the keys still be used (last known good)?
-    pub fn usable(&self, keys: &KeyFreshness, now: UnixTime) -> bool {
-        KeyFreshness::since(keys.fetched_at, now)
-            .is_some_and(|age| age <= self.max_staleness_seconds)
+    pub fn remember(&mut self, kid: &str, until: UnixTime, capacity: usize) {
+        self.entries.retain(|(k, _)| k != kid);
+        while self.entries.len() >= capacity.max(1) {
+            self.entries.pop_front();
+        }
+        self.entries.push_back((kid.to_owned(), until));
     }
 
-    /// Should an unknown `kid` trigger a refresh now?
-    pub fn refresh_on_unknown_kid(&self, keys: &KeyFreshness, now: UnixTime) -> bool {
-        KeyFreshness::since(keys.last_attempt, now)
-            .is_none_or(|ago| ago >= self.kid_miss_interval_seconds)
+    /// Forget everything (new keys arrived: old misses may now be hits).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 
@@ -71,39 +213,111 @@ impl RefreshPolicy {
 mod tests {
     use super::*;
 
-    const P: RefreshPolicy = RefreshPolicy {
-        refresh_after_seconds: 3600,
-        kid_miss_interval_seconds: 300,
-        failure_backoff_seconds: 30,
+    const P: CachePolicy = CachePolicy {
+        refresh_seconds: 3600,
+        memory_ttl_seconds: 300,
+        kid_miss_window_seconds: 60,
         max_staleness_seconds: 86400,
+        failure_backoff_seconds: 30,
+        unknown_kid_capacity: 3,
     };
 
-    fn at(fetched: Option<i64>, attempt: Option<i64>) -> KeyFreshness {
-        KeyFreshness {
-            fetched_at: fetched.map(UnixTime),
-            last_attempt: attempt.map(UnixTime),
+    fn held(loaded: i64, checked: i64) -> Option<Held> {
+        Some(Held {
+            loaded_at: UnixTime(loaded),
+            checked_at: UnixTime(checked),
+        })
+    }
+
+    #[test]
+    fn warm_isolates_use_memory_until_the_ttl() {
+        assert_eq!(P.on_request(None, UnixTime(0)), Step::ReadKv);
+        assert_eq!(P.on_request(held(100, 50), UnixTime(399)), Step::UseHeld);
+        assert_eq!(P.on_request(held(100, 50), UnixTime(400)), Step::ReadKv);
+        // Too stale to use even inside the TTL.
+        assert_eq!(
+            P.on_request(held(100_000, 0), UnixTime(100_001)),
+            Step::ReadKv
+        );
+    }
+
+    #[test]
+    fn kv_decides_whether_to_go_to_entra() {
+        let now = UnixTime(100_000);
+        let record = |age: i64| KvFound::Record {
+            checked_at: UnixTime(now.0 - age),
+        };
+        assert_eq!(P.after_kv(record(10), None, now), Step::UseHeld);
+        assert_eq!(
+            P.after_kv(record(CONFIRM_AFTER_SECONDS), None, now),
+            Step::UseHeld
+        );
+        // The refresher evidently died: fetch, but only outside the failure backoff.
+        let abandoned = CONFIRM_AFTER_SECONDS + 2 * 3600 + 1;
+        assert_eq!(P.after_kv(record(abandoned), None, now), Step::FetchEntra);
+        assert_eq!(
+            P.after_kv(record(abandoned), Some(UnixTime(now.0 - 5)), now),
+            Step::UseHeld
+        );
+        assert_eq!(
+            P.after_kv(record(86_401), Some(UnixTime(now.0 - 5)), now),
+            Step::FailClosed
+        );
+        assert_eq!(P.after_kv(KvFound::Nothing, None, now), Step::FetchEntra);
+        assert_eq!(
+            P.after_kv(KvFound::Nothing, Some(UnixTime(now.0 - 5)), now),
+            Step::FailClosed
+        );
+    }
+
+    #[test]
+    fn last_known_good_ends_at_max_staleness() {
+        assert!(P.usable(held(0, 0), UnixTime(86_400)));
+        assert!(!P.usable(held(0, 0), UnixTime(86_401)));
+        assert!(!P.usable(None, UnixTime(1)));
+    }
+
+    #[test]
+    fn kid_misses_fetch_once_per_window() {
+        assert!(P.kid_miss_may_fetch(None, UnixTime(0)));
+        assert!(!P.kid_miss_may_fetch(Some(UnixTime(100)), UnixTime(159)));
+        assert!(P.kid_miss_may_fetch(Some(UnixTime(100)), UnixTime(160)));
+    }
+
+    #[test]
+    fn scheduled_refresh_is_spread_and_writes_only_changes() {
+        let now = UnixTime(1_000_000);
+        assert!(P.scheduled_due("a", None, now));
+        assert!(P.scheduled_due("a", Some(UnixTime(now.0 - 3600)), now));
+        assert!(
+            !P.scheduled_due("a", Some(UnixTime(now.0 - 2699)), now),
+            "offset is under a quarter"
+        );
+        let offsets: std::collections::HashSet<bool> = (0..50)
+            .map(|i| P.scheduled_due(&format!("tenant-{i}"), Some(UnixTime(now.0 - 3200)), now))
+            .collect();
+        assert_eq!(offsets.len(), 2, "some sets are due, some are not");
+        assert!(P.kv_write_needed(None, "h", now));
+        assert!(!P.kv_write_needed(Some(("h", UnixTime(now.0 - 60))), "h", now));
+        assert!(P.kv_write_needed(Some(("h", UnixTime(now.0 - 60))), "g", now));
+        assert!(P.kv_write_needed(
+            Some(("h", UnixTime(now.0 - CONFIRM_AFTER_SECONDS))),
+            "h",
+            now
+        ));
+    }
+
+    #[test]
+    fn unknown_kids_are_bounded_and_expire() {
+        let mut kids = UnknownKids::default();
+        for i in 0..10 {
+            kids.remember(&format!("k{i}"), UnixTime(100), P.unknown_kid_capacity);
         }
-    }
-
-    #[test]
-    fn cold_isolate_fetches_unless_backing_off() {
-        assert!(P.refresh_due(&at(None, None), UnixTime(1000)));
-        assert!(!P.refresh_due(&at(None, Some(990)), UnixTime(1000)));
-        assert!(P.refresh_due(&at(None, Some(970)), UnixTime(1000)));
-    }
-
-    #[test]
-    fn keys_age_out_then_stay_usable_until_max_staleness() {
-        assert!(!P.refresh_due(&at(Some(0), Some(0)), UnixTime(3599)));
-        assert!(P.refresh_due(&at(Some(0), Some(0)), UnixTime(3600)));
-        assert!(P.usable(&at(Some(0), Some(80000)), UnixTime(86400)));
-        assert!(!P.usable(&at(Some(0), Some(80000)), UnixTime(86401)));
-        assert!(!P.usable(&at(None, Some(1)), UnixTime(2)));
-    }
-
-    #[test]
-    fn unknown_kids_refresh_once_per_window() {
-        assert!(P.refresh_on_unknown_kid(&at(Some(0), Some(0)), UnixTime(300)));
-        assert!(!P.refresh_on_unknown_kid(&at(Some(0), Some(100)), UnixTime(399)));
+        assert_eq!(kids.len(), 3);
+        assert!(kids.contains("k9", UnixTime(99)));
+        assert!(!kids.contains("k0", UnixTime(99)), "oldest forgotten");
+        assert!(!kids.contains("k9", UnixTime(100)), "expired");
+        kids.clear();
+        assert!(kids.is_empty());
     }
 }

@@ -176,6 +176,19 @@ impl<'a> UntrustedToken<'a> {
         self.raw
     }
 
+    /// The `tid` claim, read without any trust, only to choose which tenant's key set to verify
+    /// with when there is one per tenant. Claims validation checks `tid` again once the
+    /// signature has verified; a lie here only selects keys that will not verify the token.
+    pub fn unverified_tenant(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct TenantOnly {
+            tid: Option<String>,
+        }
+        super::json::from_object::<TenantOnly>(&self.payload)
+            .ok()?
+            .tid
+    }
+
     /// Only the signature stage may hand the payload on.
     pub(crate) fn into_payload(self) -> Vec<u8> {
         self.payload

@@ -4,6 +4,7 @@
 use crate::core::config::ConfigProblem;
 use crate::core::gate::Denial;
 use crate::core::identity::VerifiedIdentity;
+use crate::core::reason::Reason;
 use serde_json::{json, Value};
 use worker::Request;
 
@@ -34,11 +35,15 @@ pub fn config_invalid(problems: &[ConfigProblem]) {
 }
 
 pub fn denied(request_id: &str, denial: &Denial) {
+    refused(request_id, denial.reason(), &denial.to_string());
+}
+
+pub fn refused(request_id: &str, reason: Reason, detail: &str) {
     emit(json!({
         "event": "denied",
         "request_id": request_id,
-        "reason": denial.reason().code(),
-        "detail": denial.to_string(),
+        "reason": reason.code(),
+        "detail": detail,
     }));
 }
 
@@ -54,24 +59,58 @@ pub fn allowed(request_id: &str, identity: &VerifiedIdentity) {
     }));
 }
 
-pub fn kid_miss(request_id: &str, kid: &str) {
-    emit(json!({ "event": "kid_miss", "request_id": request_id, "kid": kid }));
+/// `action`: `fetching` (a refresh from Entra), `penalty_window` (a fetch happened too recently),
+/// `remembered` (this kid already missed within the window).
+pub fn kid_miss(request_id: &str, set: &str, kid: &str, action: &str) {
+    emit(
+        json!({ "event": "kid_miss", "request_id": request_id, "set": set, "kid": kid, "action": action }),
+    );
 }
 
-pub fn keys_refreshed(keys: usize, skipped: &[String]) {
-    emit(json!({ "event": "keys_refreshed", "keys": keys, "skipped": skipped }));
+/// `found`: `record`, `nothing`, `corrupt` or `error`.
+pub fn kv_read(set: &str, found: &str, detail: Option<&str>) {
+    emit(json!({ "event": "kv_read", "set": set, "found": found, "detail": detail }));
 }
 
-pub fn keys_refresh_failed(detail: &str) {
-    emit(json!({ "event": "keys_refresh_failed", "detail": detail }));
+/// `why`: `changed` (new content) or `confirm` (same content, re-confirmed).
+pub fn kv_write(set: &str, why: &str) {
+    emit(json!({ "event": "kv_write", "set": set, "why": why }));
 }
 
-pub fn keys_unavailable() {
-    emit(json!({ "event": "fail_closed", "reason": "keys_unavailable" }));
+pub fn kv_write_failed(set: &str, detail: &str) {
+    emit(json!({ "event": "kv_write_failed", "set": set, "detail": detail }));
+}
+
+pub fn keys_loaded(set: &str, keys: usize, skipped: &[String]) {
+    emit(json!({ "event": "keys_loaded", "set": set, "keys": keys, "skipped": skipped }));
+}
+
+pub fn keys_refreshed(set: &str, changed: bool) {
+    emit(json!({ "event": "keys_refreshed", "set": set, "changed": changed }));
+}
+
+pub fn keys_refresh_failed(set: &str, detail: &str) {
+    emit(json!({ "event": "keys_refresh_failed", "set": set, "detail": detail }));
+}
+
+pub fn stale_keys_served(set: &str, age_seconds: i64) {
+    emit(json!({ "event": "stale_keys_served", "set": set, "age_seconds": age_seconds }));
+}
+
+pub fn fail_closed(set: &str) {
+    emit(json!({ "event": "fail_closed", "set": set, "reason": "keys_unavailable" }));
+}
+
+/// `outcome`: `not_due`, `refreshed` or `failed`.
+pub fn scheduled(set: &str, outcome: &str) {
+    emit(json!({ "event": "scheduled_refresh", "set": set, "outcome": outcome }));
 }
 
 pub fn origin_failed(request_id: &str, detail: &str) {
-    emit(
-        json!({ "event": "origin_failed", "request_id": request_id, "reason": "origin_unreachable", "detail": detail }),
-    );
+    emit(json!({
+        "event": "origin_failed",
+        "request_id": request_id,
+        "reason": "origin_unreachable",
+        "detail": detail,
+    }));
 }

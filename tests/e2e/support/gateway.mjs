@@ -8,7 +8,11 @@ import { existsSync } from "node:fs";
 const ROOT = resolve(import.meta.dirname, "../../..");
 export const WORKER_SCRIPT = resolve(ROOT, "build/index.js");
 
-export async function startGateway(bindings, { logs } = {}) {
+/**
+ * `kvPersist`: a directory shared by gateways that should see the same KV (a cold isolate
+ * after a warm one); by default each gateway has its own empty KV.
+ */
+export async function startGateway(bindings, { logs, kvPersist } = {}) {
   if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} missing: run the release build first`);
   const mf = new Miniflare({
     modules: true,
@@ -19,6 +23,8 @@ export async function startGateway(bindings, { logs } = {}) {
     ],
     compatibilityDate: "2026-08-01",
     bindings,
+    kvNamespaces: ["JWKS"],
+    ...(kvPersist ? { kvPersist } : {}),
     cf: false,
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) {
@@ -32,6 +38,9 @@ export async function startGateway(bindings, { logs } = {}) {
   await mf.ready;
   return {
     fetch: (path, init) => mf.dispatchFetch(`http://gateway.test${path}`, init),
+    /** Runs the Cron Trigger's handler once. */
+    scheduled: async (cron = "*/15 * * * *") => (await mf.getWorker()).scheduled({ cron }),
+    kv: () => mf.getKVNamespace("JWKS"),
     stop: () => mf.dispose(),
   };
 }

@@ -1,0 +1,360 @@
+//! The three tiers of keys for this isolate: memory → KV (binding `JWKS`) → Entra. Every
+//! "when" is asked of the core's [`CachePolicy`]; this file only moves bytes and counts.
+
+use super::{fetch, log};
+use crate::core::claims::ClaimRules;
+use crate::core::config::GateConfig;
+use crate::core::jwks::JwksLimits;
+use crate::core::keyset::KeySet;
+use crate::core::keystore::{sources, KeySetSource, StoredKeySet, StoredSource};
+use crate::core::metadata::{parse_metadata, MAX_METADATA_BYTES};
+use crate::core::refresh::{CachePolicy, Held, KvFound, Step, UnknownKids};
+use crate::core::time::UnixTime;
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
+use web_sys::CryptoKey;
+use worker::kv::KvStore;
+
+/// Keys ready to verify with, and the rules that came with them.
+pub struct Loaded {
+    pub keys: KeySet<CryptoKey>,
+    pub rules: ClaimRules,
+    /// Timestamps move when KV or Entra confirm the same content; the keys (with their
+    /// imported `CryptoKey`s) stay.
+    held: Cell<Held>,
+    content_hash: String,
+}
+
+type Refresh = Shared<LocalBoxFuture<'static, bool>>;
+
+/// One key set's state in this isolate.
+pub struct SetState {
+    source: KeySetSource,
+    config: Rc<GateConfig>,
+    held: RefCell<Option<Rc<Loaded>>>,
+    last_fetch_attempt: Cell<Option<UnixTime>>,
+    unknown_kids: RefCell<UnknownKids>,
+    in_flight: RefCell<Option<Refresh>>,
+}
+
+pub struct KeyStore {
+    sets: Vec<Rc<SetState>>,
+}
+
+thread_local! {
+    static STORE: OnceCell<Rc<KeyStore>> = const { OnceCell::new() };
+}
+
+pub fn now() -> UnixTime {
+    UnixTime::from_millis(js_sys::Date::now())
+}
+
+impl KeyStore {
+    pub fn for_isolate(config: &Rc<GateConfig>) -> Rc<KeyStore> {
+        STORE.with(|cell| {
+            Rc::clone(cell.get_or_init(|| {
+                let sets = sources(config)
+                    .into_iter()
+                    .map(|source| {
+                        Rc::new(SetState {
+                            source,
+                            config: Rc::clone(config),
+                            held: RefCell::new(None),
+                            last_fetch_attempt: Cell::new(None),
+                            unknown_kids: RefCell::new(UnknownKids::default()),
+                            in_flight: RefCell::new(None),
+                        })
+                    })
+                    .collect();
+                Rc::new(KeyStore { sets })
+            }))
+        })
+    }
+
+    pub fn sets(&self) -> &[Rc<SetState>] {
+        &self.sets
+    }
+
+    /// The set that verifies tokens of `tenant` (an unverified hint; see
+    /// `UntrustedToken::unverified_tenant`). With a single set, that set.
+    pub fn set_for(&self, tenant: impl FnOnce() -> Option<String>) -> Option<Rc<SetState>> {
+        match self.sets.as_slice() {
+            [only] => Some(Rc::clone(only)),
+            many => {
+                let tid = tenant()?;
+                many.iter()
+                    .find(|s| s.source.tenant_id.as_deref() == Some(tid.as_str()))
+                    .cloned()
+            }
+        }
+    }
+}
+
+impl SetState {
+    fn policy(&self) -> &CachePolicy {
+        &self.config.cache
+    }
+
+    pub fn id(&self) -> &str {
+        &self.source.id
+    }
+
+    fn held(&self) -> Option<Rc<Loaded>> {
+        self.held.borrow().clone()
+    }
+
+    fn held_meta(&self) -> Option<Held> {
+        self.held.borrow().as_ref().map(|l| l.held.get())
+    }
+
+    /// The keys to verify with now, or `None` to fail closed.
+    pub async fn current(self: &Rc<Self>, kv: &KvStore) -> Option<Rc<Loaded>> {
+        if self.policy().on_request(self.held_meta(), now()) == Step::UseHeld {
+            return self.held();
+        }
+        let record = self.read_kv(kv).await;
+        let found = match &record {
+            Some(r) => KvFound::Record {
+                checked_at: UnixTime(r.checked_at),
+            },
+            None => KvFound::Nothing,
+        };
+        if let Some(record) = record {
+            self.adopt(&record);
+        }
+        match self
+            .policy()
+            .after_kv(found, self.last_fetch_attempt.get(), now())
+        {
+            Step::FetchEntra => {
+                if !self.refresh_from_entra(kv).await {
+                    self.note_stale();
+                }
+            }
+            Step::FailClosed | Step::UseHeld | Step::ReadKv => {}
+        }
+        self.usable_or_fail_closed()
+    }
+
+    /// An unknown `kid`: refresh straight from Entra if the window allows, else refuse fast.
+    /// Returns fresh keys only if they now hold the kid.
+    pub async fn kid_miss(
+        self: &Rc<Self>,
+        kid: &str,
+        kv: &KvStore,
+        request_id: &str,
+    ) -> Option<Rc<Loaded>> {
+        let at = now();
+        if self.unknown_kids.borrow().contains(kid, at) {
+            log::kid_miss(request_id, self.id(), kid, "remembered");
+            return None;
+        }
+        let window = self.policy().kid_miss_window_seconds;
+        if !self
+            .policy()
+            .kid_miss_may_fetch(self.last_fetch_attempt.get(), at)
+        {
+            let until = self.last_fetch_attempt.get().unwrap_or(at).plus(window);
+            self.remember_unknown(kid, until);
+            log::kid_miss(request_id, self.id(), kid, "penalty_window");
+            return None;
+        }
+        log::kid_miss(request_id, self.id(), kid, "fetching");
+        self.refresh_from_entra(kv).await;
+        let loaded = self.usable_or_fail_closed()?;
+        if loaded.keys.get(kid).is_some() {
+            Some(loaded)
+        } else {
+            self.remember_unknown(kid, now().plus(window));
+            None
+        }
+    }
+
+    fn remember_unknown(&self, kid: &str, until: UnixTime) {
+        let capacity = self.policy().unknown_kid_capacity;
+        self.unknown_kids
+            .borrow_mut()
+            .remember(kid, until, capacity);
+    }
+
+    fn usable_or_fail_closed(&self) -> Option<Rc<Loaded>> {
+        if self.policy().usable(self.held_meta(), now()) {
+            self.held()
+        } else {
+            log::fail_closed(self.id());
+            None
+        }
+    }
+
+    fn note_stale(&self) {
+        if let Some(meta) = self.held_meta() {
+            log::stale_keys_served(self.id(), now().seconds() - meta.checked_at.seconds());
+        }
+    }
+
+    async fn read_kv(&self, kv: &KvStore) -> Option<StoredKeySet> {
+        let key = self.source.kv_key();
+        let text = match kv.get(&key).text().await {
+            Ok(text) => text,
+            Err(e) => {
+                log::kv_read(self.id(), "error", Some(&e.to_string()));
+                return None;
+            }
+        };
+        let Some(text) = text else {
+            log::kv_read(self.id(), "nothing", None);
+            return None;
+        };
+        match StoredKeySet::decode(text.as_bytes(), &self.source.id) {
+            Ok(record) => {
+                log::kv_read(self.id(), "record", None);
+                Some(record)
+            }
+            Err(e) => {
+                log::kv_read(self.id(), "corrupt", Some(&e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// Takes a record into memory. The same content keeps its prepared keys and only moves
+    /// the timestamps; new content is vetted and built afresh.
+    fn adopt(&self, record: &StoredKeySet) -> bool {
+        let held = Held {
+            loaded_at: now(),
+            checked_at: UnixTime(record.checked_at),
+        };
+        let current = self.held();
+        if let Some(current) = current.filter(|c| c.content_hash == record.content_hash) {
+            let newest = held.checked_at.max(current.held.get().checked_at);
+            current.held.set(Held {
+                loaded_at: held.loaded_at,
+                checked_at: newest,
+            });
+            return true;
+        }
+        match record.build::<CryptoKey>(&self.config) {
+            Ok(built) => {
+                log::keys_loaded(self.id(), built.keys.len(), &built.notes);
+                *self.held.borrow_mut() = Some(Rc::new(Loaded {
+                    keys: built.keys,
+                    rules: built.rules,
+                    held: Cell::new(held),
+                    content_hash: record.content_hash.clone(),
+                }));
+                self.unknown_kids.borrow_mut().clear();
+                true
+            }
+            Err(detail) => {
+                log::keys_refresh_failed(self.id(), &detail);
+                false
+            }
+        }
+    }
+
+    /// One fetch from Entra per set at a time: concurrent callers wait for the same one.
+    pub async fn refresh_from_entra(self: &Rc<Self>, kv: &KvStore) -> bool {
+        let existing = self.in_flight.borrow().clone();
+        if let Some(shared) = existing {
+            return shared.await;
+        }
+        let this = Rc::clone(self);
+        let kv = kv.clone();
+        let shared = async move {
+            let ok = this.fetch_and_store(&kv, None).await;
+            *this.in_flight.borrow_mut() = None;
+            ok
+        }
+        .boxed_local()
+        .shared();
+        *self.in_flight.borrow_mut() = Some(shared.clone());
+        shared.await
+    }
+
+    /// Fetches from Entra, takes the keys into memory and writes KV when the policy says so.
+    /// `stored` is the KV record if the caller already read it.
+    pub async fn fetch_and_store(&self, kv: &KvStore, stored: Option<&StoredKeySet>) -> bool {
+        self.last_fetch_attempt.set(Some(now()));
+        let documents = match fetch_documents(&self.source).await {
+            Ok(documents) => documents,
+            Err(detail) => {
+                log::keys_refresh_failed(self.id(), &detail);
+                return false;
+            }
+        };
+        let mut fresh = StoredKeySet::new(&self.source.id, documents, now());
+        let previous = match stored {
+            Some(record) => Some(record.clone()),
+            None => self.read_kv(kv).await,
+        };
+        if let Some(previous) = previous
+            .as_ref()
+            .filter(|p| p.content_hash == fresh.content_hash)
+        {
+            fresh.fetched_at = previous.fetched_at;
+        }
+        if !self.adopt(&fresh) {
+            return false;
+        }
+        let stored_meta = previous
+            .as_ref()
+            .map(|p| (p.content_hash.as_str(), UnixTime(p.checked_at)));
+        let changed = previous
+            .as_ref()
+            .is_none_or(|p| p.content_hash != fresh.content_hash);
+        if self
+            .policy()
+            .kv_write_needed(stored_meta, &fresh.content_hash, now())
+        {
+            let why = if changed { "changed" } else { "confirm" };
+            match kv.put(&self.source.kv_key(), fresh.encode()) {
+                Ok(put) => match put.execute().await {
+                    Ok(()) => log::kv_write(self.id(), why),
+                    Err(e) => log::kv_write_failed(self.id(), &e.to_string()),
+                },
+                Err(e) => log::kv_write_failed(self.id(), &e.to_string()),
+            }
+        }
+        log::keys_refreshed(self.id(), changed);
+        true
+    }
+
+    /// The scheduled refresh of this set: fetch if due, write KV only when needed.
+    pub async fn scheduled(&self, kv: &KvStore) {
+        let stored = self.read_kv(kv).await;
+        let checked_at = stored.as_ref().map(|r| UnixTime(r.checked_at));
+        if !self.policy().scheduled_due(self.id(), checked_at, now()) {
+            log::scheduled(self.id(), "not_due");
+            if let Some(record) = &stored {
+                self.adopt(record);
+            }
+            return;
+        }
+        let ok = self.fetch_and_store(kv, stored.as_ref()).await;
+        log::scheduled(self.id(), if ok { "refreshed" } else { "failed" });
+    }
+}
+
+async fn fetch_documents(source: &KeySetSource) -> Result<Vec<StoredSource>, String> {
+    let mut documents = Vec::new();
+    for (version, url) in &source.metadata {
+        let authority = url::Url::parse(url).map_err(|e| e.to_string())?;
+        let body = fetch::get_bounded(url, MAX_METADATA_BYTES).await?;
+        let metadata = parse_metadata(&body, &authority, &source.tenant)
+            .map_err(|e| format!("{} metadata: {e}", version.as_str()))?;
+        let limits = JwksLimits::default();
+        let jwks =
+            fetch::get_bounded(metadata.jwks_uri.as_str(), limits.max_document_bytes).await?;
+        let jwks =
+            String::from_utf8(jwks).map_err(|_| format!("{}: not UTF-8", metadata.jwks_uri))?;
+        documents.push(StoredSource {
+            version: (*version).into(),
+            metadata_url: url.clone(),
+            jwks_uri: metadata.jwks_uri.to_string(),
+            issuer: metadata.issuer.as_str().to_owned(),
+            jwks,
+        });
+    }
+    Ok(documents)
+}
