@@ -252,3 +252,124 @@ pub struct Built<P> {
     pub rules: ClaimRules,
     pub notes: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::{binding, from_bindings};
+    use std::collections::HashMap;
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const OTHER: &str = "0b5a0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d";
+
+    fn config(extra: &[(&str, &str)]) -> GateConfig {
+        let mut map: HashMap<&str, &str> = HashMap::from([
+            (binding::TENANT_ID, TID),
+            (binding::AUDIENCES, "api://x"),
+            (binding::ORIGIN_URL, "https://origin.example"),
+        ]);
+        map.extend(extra.iter().copied());
+        from_bindings(|name| map.get(name).map(|v| v.to_string())).expect("valid config")
+    }
+
+    #[test]
+    fn one_set_per_tenant_selector_or_allowed_tenant() {
+        let single = sources(&config(&[]));
+        assert_eq!(single.len(), 1);
+        assert_eq!(
+            single[0].kv_key(),
+            format!("jwks:login.microsoftonline.com/{TID}")
+        );
+        assert_eq!(single[0].metadata.len(), 2, "v1 and v2 metadata");
+
+        let allow = format!("{TID},{OTHER}");
+        let multi = sources(&config(&[
+            (binding::TENANT_ID, "organizations"),
+            (binding::ALLOWED_TENANTS, &allow),
+            (binding::TOKEN_VERSIONS, "2.0"),
+            (binding::AUTHORITY, "http://127.0.0.1:9780"),
+        ]));
+        assert_eq!(multi.len(), 2);
+        assert_eq!(multi[1].tenant_id.as_deref(), Some(OTHER));
+        assert_eq!(multi[1].id, format!("127.0.0.1:9780/{OTHER}"));
+        assert_eq!(
+            multi[1].metadata,
+            [(
+                MetadataVersion::V2,
+                format!("http://127.0.0.1:9780/{OTHER}/v2.0/.well-known/openid-configuration")
+            )]
+        );
+    }
+
+    #[test]
+    fn custom_signing_keys_ask_with_the_appid() {
+        let appid = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+        let set = &sources(&config(&[(binding::METADATA_APPID, appid)]))[0];
+        assert!(set
+            .metadata
+            .iter()
+            .all(|(_, url)| url.ends_with(&format!("?appid={appid}"))));
+        assert!(
+            set.id.ends_with(&format!("/appid={appid}")),
+            "its own KV record"
+        );
+    }
+
+    fn record() -> StoredKeySet {
+        let source = StoredSource {
+            version: StoredVersion::V2,
+            metadata_url:
+                "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration".into(),
+            jwks_uri: "https://login.microsoftonline.com/t/discovery/v2.0/keys".into(),
+            issuer: "https://login.microsoftonline.com/t/v2.0".into(),
+            jwks: r#"{"keys":[]}"#.into(),
+        };
+        StoredKeySet::new("login.microsoftonline.com/t", vec![source], UnixTime(1000))
+    }
+
+    #[test]
+    fn records_round_trip_and_refuse_tampering() {
+        let r = record();
+        let text = r.encode();
+        assert_eq!(StoredKeySet::decode(text.as_bytes(), &r.set), Ok(r.clone()));
+        assert!(matches!(
+            StoredKeySet::decode(text.as_bytes(), "another/set"),
+            Err(RecordError::OtherSet { .. })
+        ));
+        let tampered = text.replace(r#"{\"keys\":[]}"#, r#"{\"keys\":[{}]}"#);
+        assert_ne!(tampered, text);
+        assert_eq!(
+            StoredKeySet::decode(tampered.as_bytes(), &r.set),
+            Err(RecordError::HashMismatch)
+        );
+        let future = text.replace("\"format\":1", "\"format\":2");
+        assert!(matches!(
+            StoredKeySet::decode(future.as_bytes(), &r.set),
+            Err(RecordError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            StoredKeySet::decode(b"garbage", &r.set),
+            Err(RecordError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            StoredKeySet::decode(b"[]", &r.set),
+            Err(RecordError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn the_hash_covers_content_not_timestamps() {
+        let mut a = record();
+        let b = record();
+        a.checked_at += 500;
+        assert_eq!(content_hash(&a.sources), content_hash(&b.sources));
+        a.sources[0].issuer.push('x');
+        assert_ne!(content_hash(&a.sources), content_hash(&b.sources));
+    }
+
+    #[test]
+    fn a_record_without_usable_keys_builds_nothing() {
+        let built = record().build::<()>(&config(&[]));
+        assert!(built.is_err_and(|e| e.contains("no usable signing keys")));
+    }
+}

@@ -96,12 +96,10 @@ impl MockServer {
 }
 
 fn handle(mut request: Request, shared: &Mutex<Shared>, base: &str) {
-    let path = request
-        .url()
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let (path, query) = match request.url().split_once('?') {
+        Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
+        None => (request.url().to_owned(), None),
+    };
     let method = request.method().clone();
     let mut body = String::new();
     if request
@@ -138,6 +136,13 @@ fn handle(mut request: Request, shared: &Mutex<Shared>, base: &str) {
         let mut shared = shared.lock().unwrap_or_else(|p| p.into_inner());
         *shared.counts.entry(kind.to_owned()).or_default() += 1;
         *shared.counts.entry("total".to_owned()).or_default() += 1;
+        // Apps with custom signing keys ask with ?appid=...; tests check it arrives.
+        let appid = query
+            .as_deref()
+            .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("appid=")));
+        if let Some(appid) = appid {
+            *shared.counts.entry(format!("appid={appid}")).or_default() += 1;
+        }
         shared.mode
     };
     let response = match (mode, document) {
