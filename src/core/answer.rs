@@ -29,22 +29,65 @@ struct Problem<'a> {
 pub const KEYS_RETRY_AFTER_SECONDS: u32 = 30;
 
 pub fn refuse(reason: Reason, realm: &str, request_id: &str) -> Answer {
-    let (status, error) = match reason {
+    refuse_with(reason, &[], realm, request_id)
+}
+
+/// The status and RFC 6750 / Entra / RFC 9470 error code for each reason.
+fn status_and_error(reason: Reason) -> (u16, Option<&'static str>) {
+    match reason {
         // RFC 6750 §3.1: no credentials at all gets a bare challenge with no error code.
         Reason::TokenMissing => (401, None),
         Reason::MalformedAuthorization => (400, Some("invalid_request")),
         Reason::KeysUnavailable => (503, None),
         Reason::ConfigInvalid => (500, None),
         Reason::OriginUnreachable => (502, None),
+        Reason::InsufficientScope
+        | Reason::InsufficientRole
+        | Reason::TokenKindNotAllowed
+        | Reason::ClientNotAllowed
+        | Reason::ClientAuthTooWeak
+        | Reason::RouteTenantNotAllowed
+        | Reason::ClaimMismatch => (403, Some("insufficient_scope")),
+        // Entra's claims challenge: the client acquires a token with the named context.
+        Reason::StepUpRequired => (401, Some("insufficient_claims")),
+        // RFC 9470 step-up.
+        Reason::MfaRequired | Reason::AuthTooOld => (401, Some("insufficient_user_authentication")),
+        // Refusals the token cannot fix: no challenge.
+        Reason::StepUpUnsupportedClient
+        | Reason::StepUpAppOnly
+        | Reason::ConditionIp
+        | Reason::ConditionCountry
+        | Reason::ConditionAsn
+        | Reason::ConditionTime
+        | Reason::ConditionIpaddr
+        | Reason::NoRoute
+        | Reason::CorsNotAllowed => (403, None),
         _ => (401, Some("invalid_token")),
-    };
+    }
+}
+
+/// A refusal with extra challenge parameters (`scope`, `claims`, `max_age`, ...), which are
+/// produced by the gateway itself and quoted like every other value.
+pub fn refuse_with(
+    reason: Reason,
+    params: &[(&str, String)],
+    realm: &str,
+    request_id: &str,
+) -> Answer {
+    let (status, error) = status_and_error(reason);
     let www_authenticate = match (status, error) {
         (401 | 400, None) => Some(format!("Bearer realm=\"{}\"", quoted(realm))),
-        (401 | 400, Some(error)) => Some(format!(
-            "Bearer realm=\"{}\", error=\"{error}\", error_description=\"{}\"",
-            quoted(realm),
-            quoted(reason.description())
-        )),
+        (_, Some(error)) => {
+            let mut challenge = format!(
+                "Bearer realm=\"{}\", error=\"{error}\", error_description=\"{}\"",
+                quoted(realm),
+                quoted(reason.description())
+            );
+            for (name, value) in params {
+                challenge.push_str(&format!(", {name}=\"{}\"", quoted(value)));
+            }
+            Some(challenge)
+        }
         _ => None,
     };
     let problem = Problem {
@@ -68,6 +111,7 @@ fn title(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
@@ -103,6 +147,26 @@ mod tests {
             a.www_authenticate.as_deref(),
             Some("Bearer realm=\"api\", error=\"invalid_token\", error_description=\"the token has expired\"")
         );
+    }
+
+    #[test]
+    fn insufficient_scope_names_the_scopes() {
+        let a = refuse_with(
+            Reason::InsufficientScope,
+            &[("scope", "items.write".into())],
+            "api",
+            "r",
+        );
+        assert_eq!(a.status, 403);
+        assert_eq!(
+            a.www_authenticate.as_deref(),
+            Some("Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"the token lacks a required scope\", scope=\"items.write\"")
+        );
+        assert_eq!(
+            refuse(Reason::ConditionCountry, "api", "r").www_authenticate,
+            None
+        );
+        assert_eq!(refuse(Reason::StepUpRequired, "api", "r").status, 401);
     }
 
     #[test]

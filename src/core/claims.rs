@@ -40,6 +40,8 @@ pub struct ClaimRules {
     pub allow_consumer_accounts: bool,
     /// When set, only these tenants may call (multi-tenant deployments with an allow-list).
     pub allowed_tenants: Option<Vec<String>>,
+    /// Claims kept as strings for the policy's generic matchers.
+    pub extra_claims: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -355,7 +357,36 @@ pub fn validate(
         token_id: claims.uti,
         ip_address: claims.ipaddr,
         expires_at: claims.exp.map(|t| t.0.floor() as i64).unwrap_or_default(),
+        extra_claims: extra_claims(&signed.payload, &rules.extra_claims),
     })
+}
+
+/// Reads the named claims as strings: a string is one value, an array of scalars several,
+/// numbers and booleans their JSON text; objects are never matched.
+fn extra_claims(payload: &[u8], names: &[String]) -> Vec<(String, Vec<String>)> {
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let Ok(all) = super::json::from_object::<serde_json::Map<String, serde_json::Value>>(payload)
+    else {
+        return Vec::new();
+    };
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    names
+        .iter()
+        .filter_map(|name| {
+            let values = match all.get(name)? {
+                serde_json::Value::Array(items) => items.iter().filter_map(scalar).collect(),
+                other => scalar(other).into_iter().collect(),
+            };
+            Some((name.clone(), values))
+        })
+        .collect()
 }
 
 fn check_times(claims: &RawClaims, skew: i64, now: UnixTime) -> Result<(), ClaimsError> {
@@ -415,6 +446,11 @@ impl ClaimRules {
             clock_skew_seconds: config.clock_skew_seconds,
             allow_consumer_accounts: config.allow_consumer_accounts,
             allowed_tenants: config.allowed_tenants.clone(),
+            extra_claims: config
+                .policy
+                .as_ref()
+                .map(|p| p.extra_claims.clone())
+                .unwrap_or_default(),
         }
     }
 }

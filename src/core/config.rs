@@ -3,6 +3,7 @@
 
 use super::claims::is_graph_audience;
 use super::guid::normalize_guid;
+use super::policy::{Deployment, Policy};
 use super::refresh::CachePolicy;
 use super::urls;
 use std::fmt;
@@ -28,6 +29,11 @@ pub mod binding {
     pub const KEYS_MEMORY_TTL_SECONDS: &str = "ENTRA_KEYS_MEMORY_TTL_SECONDS";
     /// The KV namespace binding that holds key sets (checked by the edge, named here).
     pub const JWKS_KV: &str = "JWKS";
+    pub const POLICY: &str = "GATE_POLICY";
+    /// Development only: honour X-Dev-Client-IP / X-Dev-Country / X-Dev-ASN request headers.
+    pub const DEV_CLIENT_HEADERS: &str = "GATE_DEV_CLIENT_HEADERS";
+    /// Optional KV namespace with revoked tokens, users and applications.
+    pub const REVOCATIONS_KV: &str = "REVOCATIONS";
 }
 
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -76,6 +82,9 @@ pub struct GateConfig {
     /// Apps with custom signing keys: `?appid=` on the metadata URLs.
     pub metadata_appid: Option<String>,
     pub cache: CachePolicy,
+    /// Per-route rules; `None`: every valid token may call every route.
+    pub policy: Option<Policy>,
+    pub dev_client_headers: bool,
 }
 
 /// One thing wrong with one binding.
@@ -337,6 +346,25 @@ pub fn from_bindings(
         ..defaults
     };
 
+    let dev_client_headers = flag(&get, binding::DEV_CLIENT_HEADERS, &mut problem);
+
+    let policy = get(binding::POLICY).and_then(|json| {
+        let deployment = Deployment {
+            accept_v1,
+            accept_v2,
+            audiences: &audiences,
+        };
+        match Policy::parse(&json, deployment) {
+            Ok(policy) => Some(policy),
+            Err(found) => {
+                for p in found {
+                    problem(binding::POLICY, p);
+                }
+                None
+            }
+        }
+    });
+
     match (tenant, origin, authority) {
         (Some(tenant), Some(origin), Some(authority)) if problems.is_empty() => Ok(GateConfig {
             tenant,
@@ -353,6 +381,8 @@ pub fn from_bindings(
             allowed_tenants,
             metadata_appid,
             cache,
+            policy,
+            dev_client_headers,
         }),
         _ => Err(problems),
     }

@@ -58,4 +58,16 @@ pub struct VerifiedIdentity {
     pub token_id: Option<String>,
     pub ip_address: Option<String>,
     pub expires_at: i64,
+    /// Claims the policy's generic matchers name, as strings (arrays give several).
+    pub extra_claims: Vec<(String, Vec<String>)>,
+}
+
+impl VerifiedIdentity {
+    /// The values of a claim kept for generic matchers (empty when absent).
+    pub fn extra_claim(&self, name: &str) -> &[String] {
+        self.extra_claims
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
 }

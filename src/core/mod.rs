@@ -17,6 +17,7 @@ pub mod jws;
 pub mod keyset;
 pub mod keystore;
 pub mod metadata;
+pub mod policy;
 pub mod reason;
 pub mod refresh;
 pub mod roca;

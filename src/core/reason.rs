@@ -55,6 +55,46 @@ pub enum Reason {
     ConsumerTenant,
     /// A tenant outside `ENTRA_ALLOWED_TENANTS`.
     TenantNotAllowed,
+    /// The token lacks every scope this route accepts.
+    InsufficientScope,
+    /// The token lacks the app role this route requires.
+    InsufficientRole,
+    /// Delegated where app-only is required, or the reverse.
+    TokenKindNotAllowed,
+    /// The calling application (`azp`/`appid`) is not on the route's list.
+    ClientNotAllowed,
+    /// `azpacr`/`appidacr` below the route's minimum.
+    ClientAuthTooWeak,
+    /// The token's tenant is not among the route's tenants.
+    RouteTenantNotAllowed,
+    /// A generic claim matcher did not match.
+    ClaimMismatch,
+    /// The route's authentication context is missing from `acrs`: a claims challenge.
+    StepUpRequired,
+    /// Step-up needed, but the token's `xms_cc` lacks `cp1`.
+    StepUpUnsupportedClient,
+    /// App-only token on a step-up route.
+    StepUpAppOnly,
+    /// `amr` lacks `mfa`.
+    MfaRequired,
+    /// `auth_time` older than the route's maximum age.
+    AuthTooOld,
+    /// Client IP outside the route's ranges.
+    ConditionIp,
+    /// Country outside the route's list.
+    ConditionCountry,
+    /// ASN outside the route's list.
+    ConditionAsn,
+    /// Outside the route's UTC time window.
+    ConditionTime,
+    /// The token's `ipaddr` differs from the client IP.
+    ConditionIpaddr,
+    /// On the revocation list (token id, user or application).
+    TokenRevoked,
+    /// No route matched and the policy's default is deny.
+    NoRoute,
+    /// A CORS preflight from an origin or for a method the policy does not allow.
+    CorsNotAllowed,
     /// No usable signing keys could be obtained (not the client's fault).
     KeysUnavailable,
     /// The gateway's configuration is invalid; nothing is forwarded.
@@ -63,7 +103,49 @@ pub enum Reason {
     OriginUnreachable,
 }
 
+/// Which part of the walk a reason comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The `Authorization` header and the token itself.
+    Token,
+    /// Signing keys (not the client's fault).
+    Keys,
+    /// The route policy and the revocation list.
+    Policy,
+    Config,
+    Origin,
+}
+
 impl Reason {
+    pub fn stage(self) -> Stage {
+        match self {
+            Reason::KeysUnavailable => Stage::Keys,
+            Reason::ConfigInvalid => Stage::Config,
+            Reason::OriginUnreachable => Stage::Origin,
+            Reason::InsufficientScope
+            | Reason::InsufficientRole
+            | Reason::TokenKindNotAllowed
+            | Reason::ClientNotAllowed
+            | Reason::ClientAuthTooWeak
+            | Reason::RouteTenantNotAllowed
+            | Reason::ClaimMismatch
+            | Reason::StepUpRequired
+            | Reason::StepUpUnsupportedClient
+            | Reason::StepUpAppOnly
+            | Reason::MfaRequired
+            | Reason::AuthTooOld
+            | Reason::ConditionIp
+            | Reason::ConditionCountry
+            | Reason::ConditionAsn
+            | Reason::ConditionTime
+            | Reason::ConditionIpaddr
+            | Reason::TokenRevoked
+            | Reason::NoRoute
+            | Reason::CorsNotAllowed => Stage::Policy,
+            _ => Stage::Token,
+        }
+    }
+
     pub const ALL: &'static [Reason] = &[
         Reason::TokenMissing,
         Reason::MalformedAuthorization,
@@ -88,6 +170,26 @@ impl Reason {
         Reason::IdToken,
         Reason::ConsumerTenant,
         Reason::TenantNotAllowed,
+        Reason::InsufficientScope,
+        Reason::InsufficientRole,
+        Reason::TokenKindNotAllowed,
+        Reason::ClientNotAllowed,
+        Reason::ClientAuthTooWeak,
+        Reason::RouteTenantNotAllowed,
+        Reason::ClaimMismatch,
+        Reason::StepUpRequired,
+        Reason::StepUpUnsupportedClient,
+        Reason::StepUpAppOnly,
+        Reason::MfaRequired,
+        Reason::AuthTooOld,
+        Reason::ConditionIp,
+        Reason::ConditionCountry,
+        Reason::ConditionAsn,
+        Reason::ConditionTime,
+        Reason::ConditionIpaddr,
+        Reason::TokenRevoked,
+        Reason::NoRoute,
+        Reason::CorsNotAllowed,
         Reason::KeysUnavailable,
         Reason::ConfigInvalid,
         Reason::OriginUnreachable,
@@ -119,6 +221,26 @@ impl Reason {
             Reason::IdToken => "id_token",
             Reason::ConsumerTenant => "consumer_tenant",
             Reason::TenantNotAllowed => "tenant_not_allowed",
+            Reason::InsufficientScope => "insufficient_scope",
+            Reason::InsufficientRole => "insufficient_role",
+            Reason::TokenKindNotAllowed => "token_kind_not_allowed",
+            Reason::ClientNotAllowed => "client_not_allowed",
+            Reason::ClientAuthTooWeak => "client_auth_too_weak",
+            Reason::RouteTenantNotAllowed => "route_tenant_not_allowed",
+            Reason::ClaimMismatch => "claim_mismatch",
+            Reason::StepUpRequired => "step_up_required",
+            Reason::StepUpUnsupportedClient => "step_up_unsupported_client",
+            Reason::StepUpAppOnly => "step_up_app_only",
+            Reason::MfaRequired => "mfa_required",
+            Reason::AuthTooOld => "auth_too_old",
+            Reason::ConditionIp => "condition_ip",
+            Reason::ConditionCountry => "condition_country",
+            Reason::ConditionAsn => "condition_asn",
+            Reason::ConditionTime => "condition_time",
+            Reason::ConditionIpaddr => "condition_ipaddr",
+            Reason::TokenRevoked => "token_revoked",
+            Reason::NoRoute => "no_route",
+            Reason::CorsNotAllowed => "cors_not_allowed",
             Reason::KeysUnavailable => "keys_unavailable",
             Reason::ConfigInvalid => "config_invalid",
             Reason::OriginUnreachable => "origin_unreachable",
@@ -153,6 +275,30 @@ impl Reason {
             Reason::IdToken => "an ID token cannot be used as an access token",
             Reason::ConsumerTenant => "personal Microsoft accounts are not accepted",
             Reason::TenantNotAllowed => "tokens from this tenant are not accepted",
+            Reason::InsufficientScope => "the token lacks a required scope",
+            Reason::InsufficientRole => "the token lacks a required app role",
+            Reason::TokenKindNotAllowed => "this route does not accept this kind of token",
+            Reason::ClientNotAllowed => "the calling application is not allowed on this route",
+            Reason::ClientAuthTooWeak => "the calling application authenticated too weakly",
+            Reason::RouteTenantNotAllowed => {
+                "tokens from this tenant are not accepted on this route"
+            }
+            Reason::ClaimMismatch => "a claim does not have an accepted value",
+            Reason::StepUpRequired => "a stronger authentication context is required",
+            Reason::StepUpUnsupportedClient => {
+                "step-up is required but the client cannot handle claims challenges"
+            }
+            Reason::StepUpAppOnly => "this route requires a user and step-up authentication",
+            Reason::MfaRequired => "multi-factor authentication is required",
+            Reason::AuthTooOld => "a more recent sign-in is required",
+            Reason::ConditionIp => "requests from this address are not allowed",
+            Reason::ConditionCountry => "requests from this country are not allowed",
+            Reason::ConditionAsn => "requests from this network are not allowed",
+            Reason::ConditionTime => "requests are not allowed at this time",
+            Reason::ConditionIpaddr => "the token was issued to another address",
+            Reason::TokenRevoked => "the token has been revoked",
+            Reason::NoRoute => "no route allows this request",
+            Reason::CorsNotAllowed => "this cross-origin request is not allowed",
             Reason::KeysUnavailable => "signing keys are temporarily unavailable",
             Reason::ConfigInvalid => "the gateway is not configured correctly",
             Reason::OriginUnreachable => "the upstream service could not be reached",

@@ -11,7 +11,8 @@ export async function startEnvironment(overrides = {}) {
   const origin = await startEchoOrigin();
   const gateways = [];
   const logs = [];
-  const gatewayWith = async (bindings = {}) => {
+  // `options.kvPersist`: a directory; gateways given the same one share KV (see gateway.mjs).
+  const gatewayWith = async (bindings = {}, options = {}) => {
     const gw = await startGateway(
       {
         ENTRA_TENANT_ID: tenant.tenantId,
@@ -21,7 +22,7 @@ export async function startEnvironment(overrides = {}) {
         ...overrides,
         ...bindings,
       },
-      { logs },
+      { logs, kvPersist: options.kvPersist },
     );
     gateways.push(gw);
     return gw;

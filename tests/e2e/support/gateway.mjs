@@ -28,19 +28,30 @@ export async function startGateway(bindings, { logs, kvPersist } = {}) {
     cf: false,
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) {
+        // A chunk may end inside a line (a burst of requests logs faster than the pipe is
+        // read): keep the unfinished tail until its newline arrives, so every JSON line
+        // reaches `logs` whole.
+        let pending = "";
         stream.on("data", (chunk) => {
-          const text = chunk.toString();
-          if (logs) logs.push(...text.split("\n").filter(Boolean));
+          const lines = (pending + chunk.toString()).split("\n");
+          pending = lines.pop();
+          if (logs) logs.push(...lines.filter(Boolean));
+        });
+        stream.on("end", () => {
+          if (logs && pending) logs.push(pending);
+          pending = "";
         });
       }
     },
   });
   await mf.ready;
+  let stopped;
   return {
     fetch: (path, init) => mf.dispatchFetch(`http://gateway.test${path}`, init),
     /** Runs the Cron Trigger's handler once. */
     scheduled: async (cron = "*/15 * * * *") => (await mf.getWorker()).scheduled({ cron }),
     kv: () => mf.getKVNamespace("JWKS"),
-    stop: () => mf.dispose(),
+    /** Idempotent: a test may stop a gateway early and the environment stops it again. */
+    stop: () => (stopped ??= mf.dispose()),
   };
 }

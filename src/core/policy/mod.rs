@@ -1,0 +1,526 @@
+//! Per-route authorization: which routes exist, what each requires of a verified token, which
+//! step-up it needs, under which conditions, and what CORS preflights get.
+//!
+//! Routes are tried **in order; the first whose methods and path match wins** (predictable, and
+//! the loader refuses a route that an earlier one shadows completely). Unmatched requests are
+//! denied (`no_route`) unless `default` is `authenticated`. Within a route the order is:
+//! requirements (token kind, tenant, calling app, client authentication, scopes/roles, claims),
+//! then conditions (IP, country, ASN, time), then step-up — the one a user can fix comes last.
+
+mod condition;
+mod document;
+mod facts;
+mod path;
+mod rules;
+
+pub use condition::{Condition, ConditionKind};
+pub use facts::RequestFacts;
+pub use path::PathPattern;
+pub use rules::{ChallengeContext, ClaimMatch, Need, Requirements, StepUp};
+
+use crate::core::guid::normalize_guid;
+use crate::core::identity::{TokenKind, VerifiedIdentity};
+use crate::core::reason::Reason;
+use document::{RawCors, RawNeed, RawPolicy, RawRoute};
+
+/// Limits that keep loading and evaluation cheap and bounded.
+pub const MAX_POLICY_BYTES: usize = 256 * 1024;
+pub const MAX_ROUTES: usize = 256;
+pub const MAX_CONDITION_NODES: usize = 4096;
+pub const MAX_LIST_ENTRIES: usize = 1024;
+
+/// A refusal from the policy, with the challenge parameters its answer needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: Reason,
+    pub params: Vec<(&'static str, String)>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub name: String,
+    pub methods: Option<Vec<String>>,
+    pub path: PathPattern,
+    pub public: bool,
+    pub report_only: bool,
+    pub require: Requirements,
+    pub step_up: Option<StepUp>,
+    pub conditions: Option<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub max_age_seconds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub routes: Vec<Route>,
+    pub default_authenticated: bool,
+    pub cors: Option<Cors>,
+    pub api_client_id: Option<String>,
+    /// Claim names generic matchers read (so claims validation keeps exactly these).
+    pub extra_claims: Vec<String>,
+}
+
+/// What the loader needs to know about the deployment to lint rules that could never hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Deployment<'a> {
+    pub accept_v1: bool,
+    pub accept_v2: bool,
+    pub audiences: &'a [String],
+}
+
+/// Which route a request falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteChoice<'p> {
+    Route(&'p Route),
+    /// No route matched and `default` is `authenticated`: any valid token will do.
+    DefaultAuthenticated,
+    Unmatched,
+}
+
+/// The policy's verdict on a verified request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// Enforced: the request is refused with this.
+    pub denial: Option<Refusal>,
+    /// Report-only findings: logged as "would deny", not enforced.
+    pub would_deny: Vec<Refusal>,
+}
+
+/// The answer to a CORS preflight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preflight {
+    Allow {
+        headers: Vec<(&'static str, String)>,
+    },
+    Refuse,
+}
+
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+];
+
+impl Policy {
+    /// Parses and validates a policy document; every problem is listed with its path.
+    pub fn parse(json: &str, deployment: Deployment<'_>) -> Result<Policy, Vec<String>> {
+        if json.len() > MAX_POLICY_BYTES {
+            return Err(vec![format!(
+                "policy: {} bytes exceed {MAX_POLICY_BYTES}",
+                json.len()
+            )]);
+        }
+        let raw: RawPolicy =
+            serde_json::from_str(json).map_err(|e| vec![format!("policy: {e}")])?;
+        let mut problems = Vec::new();
+        let policy = compile(raw, deployment, &mut problems);
+        if problems.is_empty() {
+            Ok(policy)
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn route_for(&self, facts: &RequestFacts) -> RouteChoice<'_> {
+        let found = self.routes.iter().find(|r| {
+            r.methods
+                .as_ref()
+                .is_none_or(|m| m.iter().any(|m| m == &facts.method))
+                && r.path.matches(&facts.path)
+        });
+        match found {
+            Some(route) => RouteChoice::Route(route),
+            None if self.default_authenticated => RouteChoice::DefaultAuthenticated,
+            None => RouteChoice::Unmatched,
+        }
+    }
+
+    /// Evaluates a route for a verified caller.
+    pub fn authorize(
+        &self,
+        route: &Route,
+        id: &VerifiedIdentity,
+        facts: &RequestFacts,
+        ctx: &ChallengeContext,
+    ) -> Verdict {
+        let outcome = route
+            .require
+            .check(id)
+            .and_then(|()| match &route.conditions {
+                Some(c) => c.check(facts, Some(id)).map_err(condition_refusal),
+                None => Ok(()),
+            })
+            .and_then(|()| match &route.step_up {
+                Some(s) => s.check(id, facts.now.seconds(), ctx),
+                None => Ok(()),
+            });
+        match outcome {
+            Ok(()) => Verdict::default(),
+            Err(refusal) if route.report_only => Verdict {
+                denial: None,
+                would_deny: vec![refusal],
+            },
+            Err(refusal) => Verdict {
+                denial: Some(refusal),
+                would_deny: Vec::new(),
+            },
+        }
+    }
+
+    /// Conditions of a public route (no token to check, but the context still counts).
+    pub fn public_conditions(&self, route: &Route, facts: &RequestFacts) -> Verdict {
+        match route.conditions.as_ref().map(|c| c.check(facts, None)) {
+            Some(Err(kind)) if route.report_only => Verdict {
+                denial: None,
+                would_deny: vec![condition_refusal(kind)],
+            },
+            Some(Err(kind)) => Verdict {
+                denial: Some(condition_refusal(kind)),
+                would_deny: Vec::new(),
+            },
+            _ => Verdict::default(),
+        }
+    }
+
+    /// A CORS preflight: answered by the gateway, never forwarded, never authenticated.
+    pub fn preflight(&self, facts: &RequestFacts) -> Option<Preflight> {
+        let method = facts.preflight_method.as_ref()?;
+        let origin = facts.origin.as_ref()?;
+        let Some(cors) = &self.cors else {
+            return Some(Preflight::Refuse);
+        };
+        let allowed = cors.allowed_origins.iter().any(|o| o == origin || o == "*")
+            && cors
+                .allowed_methods
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(method));
+        if !allowed {
+            return Some(Preflight::Refuse);
+        }
+        Some(Preflight::Allow {
+            headers: vec![
+                ("access-control-allow-origin", origin.clone()),
+                (
+                    "access-control-allow-methods",
+                    cors.allowed_methods.join(", "),
+                ),
+                (
+                    "access-control-allow-headers",
+                    cors.allowed_headers.join(", "),
+                ),
+                ("access-control-max-age", cors.max_age_seconds.to_string()),
+                ("vary", "Origin".into()),
+            ],
+        })
+    }
+
+    /// `Access-Control-Allow-Origin` for the gateway's own answers to an allowed origin, so a
+    /// browser can read why it was refused.
+    pub fn cors_origin(&self, facts: &RequestFacts) -> Option<String> {
+        let origin = facts.origin.as_ref()?;
+        let cors = self.cors.as_ref()?;
+        cors.allowed_origins
+            .iter()
+            .any(|o| o == origin || o == "*")
+            .then(|| origin.clone())
+    }
+}
+
+fn condition_refusal(kind: ConditionKind) -> Refusal {
+    let (reason, detail) = match kind {
+        ConditionKind::Ip => (Reason::ConditionIp, "client IP not allowed"),
+        ConditionKind::Country => (Reason::ConditionCountry, "country not allowed"),
+        ConditionKind::Asn => (Reason::ConditionAsn, "network (ASN) not allowed"),
+        ConditionKind::Time => (Reason::ConditionTime, "outside the allowed time window"),
+        ConditionKind::IpaddrMismatch => (
+            Reason::ConditionIpaddr,
+            "token ipaddr differs from the client IP",
+        ),
+    };
+    Refusal {
+        reason,
+        params: Vec::new(),
+        detail: detail.into(),
+    }
+}
+
+fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String>) -> Policy {
+    let default_authenticated = match raw.default.as_deref() {
+        None | Some("deny") => false,
+        Some("authenticated") => true,
+        Some(other) => {
+            problems.push(format!("default: {other:?} is not deny or authenticated"));
+            false
+        }
+    };
+    if raw.routes.len() > MAX_ROUTES {
+        problems.push(format!(
+            "routes: {} routes exceed {MAX_ROUTES}",
+            raw.routes.len()
+        ));
+    }
+    let api_client_id = match raw.api_client_id {
+        Some(id) => normalize_guid(&id).or_else(|| {
+            problems.push(format!("api_client_id: {id:?} is not a GUID"));
+            None
+        }),
+        None => deployment.audiences.iter().find_map(|a| normalize_guid(a)),
+    };
+    let optional: Vec<String> = raw.optional_claims;
+    let mut extra_claims = Vec::new();
+    let mut routes = Vec::new();
+    let mut nodes = 0;
+    for (i, raw_route) in raw.routes.into_iter().enumerate() {
+        let at = format!("routes[{i}]");
+        let route = compile_route(
+            raw_route,
+            &at,
+            deployment,
+            &optional,
+            api_client_id.is_some(),
+            problems,
+        );
+        nodes += route.conditions.as_ref().map_or(0, Condition::size);
+        for m in &route.require.claims {
+            if !extra_claims.contains(&m.name) {
+                extra_claims.push(m.name.clone());
+            }
+        }
+        if let Some(earlier) = routes.iter().position(|e: &Route| shadows(e, &route)) {
+            problems.push(format!(
+                "{at}: never reached, routes[{earlier}] ({}) matches first",
+                routes[earlier].path
+            ));
+        }
+        routes.push(route);
+    }
+    if nodes > MAX_CONDITION_NODES {
+        problems.push(format!(
+            "routes: {nodes} condition nodes exceed {MAX_CONDITION_NODES}"
+        ));
+    }
+    let cors = raw.cors.map(|c| compile_cors(c, problems));
+    Policy {
+        routes,
+        default_authenticated,
+        cors,
+        api_client_id,
+        extra_claims,
+    }
+}
+
+fn shadows(earlier: &Route, later: &Route) -> bool {
+    let methods_cover = match (&earlier.methods, &later.methods) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(e), Some(l)) => l.iter().all(|m| e.contains(m)),
+    };
+    methods_cover && earlier.path.covers(&later.path)
+}
+
+fn list(values: Vec<String>, at: &str, problems: &mut Vec<String>) -> Vec<String> {
+    if values.len() > MAX_LIST_ENTRIES {
+        problems.push(format!(
+            "{at}: {} entries exceed {MAX_LIST_ENTRIES}",
+            values.len()
+        ));
+    }
+    if values.is_empty() {
+        problems.push(format!("{at}: empty (can never hold)"));
+    }
+    values
+}
+
+fn need(raw: RawNeed, at: &str, problems: &mut Vec<String>) -> Option<Need> {
+    match (raw.any_of, raw.all_of) {
+        (Some(v), None) => Some(Need::AnyOf(list(v, &format!("{at}.any_of"), problems))),
+        (None, Some(v)) => Some(Need::AllOf(list(v, &format!("{at}.all_of"), problems))),
+        _ => {
+            problems.push(format!("{at}: give exactly one of any_of / all_of"));
+            None
+        }
+    }
+}
+
+fn guids(values: Vec<String>, at: &str, problems: &mut Vec<String>) -> Vec<String> {
+    list(values, at, problems)
+        .into_iter()
+        .filter_map(|v| {
+            normalize_guid(&v).or_else(|| {
+                problems.push(format!("{at}: {v:?} is not a GUID"));
+                None
+            })
+        })
+        .collect()
+}
+
+fn compile_route(
+    raw: RawRoute,
+    at: &str,
+    deployment: Deployment<'_>,
+    optional: &[String],
+    has_client_id: bool,
+    problems: &mut Vec<String>,
+) -> Route {
+    let path = PathPattern::parse(&raw.path).unwrap_or_else(|e| {
+        problems.push(format!("{at}.path: {e}"));
+        PathPattern::root()
+    });
+    let methods = raw.methods.map(|ms| {
+        list(ms, &format!("{at}.methods"), problems)
+            .into_iter()
+            .map(|m| {
+                let upper = m.to_ascii_uppercase();
+                if !METHODS.contains(&upper.as_str()) {
+                    problems.push(format!("{at}.methods: {m:?} is not an HTTP method"));
+                }
+                upper
+            })
+            .collect()
+    });
+    if raw.public && (raw.require.is_some() || raw.step_up.is_some()) {
+        problems.push(format!(
+            "{at}: a public route cannot require anything of a token"
+        ));
+    }
+    let mut require = Requirements::default();
+    if let Some(r) = raw.require {
+        require.scopes = r
+            .scopes
+            .and_then(|n| need(n, &format!("{at}.require.scopes"), problems));
+        require.roles = r
+            .roles
+            .and_then(|n| need(n, &format!("{at}.require.roles"), problems));
+        require.kind = match r.token_kind.as_deref() {
+            None => None,
+            Some("user") => Some(TokenKind::Delegated),
+            Some("app") => Some(TokenKind::App),
+            Some(other) => {
+                problems.push(format!(
+                    "{at}.require.token_kind: {other:?} is not user or app"
+                ));
+                None
+            }
+        };
+        if require.kind == Some(TokenKind::App)
+            && require.scopes.is_some()
+            && require.roles.is_none()
+        {
+            problems.push(format!(
+                "{at}.require: app-only tokens carry no scopes (can never hold)"
+            ));
+        }
+        require.apps = r
+            .apps
+            .map(|a| guids(a, &format!("{at}.require.apps"), problems));
+        require.client_auth_min = match r.client_auth.as_deref() {
+            None => None,
+            Some("public") => Some(0),
+            Some("secret") => Some(1),
+            Some("certificate") => Some(2),
+            Some(other) => {
+                problems.push(format!(
+                    "{at}.require.client_auth: {other:?} is not public, secret or certificate"
+                ));
+                None
+            }
+        };
+        require.tenants = r
+            .tenants
+            .map(|t| guids(t, &format!("{at}.require.tenants"), problems));
+        require.claims = r
+            .claims
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| ClaimMatch {
+                one_of: list(
+                    m.one_of,
+                    &format!("{at}.require.claims[{i}].one_of"),
+                    problems,
+                ),
+                name: m.name,
+            })
+            .collect();
+    }
+    let step_up = raw.step_up.map(|s| {
+        let sat = format!("{at}.step_up");
+        if require.kind == Some(TokenKind::App) {
+            problems.push(format!("{sat}: app-only route, and step-up never applies to app-only tokens"));
+        }
+        if let Some(ctx) = &s.auth_context {
+            let valid = ctx.strip_prefix('c').and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (1..=99).contains(&n));
+            if !valid {
+                problems.push(format!("{sat}.auth_context: {ctx:?} is not c1..c99"));
+            }
+            if !optional.iter().any(|c| c == "acrs") {
+                problems.push(format!("{sat}.auth_context: needs the optional claim acrs (list it in optional_claims)"));
+            }
+            if !has_client_id {
+                problems.push(format!("{sat}.auth_context: the claims challenge needs api_client_id (or a GUID in ENTRA_AUDIENCES)"));
+            }
+        }
+        if s.mfa && !deployment.accept_v1 {
+            problems.push(format!("{sat}.mfa: amr is only in v1 tokens and this API accepts v2 only (can never hold)"));
+        }
+        if s.max_age_seconds.is_some() && !optional.iter().any(|c| c == "auth_time") {
+            problems.push(format!("{sat}.max_age_seconds: needs the optional claim auth_time (list it in optional_claims)"));
+        }
+        if s.auth_context.is_none() && !s.mfa && s.max_age_seconds.is_none() {
+            problems.push(format!("{sat}: asks for nothing"));
+        }
+        StepUp { auth_context: s.auth_context, mfa: s.mfa, max_age_seconds: s.max_age_seconds.map(i64::from) }
+    });
+    let conditions = raw
+        .conditions
+        .map(|c| c.compile(&format!("{at}.conditions"), problems));
+    if conditions.as_ref().is_some_and(Condition::uses_ipaddr) {
+        if raw.public {
+            problems.push(format!(
+                "{at}.conditions: ipaddr_matches_client needs a token, and the route is public"
+            ));
+        }
+        if !deployment.accept_v1 && !optional.iter().any(|c| c == "ipaddr") {
+            problems.push(format!("{at}.conditions: v2 tokens carry ipaddr only as an optional claim (list it in optional_claims)"));
+        }
+    }
+    Route {
+        name: raw.name.unwrap_or_else(|| raw.path.clone()),
+        methods,
+        path,
+        public: raw.public,
+        report_only: raw.report_only,
+        require,
+        step_up,
+        conditions,
+    }
+}
+
+fn compile_cors(raw: RawCors, problems: &mut Vec<String>) -> Cors {
+    let allowed_origins = list(raw.allowed_origins, "cors.allowed_origins", problems);
+    for origin in &allowed_origins {
+        let ok = origin == "*"
+            || url::Url::parse(origin).is_ok_and(|u| u.origin().ascii_serialization() == *origin);
+        if !ok {
+            problems.push(format!(
+                "cors.allowed_origins: {origin:?} is not an origin (scheme://host[:port])"
+            ));
+        }
+    }
+    Cors {
+        allowed_origins,
+        allowed_methods: raw.allowed_methods.unwrap_or_else(|| {
+            ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .map(String::from)
+                .to_vec()
+        }),
+        allowed_headers: raw
+            .allowed_headers
+            .unwrap_or_else(|| ["authorization", "content-type"].map(String::from).to_vec()),
+        max_age_seconds: raw.max_age_seconds.unwrap_or(600),
+    }
+}

@@ -1,0 +1,191 @@
+//! Per-route requirements on the verified token, and step-up.
+
+use super::Refusal;
+use crate::core::identity::{TokenKind, VerifiedIdentity};
+use crate::core::reason::Reason;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    AnyOf(Vec<String>),
+    AllOf(Vec<String>),
+}
+
+impl Need {
+    fn met_by(&self, held: &[String]) -> bool {
+        match self {
+            Need::AnyOf(wanted) => wanted.iter().any(|w| held.contains(w)),
+            Need::AllOf(wanted) => wanted.iter().all(|w| held.contains(w)),
+        }
+    }
+
+    fn listed(&self) -> String {
+        match self {
+            Need::AnyOf(v) | Need::AllOf(v) => v.join(" "),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimMatch {
+    pub name: String,
+    pub one_of: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Requirements {
+    pub scopes: Option<Need>,
+    pub roles: Option<Need>,
+    pub kind: Option<TokenKind>,
+    pub apps: Option<Vec<String>>,
+    /// 0 public client, 1 client secret, 2 certificate (`azpacr` / `appidacr`).
+    pub client_auth_min: Option<u8>,
+    pub tenants: Option<Vec<String>>,
+    pub claims: Vec<ClaimMatch>,
+}
+
+fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
+    Refusal {
+        reason,
+        params: Vec::new(),
+        detail: detail.into(),
+    }
+}
+
+impl Requirements {
+    pub fn check(&self, id: &VerifiedIdentity) -> Result<(), Refusal> {
+        if let Some(kind) = self.kind.filter(|k| *k != id.kind) {
+            return Err(refusal(
+                Reason::TokenKindNotAllowed,
+                format!("route wants {} tokens", kind.as_str()),
+            ));
+        }
+        if let Some(tenants) = self.tenants.as_ref().filter(|t| !t.contains(&id.tenant_id)) {
+            return Err(refusal(
+                Reason::RouteTenantNotAllowed,
+                format!("tenant not among {}", tenants.len()),
+            ));
+        }
+        if self
+            .apps
+            .as_ref()
+            .is_some_and(|apps| !apps.contains(&id.client_id))
+        {
+            return Err(refusal(
+                Reason::ClientNotAllowed,
+                "calling application not allowed",
+            ));
+        }
+        if let Some(min) = self.client_auth_min {
+            let strength = id
+                .client_auth
+                .as_deref()
+                .and_then(|a| a.parse::<u8>().ok())
+                .unwrap_or(0);
+            if strength < min {
+                return Err(refusal(
+                    Reason::ClientAuthTooWeak,
+                    format!("client authentication {strength} below {min}"),
+                ));
+            }
+        }
+        // Scopes and roles together mean "either": a delegated call proves its scope, an
+        // app-only call its app role (Microsoft.Identity.Web's RequiredScopeOrAppPermission).
+        let scopes_ok = self.scopes.as_ref().map(|n| n.met_by(&id.scopes));
+        let roles_ok = self.roles.as_ref().map(|n| n.met_by(&id.roles));
+        match (scopes_ok, roles_ok) {
+            (Some(false), Some(false)) | (Some(false), None) => {
+                let wanted = self.scopes.as_ref().map(Need::listed).unwrap_or_default();
+                let mut r = refusal(Reason::InsufficientScope, "missing scope");
+                r.params.push(("scope", wanted));
+                return Err(r);
+            }
+            (None, Some(false)) => {
+                return Err(refusal(Reason::InsufficientRole, "missing app role"))
+            }
+            _ => {}
+        }
+        for matcher in &self.claims {
+            let values = id.extra_claim(&matcher.name);
+            if !values.iter().any(|v| matcher.one_of.contains(v)) {
+                return Err(refusal(
+                    Reason::ClaimMismatch,
+                    format!("claim {} not accepted", matcher.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUp {
+    pub auth_context: Option<String>,
+    pub mfa: bool,
+    pub max_age_seconds: Option<i64>,
+}
+
+/// Where a client sends the user to satisfy a claims challenge, and which API asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeContext {
+    pub authorization_uri: String,
+    pub client_id: Option<String>,
+}
+
+impl StepUp {
+    pub fn check(
+        &self,
+        id: &VerifiedIdentity,
+        now: i64,
+        ctx: &ChallengeContext,
+    ) -> Result<(), Refusal> {
+        if id.kind == TokenKind::App {
+            return Err(refusal(
+                Reason::StepUpAppOnly,
+                "step-up does not apply to app-only tokens",
+            ));
+        }
+        if let Some(context) = self.auth_context.as_ref().filter(|c| !id.acrs.contains(c)) {
+            let capable = id.xms_cc.iter().any(|c| c.eq_ignore_ascii_case("cp1"));
+            if !capable {
+                return Err(refusal(
+                    Reason::StepUpUnsupportedClient,
+                    format!("needs {context}; client cannot handle claims challenges"),
+                ));
+            }
+            let claims = format!(
+                r#"{{"access_token":{{"acrs":{{"essential":true,"value":"{context}"}}}}}}"#
+            );
+            let mut r = refusal(
+                Reason::StepUpRequired,
+                format!("needs authentication context {context}"),
+            );
+            r.params
+                .push(("authorization_uri", ctx.authorization_uri.clone()));
+            r.params.push(("claims", STANDARD.encode(claims)));
+            if let Some(client_id) = &ctx.client_id {
+                r.params.push(("client_id", client_id.clone()));
+            }
+            r.params.push(("cc_type", "authcontext".into()));
+            return Err(r);
+        }
+        if self.mfa && !id.amr.iter().any(|m| m == "mfa") {
+            let mut r = refusal(Reason::MfaRequired, "multi-factor sign-in required");
+            r.params.push(("acr_values", "mfa".into()));
+            return Err(r);
+        }
+        if let Some(max_age) = self.max_age_seconds {
+            let fresh = id.auth_time.is_some_and(|t| now - t <= max_age);
+            if !fresh {
+                let mut r = refusal(
+                    Reason::AuthTooOld,
+                    format!("sign-in older than {max_age} s"),
+                );
+                r.params.push(("max_age", max_age.to_string()));
+                return Err(r);
+            }
+        }
+        Ok(())
+    }
+}
