@@ -38,7 +38,7 @@ fn status_and_error(reason: Reason) -> (u16, Option<&'static str>) {
         // RFC 6750 §3.1: no credentials at all gets a bare challenge with no error code.
         Reason::TokenMissing => (401, None),
         Reason::MalformedAuthorization => (400, Some("invalid_request")),
-        Reason::KeysUnavailable => (503, None),
+        Reason::KeysUnavailable | Reason::RevocationUnavailable => (503, None),
         Reason::ConfigInvalid => (500, None),
         Reason::OriginUnreachable => (502, None),
         Reason::InsufficientScope

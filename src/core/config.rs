@@ -34,6 +34,7 @@ pub mod binding {
     pub const DEV_CLIENT_HEADERS: &str = "GATE_DEV_CLIENT_HEADERS";
     /// Optional KV namespace with revoked tokens, users and applications.
     pub const REVOCATIONS_KV: &str = "REVOCATIONS";
+    pub const REVOCATION_REFRESH_SECONDS: &str = "GATE_REVOCATION_REFRESH_SECONDS";
 }
 
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -85,6 +86,8 @@ pub struct GateConfig {
     /// Per-route rules; `None`: every valid token may call every route.
     pub policy: Option<Policy>,
     pub dev_client_headers: bool,
+    /// How long an isolate trusts its copy of the revocation list.
+    pub revocation_refresh_seconds: i64,
 }
 
 /// One thing wrong with one binding.
@@ -347,6 +350,19 @@ pub fn from_bindings(
     };
 
     let dev_client_headers = flag(&get, binding::DEV_CLIENT_HEADERS, &mut problem);
+    let revocation_refresh_seconds = match get(binding::REVOCATION_REFRESH_SECONDS) {
+        None => 30,
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (0..=3600).contains(&n) => n,
+            _ => {
+                problem(
+                    binding::REVOCATION_REFRESH_SECONDS,
+                    format!("{text:?} is not 0..=3600 seconds"),
+                );
+                30
+            }
+        },
+    };
 
     let policy = get(binding::POLICY).and_then(|json| {
         let deployment = Deployment {
@@ -383,6 +399,7 @@ pub fn from_bindings(
             cache,
             policy,
             dev_client_headers,
+            revocation_refresh_seconds,
         }),
         _ => Err(problems),
     }

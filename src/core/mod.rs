@@ -20,6 +20,7 @@ pub mod metadata;
 pub mod policy;
 pub mod reason;
 pub mod refresh;
+pub mod revocation;
 pub mod roca;
 pub mod time;
 pub mod token;

@@ -97,6 +97,8 @@ pub enum Reason {
     CorsNotAllowed,
     /// No usable signing keys could be obtained (not the client's fault).
     KeysUnavailable,
+    /// The revocation list could not be read and no earlier copy is held (fail closed).
+    RevocationUnavailable,
     /// The gateway's configuration is invalid; nothing is forwarded.
     ConfigInvalid,
     /// The origin could not be reached or failed.
@@ -119,7 +121,7 @@ pub enum Stage {
 impl Reason {
     pub fn stage(self) -> Stage {
         match self {
-            Reason::KeysUnavailable => Stage::Keys,
+            Reason::KeysUnavailable | Reason::RevocationUnavailable => Stage::Keys,
             Reason::ConfigInvalid => Stage::Config,
             Reason::OriginUnreachable => Stage::Origin,
             Reason::InsufficientScope
@@ -191,6 +193,7 @@ impl Reason {
         Reason::NoRoute,
         Reason::CorsNotAllowed,
         Reason::KeysUnavailable,
+        Reason::RevocationUnavailable,
         Reason::ConfigInvalid,
         Reason::OriginUnreachable,
     ];
@@ -242,6 +245,7 @@ impl Reason {
             Reason::NoRoute => "no_route",
             Reason::CorsNotAllowed => "cors_not_allowed",
             Reason::KeysUnavailable => "keys_unavailable",
+            Reason::RevocationUnavailable => "revocation_unavailable",
             Reason::ConfigInvalid => "config_invalid",
             Reason::OriginUnreachable => "origin_unreachable",
         }
@@ -300,6 +304,7 @@ impl Reason {
             Reason::NoRoute => "no route allows this request",
             Reason::CorsNotAllowed => "this cross-origin request is not allowed",
             Reason::KeysUnavailable => "signing keys are temporarily unavailable",
+            Reason::RevocationUnavailable => "the revocation list is temporarily unavailable",
             Reason::ConfigInvalid => "the gateway is not configured correctly",
             Reason::OriginUnreachable => "the upstream service could not be reached",
         }

@@ -5,16 +5,30 @@ use super::log;
 use crate::core::config::{self, binding, ConfigProblem, GateConfig};
 use std::cell::OnceCell;
 use std::rc::Rc;
+use wasm_bindgen::JsValue;
 use worker::Env;
 
 thread_local! {
     static CONFIG: OnceCell<Result<Rc<GateConfig>, ()>> = const { OnceCell::new() };
 }
 
+/// A binding as text: strings as they are; objects (a `[vars]` table, such as the policy)
+/// as their JSON.
+fn text_binding(env: &Env, name: &str) -> Option<String> {
+    let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    if let Some(text) = value.as_string() {
+        return Some(text);
+    }
+    if value.is_object() {
+        return js_sys::JSON::stringify(&value).ok()?.as_string();
+    }
+    None
+}
+
 pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
     CONFIG.with(|cell| {
         cell.get_or_init(|| {
-            let parsed = config::from_bindings(|name| env.var(name).ok().map(|v| v.to_string()));
+            let parsed = config::from_bindings(|name| text_binding(env, name));
             let kv_problem = env.kv(binding::JWKS_KV).err().map(|_| ConfigProblem {
                 binding: binding::JWKS_KV,
                 problem: "the KV namespace binding for key sets is missing".into(),

@@ -114,3 +114,21 @@ pub fn origin_failed(request_id: &str, detail: &str) {
         "detail": detail,
     }));
 }
+
+pub fn would_deny(request_id: &str, route: &str, reason: Reason, detail: &str) {
+    emit(json!({
+        "event": "would_deny",
+        "request_id": request_id,
+        "route": route,
+        "reason": reason.code(),
+        "detail": detail,
+    }));
+}
+
+pub fn revocations_loaded(entries: usize) {
+    emit(json!({ "event": "revocations_loaded", "entries": entries }));
+}
+
+pub fn revocations_failed(detail: &str) {
+    emit(json!({ "event": "revocations_failed", "detail": detail }));
+}

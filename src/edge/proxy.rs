@@ -18,10 +18,12 @@ fn js_error(e: JsValue) -> String {
     e.as_string().unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// Forwards to the origin; `identity` is `None` on public routes (identity headers are still
+/// stripped from the request, so a public route cannot be used to smuggle them).
 pub async fn forward(
     request: &Request,
     config: &GateConfig,
-    identity: &VerifiedIdentity,
+    identity: Option<&VerifiedIdentity>,
 ) -> Result<Response, String> {
     let url = request.url().map_err(|e| e.to_string())?;
     let target = origin_url(&config.origin, url.path(), url.query());
@@ -33,7 +35,7 @@ pub async fn forward(
             headers.append(&name, &value).map_err(js_error)?;
         }
     }
-    for (name, value) in identity_headers(identity) {
+    for (name, value) in identity.map(identity_headers).unwrap_or_default() {
         headers.set(name, &value).map_err(js_error)?;
     }
 

@@ -1,0 +1,92 @@
+//! The revocation list as this isolate holds it: the whole list (it is small) re-read from KV
+//! at most every `GATE_REVOCATION_REFRESH_SECONDS`, one read shared by concurrent requests, so
+//! checking it costs nothing per request. A failed read keeps the last copy; with no copy at
+//! all the gateway fails closed.
+
+use super::keystore::now;
+use super::log;
+use crate::core::revocation::RevocationList;
+use crate::core::time::UnixTime;
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use worker::kv::KvStore;
+
+/// At most this many list pages (1,000 keys each) are read.
+const MAX_PAGES: usize = 10;
+
+#[derive(Default)]
+pub struct Revocations {
+    list: RefCell<Option<Rc<RevocationList>>>,
+    loaded_at: Cell<Option<UnixTime>>,
+    in_flight: RefCell<Option<Shared<LocalBoxFuture<'static, ()>>>>,
+}
+
+thread_local! {
+    static REVOCATIONS: Rc<Revocations> = Rc::new(Revocations::default());
+}
+
+pub fn for_isolate() -> Rc<Revocations> {
+    REVOCATIONS.with(Rc::clone)
+}
+
+impl Revocations {
+    /// The list to check against, or `None` when none could ever be read.
+    pub async fn current(
+        self: &Rc<Self>,
+        kv: &KvStore,
+        refresh_seconds: i64,
+    ) -> Option<Rc<RevocationList>> {
+        let due = self
+            .loaded_at
+            .get()
+            .is_none_or(|t| now().seconds() - t.seconds() >= refresh_seconds);
+        if due {
+            let existing = self.in_flight.borrow().clone();
+            let refresh = match existing {
+                Some(shared) => shared,
+                None => {
+                    let this = Rc::clone(self);
+                    let kv = kv.clone();
+                    let shared = async move {
+                        this.load(&kv).await;
+                        *this.in_flight.borrow_mut() = None;
+                    }
+                    .boxed_local()
+                    .shared();
+                    *self.in_flight.borrow_mut() = Some(shared.clone());
+                    shared
+                }
+            };
+            refresh.await;
+        }
+        self.list.borrow().clone()
+    }
+
+    async fn load(&self, kv: &KvStore) {
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut request = kv.list();
+            if let Some(c) = cursor.take() {
+                request = request.cursor(c);
+            }
+            match request.execute().await {
+                Ok(page) => {
+                    keys.extend(page.keys.into_iter().map(|k| k.name));
+                    if page.list_complete {
+                        break;
+                    }
+                    cursor = page.cursor;
+                }
+                Err(e) => {
+                    log::revocations_failed(&e.to_string());
+                    return;
+                }
+            }
+        }
+        log::revocations_loaded(keys.len());
+        *self.list.borrow_mut() = Some(Rc::new(RevocationList::new(keys)));
+        self.loaded_at.set(Some(now()));
+    }
+}
