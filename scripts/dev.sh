@@ -37,11 +37,12 @@ wrangler dev --ip 127.0.0.1 --port "$GATE_PORT" --show-interactive-dev-session=f
   --var "ENTRA_TENANT_ID:$TENANT_ID" \
   --var "ENTRA_AUDIENCES:$AUDIENCE" \
   --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" \
-  --var "ENTRA_AUTHORITY:http://127.0.0.1:$MOCK_PORT" &
+  --var "ENTRA_AUTHORITY:http://127.0.0.1:$MOCK_PORT" \
+  --var "GATE_DEV_CLIENT_HEADERS:true" &
 pids+=($!)
 
 for _ in $(seq 240); do
-  code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GATE_PORT/" || true)"
+  code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GATE_PORT/api/items/1" || true)"
   [ "$code" = "401" ] && break
   sleep 0.5
 done
@@ -56,7 +57,11 @@ cat <<MSG
 entra-gate is running on http://127.0.0.1:$GATE_PORT (mock tenant $TENANT_ID on :$MOCK_PORT,
 echo origin on :$ORIGIN_PORT). Try:
 
-  curl -i http://127.0.0.1:$GATE_PORT/hello -H "Authorization: Bearer $TOKEN"
+  curl -i http://127.0.0.1:$GATE_PORT/api/items/42 -H "Authorization: Bearer $TOKEN"
+
+The route policy is the worked example in wrangler.toml. Locally, X-Dev-Client-IP, X-Dev-Country
+and X-Dev-ASN headers stand in for what Cloudflare supplies in production (e.g. /api/admin/...
+wants a country among NL, BE, DE).
 
 More tokens: target/release/mock-tenant mint --state .dev/tenant --authority http://127.0.0.1:$MOCK_PORT --aud $AUDIENCE [--ver 1 --kind app --claim name=value ...]
 Ctrl-C stops everything.
