@@ -41,6 +41,7 @@ fn status_and_error(reason: Reason) -> (u16, Option<&'static str>) {
         Reason::KeysUnavailable | Reason::RevocationUnavailable => (503, None),
         Reason::ConfigInvalid => (500, None),
         Reason::OriginUnreachable => (502, None),
+        Reason::OriginTimeout => (504, None),
         Reason::InsufficientScope
         | Reason::InsufficientRole
         | Reason::TokenKindNotAllowed
@@ -101,8 +102,7 @@ pub fn refuse_with(
     Answer {
         status,
         www_authenticate,
-        retry_after_seconds: (reason == Reason::KeysUnavailable)
-            .then_some(KEYS_RETRY_AFTER_SECONDS),
+        retry_after_seconds: (status == 503).then_some(KEYS_RETRY_AFTER_SECONDS),
         body: serde_json::to_string(&problem).unwrap_or_default(),
     }
 }
@@ -114,6 +114,7 @@ fn title(status: u16) -> &'static str {
         403 => "Forbidden",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
+        504 => "Gateway Timeout",
         503 => "Service Unavailable",
         _ => "Error",
     }

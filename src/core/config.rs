@@ -1,7 +1,9 @@
 //! Gateway configuration from wrangler bindings (plain strings), validated all at once so that
 //! one log line can list every problem.
 
+use super::assertion::AssertionKey;
 use super::claims::is_graph_audience;
+use super::forward::{IdentityHeaders, DEFAULT_PREFIX};
 use super::guid::normalize_guid;
 use super::policy::{Deployment, Policy};
 use super::refresh::CachePolicy;
@@ -35,6 +37,12 @@ pub mod binding {
     /// Optional KV namespace with revoked tokens, users and applications.
     pub const REVOCATIONS_KV: &str = "REVOCATIONS";
     pub const REVOCATION_REFRESH_SECONDS: &str = "GATE_REVOCATION_REFRESH_SECONDS";
+    pub const IDENTITY_HEADER_PREFIX: &str = "GATE_IDENTITY_HEADER_PREFIX";
+    pub const CLAIM_HEADERS: &str = "GATE_CLAIM_HEADERS";
+    pub const ORIGIN_TIMEOUT_SECONDS: &str = "GATE_ORIGIN_TIMEOUT_SECONDS";
+    /// A wrangler secret: the Ed25519 private JWK that signs identity assertions.
+    pub const ASSERTION_KEY: &str = "GATE_ASSERTION_KEY";
+    pub const ASSERTION_ISSUER: &str = "GATE_ASSERTION_ISSUER";
 }
 
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -88,6 +96,10 @@ pub struct GateConfig {
     pub dev_client_headers: bool,
     /// How long an isolate trusts its copy of the revocation list.
     pub revocation_refresh_seconds: i64,
+    pub identity_headers: IdentityHeaders,
+    pub origin_timeout_seconds: u32,
+    /// `None`: no assertion header (no key configured).
+    pub assertion_key: Option<AssertionKey>,
 }
 
 /// One thing wrong with one binding.
@@ -364,6 +376,41 @@ pub fn from_bindings(
         },
     };
 
+    let identity_headers = IdentityHeaders::new(
+        &get(binding::IDENTITY_HEADER_PREFIX).unwrap_or_else(|| DEFAULT_PREFIX.into()),
+        &get(binding::CLAIM_HEADERS).unwrap_or_default(),
+    )
+    .unwrap_or_else(|found| {
+        for p in found {
+            let name = if p.starts_with("prefix") {
+                binding::IDENTITY_HEADER_PREFIX
+            } else {
+                binding::CLAIM_HEADERS
+            };
+            problem(name, p);
+        }
+        IdentityHeaders::default()
+    });
+    let origin_timeout_seconds = match get(binding::ORIGIN_TIMEOUT_SECONDS) {
+        None => 30,
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=300).contains(&n) => n,
+            _ => {
+                problem(
+                    binding::ORIGIN_TIMEOUT_SECONDS,
+                    format!("{text:?} is not 1..=300 seconds"),
+                );
+                30
+            }
+        },
+    };
+    let assertion_issuer = get(binding::ASSERTION_ISSUER).unwrap_or_else(|| "entra-gate".into());
+    let assertion_key = get(binding::ASSERTION_KEY).and_then(|jwk| {
+        AssertionKey::parse(&jwk, &assertion_issuer)
+            .map_err(|e| problem(binding::ASSERTION_KEY, e))
+            .ok()
+    });
+
     let policy = get(binding::POLICY).and_then(|json| {
         let deployment = Deployment {
             accept_v1,
@@ -400,6 +447,9 @@ pub fn from_bindings(
             policy,
             dev_client_headers,
             revocation_refresh_seconds,
+            identity_headers,
+            origin_timeout_seconds,
+            assertion_key,
         }),
         _ => Err(problems),
     }

@@ -1,51 +1,199 @@
 //! What the origin receives: the request on a fixed origin, minus anything a client could use to
-//! impersonate the gateway, plus identity headers derived only from the verified token.
+//! impersonate the gateway or steer the connection, plus identity headers derived only from the
+//! verified token.
 
 use super::identity::VerifiedIdentity;
 use url::Url;
 
-/// Every incoming header starting with this (any case) is removed before forwarding.
-pub const IDENTITY_HEADER_PREFIX: &str = "x-entra-";
+pub const DEFAULT_PREFIX: &str = "X-Entra-";
 
-/// Header names as sent; lower-case because HTTP/2 and Workers normalise them anyway.
-pub mod header {
-    pub const TENANT_ID: &str = "x-entra-tenant-id";
-    pub const OBJECT_ID: &str = "x-entra-object-id";
-    pub const SUBJECT: &str = "x-entra-subject";
-    pub const CLIENT_ID: &str = "x-entra-client-id";
-    pub const TOKEN_KIND: &str = "x-entra-token-kind";
-    pub const TOKEN_VERSION: &str = "x-entra-token-version";
-    pub const SCOPES: &str = "x-entra-scopes";
-    pub const ROLES: &str = "x-entra-roles";
+/// Connection-level headers (RFC 9110 §7.6.1) are never forwarded, nor any header the
+/// `Connection` header names.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The identity header names and the claims mapped onto extra headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityHeaders {
+    /// As configured, e.g. `X-Entra-`; matched case-insensitively.
+    prefix: String,
+    /// `(claim, header name)` pairs from `GATE_CLAIM_HEADERS`.
+    claim_headers: Vec<(String, String)>,
 }
 
-pub fn is_identity_header(name: &str) -> bool {
-    name.as_bytes()
-        .get(..IDENTITY_HEADER_PREFIX.len())
-        .is_some_and(|start| start.eq_ignore_ascii_case(IDENTITY_HEADER_PREFIX.as_bytes()))
+impl Default for IdentityHeaders {
+    fn default() -> Self {
+        IdentityHeaders {
+            prefix: DEFAULT_PREFIX.into(),
+            claim_headers: Vec::new(),
+        }
+    }
 }
 
-/// The identity headers for a verified caller. Scopes and roles are joined by single spaces
-/// (Entra forbids spaces inside scope and app-role values); every value is header-safe.
-pub fn identity_headers(identity: &VerifiedIdentity) -> Vec<(&'static str, String)> {
-    vec![
-        (header::TENANT_ID, header_safe(&identity.tenant_id)),
-        (header::OBJECT_ID, header_safe(&identity.object_id)),
-        (header::SUBJECT, header_safe(&identity.subject)),
-        (header::CLIENT_ID, header_safe(&identity.client_id)),
-        (header::TOKEN_KIND, identity.kind.as_str().to_owned()),
-        (header::TOKEN_VERSION, identity.version.as_str().to_owned()),
-        (header::SCOPES, header_safe(&identity.scopes.join(" "))),
-        (header::ROLES, header_safe(&identity.roles.join(" "))),
-    ]
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+impl IdentityHeaders {
+    /// Validates a prefix (`X-Entra-`) and `claim=Header-Suffix` mappings.
+    pub fn new(prefix: &str, mappings: &str) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        if !(3..=32).contains(&prefix.len())
+            || !prefix.ends_with('-')
+            || !prefix.bytes().all(is_token_char)
+        {
+            problems.push(format!(
+                "prefix {prefix:?} must be 3-32 header-name characters ending in '-'"
+            ));
+        }
+        let lower = prefix.to_ascii_lowercase();
+        if [
+            "x-forwarded-",
+            "cf-",
+            "sec-",
+            "access-control-",
+            "proxy-",
+            "content-",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p) || p.starts_with(&lower))
+        {
+            problems.push(format!(
+                "prefix {prefix:?} overlaps headers the platform or browsers own"
+            ));
+        }
+        let mut claim_headers = Vec::new();
+        for pair in mappings.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some((claim, suffix))
+                    if !claim.trim().is_empty()
+                        && !suffix.trim().is_empty()
+                        && suffix.trim().bytes().all(is_token_char) =>
+                {
+                    let name = format!("{prefix}{}", suffix.trim());
+                    if FIXED.iter().any(|f| f.eq_ignore_ascii_case(suffix.trim())) {
+                        problems.push(format!(
+                            "{pair:?}: {name} is one of the fixed identity headers"
+                        ));
+                    }
+                    claim_headers.push((claim.trim().to_owned(), name));
+                }
+                _ => problems.push(format!("{pair:?} is not claim=Header-Suffix")),
+            }
+        }
+        if problems.is_empty() {
+            Ok(IdentityHeaders {
+                prefix: prefix.to_owned(),
+                claim_headers,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Claims the mappings need kept (see `ClaimRules::extra_claims`).
+    pub fn mapped_claims(&self) -> impl Iterator<Item = &str> {
+        self.claim_headers.iter().map(|(c, _)| c.as_str())
+    }
+
+    pub fn name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+
+    /// True for any header with the prefix, whatever its case: such headers only ever come from
+    /// the gateway.
+    pub fn is_reserved(&self, name: &str) -> bool {
+        name.as_bytes()
+            .get(..self.prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(self.prefix.as_bytes()))
+    }
+
+    /// The identity headers for a verified caller. Absent optional claims send no header; empty
+    /// lists send an empty one. Lists are encoded as described at [`list_value`].
+    pub fn for_identity(&self, id: &VerifiedIdentity) -> Vec<(String, String)> {
+        let mut out = vec![
+            (self.name("Tenant-Id"), header_safe(&id.tenant_id)),
+            (self.name("Object-Id"), header_safe(&id.object_id)),
+            (self.name("Subject"), header_safe(&id.subject)),
+            (self.name("Client-Id"), header_safe(&id.client_id)),
+            (self.name("Token-Kind"), id.kind.as_str().to_owned()),
+            (self.name("Token-Version"), id.version.as_str().to_owned()),
+            (self.name("Scopes"), list_value(&id.scopes)),
+            (self.name("Roles"), list_value(&id.roles)),
+            (self.name("Acrs"), list_value(&id.acrs)),
+        ];
+        if let Some(t) = id.auth_time {
+            out.push((self.name("Auth-Time"), t.to_string()));
+        }
+        if let Some(uti) = &id.token_id {
+            out.push((self.name("Token-Id"), header_safe(uti)));
+        }
+        for (claim, header) in &self.claim_headers {
+            let values = id.extra_claim(claim);
+            if !values.is_empty() {
+                out.push((header.clone(), list_value(values)));
+            }
+        }
+        out
+    }
+}
+
+/// Header suffixes the gateway always owns.
+pub const FIXED: [&str; 13] = [
+    "Tenant-Id",
+    "Object-Id",
+    "Subject",
+    "Client-Id",
+    "Token-Kind",
+    "Token-Version",
+    "Scopes",
+    "Roles",
+    "Acrs",
+    "Auth-Time",
+    "Token-Id",
+    "Request-Id",
+    "Assertion",
+];
+
+/// True for connection-level headers, including those the request's `Connection` names.
+pub fn is_hop_by_hop(name: &str, connection: Option<&str>) -> bool {
+    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
+        || connection.is_some_and(|c| {
+            c.split(',')
+                .any(|listed| listed.trim().eq_ignore_ascii_case(name))
+        })
 }
 
 /// Percent-encodes everything outside printable ASCII, and `%` itself, so a claim can never
 /// split a header (CR/LF) or smuggle bytes an origin might decode differently.
 pub fn header_safe(value: &str) -> String {
+    encode(value, b"%")
+}
+
+/// Lists (scopes, roles, acrs, mapped array claims): values separated by single spaces, with a
+/// space, `%` or any byte outside printable ASCII inside a value percent-encoded. Entra forbids
+/// spaces in scope and role values, so those read exactly as in the token.
+pub fn list_value(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| encode(v, b"% "))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn encode(value: &str, also: &[u8]) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
-        if (0x20..0x7f).contains(&byte) && byte != b'%' {
+        if (0x20..0x7f).contains(&byte) && !also.contains(&byte) {
             out.push(char::from(byte));
         } else {
             out.push_str(&format!("%{byte:02X}"));
@@ -76,11 +224,38 @@ mod tests {
 
     #[test]
     fn recognises_the_prefix_in_any_case() {
-        assert!(is_identity_header("X-Entra-Tenant-Id"));
-        assert!(is_identity_header("x-entra-anything"));
-        assert!(is_identity_header("X-ENTRA-"));
-        assert!(!is_identity_header("x-entr"));
-        assert!(!is_identity_header("authorization"));
+        let h = IdentityHeaders::default();
+        assert!(h.is_reserved("X-Entra-Tenant-Id"));
+        assert!(h.is_reserved("x-entra-anything"));
+        assert!(h.is_reserved("X-ENTRA-"));
+        assert!(!h.is_reserved("x-entr"));
+        assert!(!h.is_reserved("authorization"));
+        let custom = IdentityHeaders::new("X-Caller-", "").expect("valid");
+        assert!(custom.is_reserved("x-caller-tenant-id"));
+        assert!(!custom.is_reserved("x-entra-tenant-id"));
+    }
+
+    #[test]
+    fn prefixes_and_mappings_are_checked() {
+        assert!(
+            IdentityHeaders::new("X-Entra", "").is_err(),
+            "must end in -"
+        );
+        assert!(IdentityHeaders::new("X-Forwarded-", "").is_err());
+        assert!(IdentityHeaders::new("CF-", "").is_err());
+        assert!(IdentityHeaders::new("X Bad-", "").is_err());
+        assert!(IdentityHeaders::new("X-Entra-", "upn").is_err());
+        assert!(IdentityHeaders::new("X-Entra-", "upn=Sub ject").is_err());
+        assert!(
+            IdentityHeaders::new("X-Entra-", "sub=Subject").is_err(),
+            "fixed header"
+        );
+        let ok = IdentityHeaders::new("X-Entra-", "preferred_username=Username, groups=Groups")
+            .expect("valid");
+        assert_eq!(
+            ok.mapped_claims().collect::<Vec<_>>(),
+            ["preferred_username", "groups"]
+        );
     }
 
     #[test]
@@ -89,6 +264,22 @@ mod tests {
         assert_eq!(header_safe("a\r\nX-Evil: 1"), "a%0D%0AX-Evil: 1");
         assert_eq!(header_safe("100%"), "100%25");
         assert_eq!(header_safe("é"), "%C3%A9");
+        let list = [
+            "items.read".to_owned(),
+            "a b".into(),
+            "50%".into(),
+            "é".into(),
+        ];
+        assert_eq!(list_value(&list), "items.read a%20b 50%25 %C3%A9");
+        assert_eq!(list_value(&[]), "");
+    }
+
+    #[test]
+    fn hop_by_hop_headers_including_those_connection_names() {
+        assert!(is_hop_by_hop("Transfer-Encoding", None));
+        assert!(is_hop_by_hop("upgrade", None));
+        assert!(is_hop_by_hop("X-Secret", Some("keep-alive, X-Secret")));
+        assert!(!is_hop_by_hop("content-type", Some("close")));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The platform-free core: everything that decides, nothing that does I/O.
 
 pub mod answer;
+pub mod assertion;
 pub mod b64;
 pub mod bearer;
 pub mod claims;

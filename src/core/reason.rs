@@ -103,6 +103,8 @@ pub enum Reason {
     ConfigInvalid,
     /// The origin could not be reached or failed.
     OriginUnreachable,
+    /// The origin did not answer within `GATE_ORIGIN_TIMEOUT_SECONDS`.
+    OriginTimeout,
 }
 
 /// Which part of the walk a reason comes from.
@@ -123,7 +125,7 @@ impl Reason {
         match self {
             Reason::KeysUnavailable | Reason::RevocationUnavailable => Stage::Keys,
             Reason::ConfigInvalid => Stage::Config,
-            Reason::OriginUnreachable => Stage::Origin,
+            Reason::OriginUnreachable | Reason::OriginTimeout => Stage::Origin,
             Reason::InsufficientScope
             | Reason::InsufficientRole
             | Reason::TokenKindNotAllowed
@@ -196,6 +198,7 @@ impl Reason {
         Reason::RevocationUnavailable,
         Reason::ConfigInvalid,
         Reason::OriginUnreachable,
+        Reason::OriginTimeout,
     ];
 
     /// The stable, machine-readable code.
@@ -248,6 +251,7 @@ impl Reason {
             Reason::RevocationUnavailable => "revocation_unavailable",
             Reason::ConfigInvalid => "config_invalid",
             Reason::OriginUnreachable => "origin_unreachable",
+            Reason::OriginTimeout => "origin_timeout",
         }
     }
 
@@ -307,6 +311,7 @@ impl Reason {
             Reason::RevocationUnavailable => "the revocation list is temporarily unavailable",
             Reason::ConfigInvalid => "the gateway is not configured correctly",
             Reason::OriginUnreachable => "the upstream service could not be reached",
+            Reason::OriginTimeout => "the upstream service did not answer in time",
         }
     }
 }

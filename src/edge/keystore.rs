@@ -1,6 +1,7 @@
 //! The three tiers of keys for this isolate: memory → KV (binding `JWKS`) → Entra. Every
 //! "when" is asked of the core's [`CachePolicy`]; this file only moves bytes and counts.
 
+use super::single_flight::SingleFlight;
 use super::{fetch, log};
 use crate::core::claims::ClaimRules;
 use crate::core::config::GateConfig;
@@ -10,9 +11,9 @@ use crate::core::keystore::{sources, KeySetSource, StoredKeySet, StoredSource};
 use crate::core::metadata::{parse_metadata, MAX_METADATA_BYTES};
 use crate::core::refresh::{CachePolicy, Held, KvFound, Step, UnknownKids};
 use crate::core::time::UnixTime;
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 use web_sys::CryptoKey;
 use worker::kv::KvStore;
 
@@ -26,8 +27,6 @@ pub struct Loaded {
     content_hash: String,
 }
 
-type Refresh = Shared<LocalBoxFuture<'static, bool>>;
-
 /// One key set's state in this isolate.
 pub struct SetState {
     source: KeySetSource,
@@ -35,7 +34,9 @@ pub struct SetState {
     held: RefCell<Option<Rc<Loaded>>>,
     last_fetch_attempt: Cell<Option<UnixTime>>,
     unknown_kids: RefCell<UnknownKids>,
-    in_flight: RefCell<Option<Refresh>>,
+    refreshing: SingleFlight,
+    /// How the latest refresh from Entra ended, for requests that waited on it.
+    last_refresh_ok: Cell<bool>,
 }
 
 pub struct KeyStore {
@@ -45,6 +46,9 @@ pub struct KeyStore {
 thread_local! {
     static STORE: OnceCell<Rc<KeyStore>> = const { OnceCell::new() };
 }
+
+/// Longest a refresh can take: metadata and keys for two versions, each with its timeout.
+const REFRESH_LIMIT: Duration = Duration::from_secs(4 * fetch::FETCH_TIMEOUT.as_secs() + 2);
 
 pub fn now() -> UnixTime {
     UnixTime::from_millis(js_sys::Date::now())
@@ -63,7 +67,8 @@ impl KeyStore {
                             held: RefCell::new(None),
                             last_fetch_attempt: Cell::new(None),
                             unknown_kids: RefCell::new(UnknownKids::default()),
-                            in_flight: RefCell::new(None),
+                            refreshing: SingleFlight::default(),
+                            last_refresh_ok: Cell::new(false),
                         })
                     })
                     .collect();
@@ -132,7 +137,12 @@ impl SetState {
                     self.note_stale();
                 }
             }
-            Step::FailClosed | Step::UseHeld | Step::ReadKv => {}
+            // The backoff is there to spare Entra after a failure, not to refuse requests
+            // that arrive while a fetch is still on its way: those wait for it.
+            Step::FailClosed => {
+                self.join_in_flight().await;
+            }
+            Step::UseHeld | Step::ReadKv => {}
         }
         self.usable_or_fail_closed()
     }
@@ -145,6 +155,16 @@ impl SetState {
         kv: &KvStore,
         request_id: &str,
     ) -> Option<Rc<Loaded>> {
+        // A refresh already on its way may bring this very kid: wait for it, whatever the window.
+        if self.join_in_flight().await {
+            log::kid_miss(request_id, self.id(), kid, "joined");
+            let loaded = self.held().filter(|l| l.keys.get(kid).is_some());
+            if loaded.is_none() {
+                // The refresh just made did not bring it: no second fetch.
+                self.remember_unknown(kid, now().plus(self.policy().kid_miss_window_seconds));
+            }
+            return loaded;
+        }
         let at = now();
         if self.unknown_kids.borrow().contains(kid, at) {
             log::kid_miss(request_id, self.id(), kid, "remembered");
@@ -253,23 +273,21 @@ impl SetState {
         }
     }
 
-    /// One fetch from Entra per set at a time: concurrent callers wait for the same one.
-    pub async fn refresh_from_entra(self: &Rc<Self>, kv: &KvStore) -> bool {
-        let existing = self.in_flight.borrow().clone();
-        if let Some(shared) = existing {
-            return shared.await;
-        }
-        let this = Rc::clone(self);
-        let kv = kv.clone();
-        let shared = async move {
-            let ok = this.fetch_and_store(&kv, None).await;
-            *this.in_flight.borrow_mut() = None;
-            ok
-        }
-        .boxed_local()
-        .shared();
-        *self.in_flight.borrow_mut() = Some(shared.clone());
-        shared.await
+    /// Waits for a refresh in progress, if there is one; true if there was.
+    async fn join_in_flight(&self) -> bool {
+        self.refreshing.wait(REFRESH_LIMIT).await
+    }
+
+    /// One fetch from Entra per set at a time: a request that finds one under way waits for it
+    /// and uses what it brought.
+    pub async fn refresh_from_entra(&self, kv: &KvStore) -> bool {
+        let Some(_lead) = self.refreshing.try_lead(REFRESH_LIMIT) else {
+            self.join_in_flight().await;
+            return self.last_refresh_ok.get();
+        };
+        let ok = self.fetch_and_store(kv, None).await;
+        self.last_refresh_ok.set(ok);
+        ok
     }
 
     /// Fetches from Entra, takes the keys into memory and writes KV when the policy says so.
@@ -323,7 +341,10 @@ impl SetState {
     /// The scheduled refresh of this set: fetch if due, write KV only when needed.
     pub async fn scheduled(&self, kv: &KvStore) {
         let stored = self.read_kv(kv).await;
-        let checked_at = stored.as_ref().map(|r| UnixTime(r.checked_at));
+        // Unchanged content is not rewritten to KV (to spare writes), so KV's checked_at can lag
+        // behind what this isolate last confirmed; the later of the two decides.
+        let held = self.held_meta().map(|h| h.checked_at);
+        let checked_at = stored.as_ref().map(|r| UnixTime(r.checked_at)).max(held);
         if !self.policy().scheduled_due(self.id(), checked_at, now()) {
             log::scheduled(self.id(), "not_due");
             if let Some(record) = &stored {

@@ -2,13 +2,42 @@
 //! written: a denial logs its stage context, which the core builds without token material.
 
 use crate::core::config::ConfigProblem;
-use crate::core::gate::Denial;
 use crate::core::identity::VerifiedIdentity;
 use crate::core::reason::Reason;
 use serde_json::{json, Value};
 use worker::Request;
 
 fn emit(line: Value) {
+    let field = |name: &str| {
+        line.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let label = [
+        field("reason"),
+        field("action"),
+        field("found"),
+        field("why"),
+        field("outcome"),
+    ]
+    .into_iter()
+    .find(|v| !v.is_empty())
+    .unwrap_or_default();
+    let ms = line.get("ms").and_then(Value::as_f64).unwrap_or_default();
+    let status = line
+        .get("status")
+        .and_then(Value::as_u64)
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or_default();
+    super::metrics::count(
+        &field("event"),
+        &label,
+        &field("route"),
+        &field("tenant"),
+        ms,
+        status,
+    );
     worker::console_log!("{line}");
 }
 
@@ -32,31 +61,6 @@ pub fn request_id(request: &Request) -> String {
 pub fn config_invalid(problems: &[ConfigProblem]) {
     let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
     emit(json!({ "event": "config_invalid", "reason": "config_invalid", "problems": problems }));
-}
-
-pub fn denied(request_id: &str, denial: &Denial) {
-    refused(request_id, denial.reason(), &denial.to_string());
-}
-
-pub fn refused(request_id: &str, reason: Reason, detail: &str) {
-    emit(json!({
-        "event": "denied",
-        "request_id": request_id,
-        "reason": reason.code(),
-        "detail": detail,
-    }));
-}
-
-pub fn allowed(request_id: &str, identity: &VerifiedIdentity) {
-    emit(json!({
-        "event": "allowed",
-        "request_id": request_id,
-        "tenant": identity.tenant_id,
-        "client": identity.client_id,
-        "kind": identity.kind.as_str(),
-        "ver": identity.version.as_str(),
-        "kid": identity.kid,
-    }));
 }
 
 /// `action`: `fetching` (a refresh from Entra), `penalty_window` (a fetch happened too recently),
@@ -106,29 +110,103 @@ pub fn scheduled(set: &str, outcome: &str) {
     emit(json!({ "event": "scheduled_refresh", "set": set, "outcome": outcome }));
 }
 
-pub fn origin_failed(request_id: &str, detail: &str) {
-    emit(json!({
-        "event": "origin_failed",
-        "request_id": request_id,
-        "reason": "origin_unreachable",
-        "detail": detail,
-    }));
-}
-
-pub fn would_deny(request_id: &str, route: &str, reason: Reason, detail: &str) {
-    emit(json!({
-        "event": "would_deny",
-        "request_id": request_id,
-        "route": route,
-        "reason": reason.code(),
-        "detail": detail,
-    }));
-}
-
 pub fn revocations_loaded(entries: usize) {
     emit(json!({ "event": "revocations_loaded", "entries": entries }));
 }
 
 pub fn revocations_failed(detail: &str) {
     emit(json!({ "event": "revocations_failed", "detail": detail }));
+}
+
+/// The one line written per request: what was decided and why, never token material.
+pub struct Decision {
+    request_id: String,
+    started_ms: f64,
+    route: Option<String>,
+    outcome: &'static str,
+    reason: Option<Reason>,
+    detail: Option<String>,
+    identity: Option<Value>,
+    kid: Option<String>,
+    report_only: Vec<Value>,
+}
+
+impl Decision {
+    pub fn start(request_id: &str) -> Self {
+        Decision {
+            request_id: request_id.to_owned(),
+            started_ms: js_sys::Date::now(),
+            route: None,
+            outcome: "allowed",
+            reason: None,
+            detail: None,
+            identity: None,
+            kid: None,
+            report_only: Vec::new(),
+        }
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    pub fn route(&mut self, name: &str) {
+        self.route = Some(name.to_owned());
+    }
+
+    pub fn outcome(&mut self, outcome: &'static str) {
+        self.outcome = outcome;
+    }
+
+    pub fn refused(&mut self, reason: Reason, detail: &str) {
+        self.outcome = "denied";
+        self.reason = Some(reason);
+        self.detail = Some(detail.to_owned());
+    }
+
+    pub fn kid(&mut self, kid: &str) {
+        self.kid = Some(kid.to_owned());
+    }
+
+    pub fn identity(&mut self, id: &VerifiedIdentity) {
+        self.kid = Some(id.kid.clone());
+        self.identity = Some(json!({
+            "tenant": id.tenant_id,
+            "client": id.client_id,
+            "kind": id.kind.as_str(),
+            "ver": id.version.as_str(),
+        }));
+    }
+
+    pub fn would_deny(&mut self, reason: Reason, detail: &str) {
+        self.report_only
+            .push(json!({ "reason": reason.code(), "detail": detail }));
+    }
+
+    pub fn elapsed_ms(&self) -> f64 {
+        js_sys::Date::now() - self.started_ms
+    }
+
+    pub fn emit(&self, status: u16) {
+        let mut line = json!({
+            "event": "decision",
+            "request_id": self.request_id,
+            "route": self.route,
+            "decision": self.outcome,
+            "status": status,
+            "reason": self.reason.map(Reason::code),
+            "detail": self.detail,
+            "kid": self.kid,
+            "report_only": self.report_only,
+            "ms": self.elapsed_ms(),
+        });
+        if let (Some(identity), Some(map)) = (&self.identity, line.as_object_mut()) {
+            if let Some(fields) = identity.as_object() {
+                for (k, v) in fields {
+                    map.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        emit(line);
+    }
 }

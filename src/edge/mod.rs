@@ -2,24 +2,32 @@
 //! decision (what a header means, whether a token is good, when to refresh keys, which route
 //! applies and what it requires, what status a refusal gets) is made by the core.
 
+mod assertion;
 mod bindings;
 mod facts;
 mod fetch;
 mod keystore;
 mod log;
+mod metrics;
 mod proxy;
 mod respond;
 mod revocation;
+mod single_flight;
 pub mod webcrypto;
 
+use crate::core::assertion::JWKS_PATH;
 use crate::core::config::{binding, GateConfig, DEFAULT_REALM};
 use crate::core::gate::{self, Denial};
 use crate::core::identity::VerifiedIdentity;
-use crate::core::policy::{ChallengeContext, Preflight, RequestFacts, Route, RouteChoice, Verdict};
+use crate::core::policy::{ChallengeContext, Preflight, RequestFacts, RouteChoice, Verdict};
 use crate::core::reason::Reason;
 use keystore::{now, KeyStore};
+use log::Decision;
+use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 /// A refusal on its way out: the reason and any challenge parameters.
 struct Refused {
@@ -36,34 +44,58 @@ impl From<Reason> for Refused {
     }
 }
 
+type Outcome = std::result::Result<Response, Refused>;
+
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let request_id = log::request_id(&request);
-    let Ok(config) = bindings::config(&env) else {
-        return respond::refusal(Reason::ConfigInvalid, DEFAULT_REALM, &request_id);
+    metrics::install(&env);
+    let decision = RefCell::new(Decision::start(&log::request_id(&request)));
+    let request_id = decision.borrow().request_id().to_owned();
+    let response = match bindings::config(&env) {
+        Err(()) => {
+            decision
+                .borrow_mut()
+                .refused(Reason::ConfigInvalid, "configuration is invalid");
+            respond::refusal(Reason::ConfigInvalid, DEFAULT_REALM, &request_id)
+        }
+        Ok(config) => match request.url() {
+            Err(_) => {
+                decision
+                    .borrow_mut()
+                    .refused(Reason::MalformedAuthorization, "unreadable URL");
+                respond::refusal(Reason::MalformedAuthorization, &config.realm, &request_id)
+            }
+            Ok(url) => {
+                let facts = facts::of(&request, &config, url.path(), now());
+                let cors: Vec<(&str, String)> =
+                    match config.policy.as_ref().and_then(|p| p.cors_origin(&facts)) {
+                        Some(origin) => vec![
+                            ("access-control-allow-origin", origin),
+                            ("vary", "Origin".into()),
+                        ],
+                        None => Vec::new(),
+                    };
+                match handle(&request, &env, &config, &facts, &decision).await {
+                    Ok(response) => Ok(response),
+                    Err(refused) => respond::refusal_with(
+                        refused.reason,
+                        &refused.params,
+                        &cors,
+                        &config.realm,
+                        &request_id,
+                    ),
+                }
+            }
+        },
     };
-    let Ok(url) = request.url() else {
-        return respond::refusal(Reason::MalformedAuthorization, &config.realm, &request_id);
-    };
-    let facts = facts::of(&request, &config, url.path(), now());
-    let cors: Vec<(&str, String)> = match config.policy.as_ref().and_then(|p| p.cors_origin(&facts))
-    {
-        Some(origin) => vec![
-            ("access-control-allow-origin", origin),
-            ("vary", "Origin".into()),
-        ],
-        None => Vec::new(),
-    };
-    match handle(&request, &env, &config, &facts, &request_id).await {
-        Ok(response) => Ok(response),
-        Err(refused) => respond::refusal_with(
-            refused.reason,
-            &refused.params,
-            &cors,
-            &config.realm,
-            &request_id,
-        ),
-    }
+    let status = response.as_ref().map(Response::status_code).unwrap_or(500);
+    decision.borrow().emit(status);
+    response
+}
+
+fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refused {
+    decision.borrow_mut().refused(reason, detail);
+    reason.into()
 }
 
 async fn handle(
@@ -71,39 +103,56 @@ async fn handle(
     env: &Env,
     config: &Rc<GateConfig>,
     facts: &RequestFacts,
-    request_id: &str,
-) -> std::result::Result<Response, Refused> {
+    decision: &RefCell<Decision>,
+) -> Outcome {
+    let request_id = decision.borrow().request_id().to_owned();
+    if let Some(key) = config
+        .assertion_key
+        .as_ref()
+        .filter(|_| facts.method == "GET" && facts.path == JWKS_PATH)
+    {
+        decision.borrow_mut().outcome("jwks");
+        return jwks_response(&key.public_jwks()).map_err(|_| Reason::OriginUnreachable.into());
+    }
     let route = match &config.policy {
         None => None,
         Some(policy) => {
             if let Some(preflight) = policy.preflight(facts) {
                 return match preflight {
-                    Preflight::Allow { headers } => respond::preflight(&headers, request_id)
-                        .map_err(|_| Reason::CorsNotAllowed.into()),
-                    Preflight::Refuse => {
-                        log::refused(request_id, Reason::CorsNotAllowed, "preflight refused");
-                        Err(Reason::CorsNotAllowed.into())
+                    Preflight::Allow { headers } => {
+                        decision.borrow_mut().outcome("preflight");
+                        respond::preflight(&headers, &request_id)
+                            .map_err(|_| Reason::CorsNotAllowed.into())
                     }
+                    Preflight::Refuse => Err(refuse(
+                        decision,
+                        Reason::CorsNotAllowed,
+                        "preflight refused",
+                    )),
                 };
             }
             match policy.route_for(facts) {
-                RouteChoice::Route(route) => Some(route),
+                RouteChoice::Route(route) => {
+                    decision.borrow_mut().route(&route.name);
+                    Some(route)
+                }
                 RouteChoice::DefaultAuthenticated => None,
                 RouteChoice::Unmatched => {
-                    log::refused(request_id, Reason::NoRoute, "no route matched");
-                    return Err(Reason::NoRoute.into());
+                    return Err(refuse(decision, Reason::NoRoute, "no route matched"))
                 }
             }
         }
     };
 
     if let (Some(policy), Some(route)) = (&config.policy, route.filter(|r| r.public)) {
-        enforce(policy.public_conditions(route, facts), route, request_id)?;
-        return forward(request, config, None, request_id).await;
+        enforce(policy.public_conditions(route, facts), decision)?;
+        decision.borrow_mut().outcome("public");
+        return forward(request, config, None, decision).await;
     }
 
-    let identity = authenticate(request, env, config, request_id).await?;
-    revocation_check(env, config, &identity, request_id).await?;
+    let identity = authenticate(request, env, config, decision).await?;
+    decision.borrow_mut().identity(&identity);
+    revocation_check(env, config, &identity, decision).await?;
     if let (Some(policy), Some(route)) = (&config.policy, route) {
         let ctx = ChallengeContext {
             authorization_uri: format!(
@@ -113,24 +162,28 @@ async fn handle(
             ),
             client_id: policy.api_client_id.clone(),
         };
-        enforce(
-            policy.authorize(route, &identity, facts, &ctx),
-            route,
-            request_id,
-        )?;
+        enforce(policy.authorize(route, &identity, facts, &ctx), decision)?;
     }
-    log::allowed(request_id, &identity);
-    forward(request, config, Some(&identity), request_id).await
+    forward(request, config, Some(&identity), decision).await
 }
 
-/// Logs report-only findings and turns an enforced denial into a refusal.
-fn enforce(verdict: Verdict, route: &Route, request_id: &str) -> std::result::Result<(), Refused> {
+fn jwks_response(jwks: &str) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "application/jwk-set+json")?;
+    headers.set("cache-control", "public, max-age=300")?;
+    Ok(Response::from_bytes(jwks.as_bytes().to_vec())?.with_headers(headers))
+}
+
+/// Records report-only findings and turns an enforced denial into a refusal.
+fn enforce(verdict: Verdict, decision: &RefCell<Decision>) -> std::result::Result<(), Refused> {
     for finding in &verdict.would_deny {
-        log::would_deny(request_id, &route.name, finding.reason, &finding.detail);
+        decision
+            .borrow_mut()
+            .would_deny(finding.reason, &finding.detail);
     }
     match verdict.denial {
         Some(denial) => {
-            log::refused(request_id, denial.reason, &denial.detail);
+            decision.borrow_mut().refused(denial.reason, &denial.detail);
             Err(Refused {
                 reason: denial.reason,
                 params: denial.params,
@@ -144,34 +197,40 @@ async fn authenticate(
     request: &Request,
     env: &Env,
     config: &Rc<GateConfig>,
-    request_id: &str,
+    decision: &RefCell<Decision>,
 ) -> std::result::Result<VerifiedIdentity, Refused> {
+    let request_id = decision.borrow().request_id().to_owned();
     let authorization = request.headers().get("authorization").ok().flatten();
-    let denied = |denial: Denial| -> Refused {
-        log::denied(request_id, &denial);
-        denial.reason().into()
-    };
+    let denied =
+        |denial: Denial| -> Refused { refuse(decision, denial.reason(), &denial.to_string()) };
     let token = gate::intake(authorization.as_deref(), config.max_token_bytes).map_err(denied)?;
+    decision.borrow_mut().kid(&token.header().kid);
 
     let store = KeyStore::for_isolate(config);
     let Some(set) = store.set_for(|| token.unverified_tenant()) else {
-        log::refused(
-            request_id,
+        return Err(refuse(
+            decision,
             Reason::TenantNotAllowed,
             "no key set for the token's tenant",
-        );
-        return Err(Reason::TenantNotAllowed.into());
+        ));
     };
     let kv = env
         .kv(binding::JWKS_KV)
-        .map_err(|_| Refused::from(Reason::ConfigInvalid))?;
-    let keys = set.current(&kv).await.ok_or(Reason::KeysUnavailable)?;
-    let verifier = webcrypto::verifier().map_err(|_| Refused::from(Reason::KeysUnavailable))?;
+        .map_err(|_| refuse(decision, Reason::ConfigInvalid, "no JWKS binding"))?;
+    let Some(keys) = set.current(&kv).await else {
+        return Err(refuse(
+            decision,
+            Reason::KeysUnavailable,
+            "no usable signing keys",
+        ));
+    };
+    let verifier = webcrypto::verifier()
+        .map_err(|e| refuse(decision, Reason::KeysUnavailable, &e.to_string()))?;
 
     let first = gate::verify(token.clone(), &keys.keys, &verifier, &keys.rules, now()).await;
     match first {
         Err(denial) if denial.is_unknown_kid() => {
-            match set.kid_miss(&token.header().kid, &kv, request_id).await {
+            match set.kid_miss(&token.header().kid, &kv, &request_id).await {
                 Some(fresh) => gate::verify(token, &fresh.keys, &verifier, &fresh.rules, now())
                     .await
                     .map_err(denied),
@@ -187,24 +246,27 @@ async fn revocation_check(
     env: &Env,
     config: &GateConfig,
     identity: &VerifiedIdentity,
-    request_id: &str,
+    decision: &RefCell<Decision>,
 ) -> std::result::Result<(), Refused> {
     let Ok(kv) = env.kv(binding::REVOCATIONS_KV) else {
         return Ok(());
     };
-    let list = revocation::for_isolate()
+    let Some(list) = revocation::for_isolate()
         .current(&kv, config.revocation_refresh_seconds)
         .await
-        .ok_or(Reason::RevocationUnavailable)?;
+    else {
+        return Err(refuse(
+            decision,
+            Reason::RevocationUnavailable,
+            "revocation list unreadable",
+        ));
+    };
     match list.revoked(identity) {
-        Some(by) => {
-            log::refused(
-                request_id,
-                Reason::TokenRevoked,
-                &format!("revoked by {by} entry"),
-            );
-            Err(Reason::TokenRevoked.into())
-        }
+        Some(by) => Err(refuse(
+            decision,
+            Reason::TokenRevoked,
+            &format!("revoked by its {by} entry"),
+        )),
         None => Ok(()),
     }
 }
@@ -213,20 +275,19 @@ async fn forward(
     request: &Request,
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
-    request_id: &str,
-) -> std::result::Result<Response, Refused> {
-    proxy::forward(request, config, identity)
+    decision: &RefCell<Decision>,
+) -> Outcome {
+    let request_id = decision.borrow().request_id().to_owned();
+    proxy::forward(request, config, identity, &request_id)
         .await
-        .map_err(|detail| {
-            log::origin_failed(request_id, &detail);
-            Reason::OriginUnreachable.into()
-        })
+        .map_err(|(reason, detail)| refuse(decision, reason, &detail))
 }
 
 /// The Cron Trigger: refresh every configured key set, one after another (so an allow-list of
 /// many tenants never fires all its fetches at once); KV is written only when content changed.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    metrics::install(&env);
     let Ok(config) = bindings::config(&env) else {
         return;
     };

@@ -5,12 +5,15 @@
 
 use super::keystore::now;
 use super::log;
+use super::single_flight::SingleFlight;
 use crate::core::revocation::RevocationList;
 use crate::core::time::UnixTime;
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 use worker::kv::KvStore;
+
+const LOAD_LIMIT: Duration = Duration::from_secs(10);
 
 /// At most this many list pages (1,000 keys each) are read.
 const MAX_PAGES: usize = 10;
@@ -19,7 +22,7 @@ const MAX_PAGES: usize = 10;
 pub struct Revocations {
     list: RefCell<Option<Rc<RevocationList>>>,
     loaded_at: Cell<Option<UnixTime>>,
-    in_flight: RefCell<Option<Shared<LocalBoxFuture<'static, ()>>>>,
+    loading: SingleFlight,
 }
 
 thread_local! {
@@ -42,23 +45,12 @@ impl Revocations {
             .get()
             .is_none_or(|t| now().seconds() - t.seconds() >= refresh_seconds);
         if due {
-            let existing = self.in_flight.borrow().clone();
-            let refresh = match existing {
-                Some(shared) => shared,
+            match self.loading.try_lead(LOAD_LIMIT) {
+                Some(_lead) => self.load(kv).await,
                 None => {
-                    let this = Rc::clone(self);
-                    let kv = kv.clone();
-                    let shared = async move {
-                        this.load(&kv).await;
-                        *this.in_flight.borrow_mut() = None;
-                    }
-                    .boxed_local()
-                    .shared();
-                    *self.in_flight.borrow_mut() = Some(shared.clone());
-                    shared
+                    self.loading.wait(LOAD_LIMIT).await;
                 }
-            };
-            refresh.await;
+            }
         }
         self.list.borrow().clone()
     }

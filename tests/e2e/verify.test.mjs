@@ -58,6 +58,9 @@ test("a valid v2 delegated token reaches the origin with exact identity headers"
   assert.equal(seen.headers["content-type"], "application/json");
   assert.equal(seen.headers.authorization, undefined, "the token is not forwarded by default");
   const identity = Object.fromEntries(Object.entries(seen.headers).filter(([k]) => k.startsWith("x-entra-")));
+  assert.match(identity["x-entra-request-id"], /^[0-9a-f]{24}$/);
+  assert.equal(res.headers.get("x-request-id"), identity["x-entra-request-id"], "the client sees the same id");
+  delete identity["x-entra-request-id"];
   assert.deepEqual(identity, {
     "x-entra-tenant-id": env.tenant.tenantId,
     "x-entra-object-id": "5a1d5c3e-6a4b-4f1e-8a2d-0c9e8f7b6a51",
@@ -67,6 +70,8 @@ test("a valid v2 delegated token reaches the origin with exact identity headers"
     "x-entra-token-version": "2.0",
     "x-entra-scopes": "items.read items.write",
     "x-entra-roles": "",
+    "x-entra-acrs": "",
+    "x-entra-token-id": "AbCdEfGhIjKlMnOpQrStUv",
   });
   const spoofNames = seen.rawHeaders.filter((_, i) => i % 2 === 0).filter((n) => /custom|spoof/i.test(n));
   assert.deepEqual(spoofNames, []);

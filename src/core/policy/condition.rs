@@ -28,6 +28,9 @@ pub enum Condition {
     AsnIn(Vec<u32>),
     Time(TimeWindow),
     IpaddrMatchesClient,
+    /// The fact a `not_in` list is about is known: an unknown client IP, country or ASN never
+    /// satisfies a rule, `in` or `not_in` (fail closed).
+    Known(ConditionKind),
 }
 
 /// UTC days and hours; `from` inclusive, `to` exclusive, in minutes since midnight. A window
@@ -62,13 +65,23 @@ impl Condition {
                 Err(first_failure.unwrap_or(ConditionKind::Ip))
             }
             Condition::Not(inner) => match inner.check(facts, identity) {
-                Ok(()) => Err(inner.kind()),
+                Ok(()) => Err(inner.deciding_kind(facts, identity)),
                 Err(_) => Ok(()),
             },
+            Condition::Known(kind) => holds(
+                match kind {
+                    ConditionKind::Ip => facts.client_ip.is_some(),
+                    ConditionKind::Country => facts.country.is_some(),
+                    ConditionKind::Asn => facts.asn.is_some(),
+                    _ => true,
+                },
+                *kind,
+            ),
             Condition::IpIn(nets) => holds(
+                // An IPv4-mapped IPv6 client (::ffff:10.1.2.3) is the IPv4 address it maps.
                 facts
                     .client_ip
-                    .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
+                    .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip.to_canonical()))),
                 ConditionKind::Ip,
             ),
             Condition::CountryIn(countries) => holds(
@@ -97,13 +110,32 @@ impl Condition {
         }
     }
 
-    /// The kind a condition reports when a `not` around it fails.
+    /// For a condition that holds, the kind of the leaf that made it hold: what a `not` around
+    /// it reports (for `any`, the first child that held; for `all`, its first child).
+    fn deciding_kind(
+        &self,
+        facts: &RequestFacts,
+        identity: Option<&VerifiedIdentity>,
+    ) -> ConditionKind {
+        match self {
+            Condition::Any(items) => items
+                .iter()
+                .find(|c| c.check(facts, identity).is_ok())
+                .map_or(ConditionKind::Ip, |c| c.deciding_kind(facts, identity)),
+            Condition::All(items) => items
+                .first()
+                .map_or(ConditionKind::Ip, |c| c.deciding_kind(facts, identity)),
+            other => other.kind(),
+        }
+    }
+
     fn kind(&self) -> ConditionKind {
         match self {
             Condition::All(items) | Condition::Any(items) => {
                 items.first().map_or(ConditionKind::Ip, Condition::kind)
             }
             Condition::Not(inner) => inner.kind(),
+            Condition::Known(kind) => *kind,
             Condition::IpIn(_) => ConditionKind::Ip,
             Condition::CountryIn(_) => ConditionKind::Country,
             Condition::AsnIn(_) => ConditionKind::Asn,
@@ -122,7 +154,7 @@ impl Condition {
             Condition::IpIn(v) => 1 + v.len(),
             Condition::CountryIn(v) => 1 + v.len(),
             Condition::AsnIn(v) => 1 + v.len(),
-            Condition::Time(_) | Condition::IpaddrMatchesClient => 1,
+            Condition::Time(_) | Condition::IpaddrMatchesClient | Condition::Known(_) => 1,
         }
     }
 
@@ -215,7 +247,10 @@ impl RawCondition {
     pub fn compile(self, path: &str, problems: &mut Vec<String>) -> Condition {
         // A placeholder that is never evaluated: a policy with problems is refused whole.
         let set = |raw: RawSetKind, problems: &mut Vec<String>| match raw.pick(path, problems) {
-            Some((leaf, true)) => Condition::Not(Box::new(leaf)),
+            Some((leaf, true)) => Condition::All(vec![
+                Condition::Known(leaf.kind()),
+                Condition::Not(Box::new(leaf)),
+            ]),
             Some((leaf, false)) => leaf,
             None => Condition::All(vec![]),
         };
@@ -296,14 +331,25 @@ impl RawSetKind {
             path: &str,
             problems: &mut Vec<String>,
         ) -> Option<(Vec<T>, bool)> {
-            match (raw.in_, raw.not_in) {
-                (Some(v), None) => Some((v, false)),
-                (None, Some(v)) => Some((v, true)),
+            let (values, negate, list) = match (raw.in_, raw.not_in) {
+                (Some(v), None) => (v, false, "in"),
+                (None, Some(v)) => (v, true, "not_in"),
                 _ => {
                     problems.push(format!("{path}.{what}: give exactly one of in / not_in"));
-                    None
+                    return None;
                 }
+            };
+            if values.is_empty() {
+                problems.push(format!("{path}.{what}.{list}: empty (can never hold)"));
             }
+            if values.len() > super::MAX_LIST_ENTRIES {
+                problems.push(format!(
+                    "{path}.{what}.{list}: {} entries exceed {}",
+                    values.len(),
+                    super::MAX_LIST_ENTRIES
+                ));
+            }
+            Some((values, negate))
         }
         match self {
             RawSetKind::Ip(raw) => {

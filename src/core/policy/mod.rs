@@ -275,8 +275,10 @@ fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String
     let mut extra_claims = Vec::new();
     let mut routes = Vec::new();
     let mut nodes = 0;
+    let mut valid_paths: Vec<bool> = Vec::new();
     for (i, raw_route) in raw.routes.into_iter().enumerate() {
         let at = format!("routes[{i}]");
+        let route_path_text = raw_route.path.clone();
         let route = compile_route(
             raw_route,
             &at,
@@ -291,12 +293,20 @@ fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String
                 extra_claims.push(m.name.clone());
             }
         }
-        if let Some(earlier) = routes.iter().position(|e: &Route| shadows(e, &route)) {
+        // A route whose path did not parse stands in as "/" only so loading can go on; it
+        // neither shadows nor is shadowed.
+        let path_ok = PathPattern::parse(&route_path_text).is_ok();
+        let shadowing = routes
+            .iter()
+            .zip(&valid_paths)
+            .position(|(earlier, ok): (&Route, &bool)| path_ok && *ok && shadows(earlier, &route));
+        if let Some(earlier) = shadowing {
             problems.push(format!(
                 "{at}: never reached, routes[{earlier}] ({}) matches first",
                 routes[earlier].path
             ));
         }
+        valid_paths.push(path_ok);
         routes.push(route);
     }
     if nodes > MAX_CONDITION_NODES {

@@ -95,6 +95,10 @@ impl Requirements {
         let scopes_ok = self.scopes.as_ref().map(|n| n.met_by(&id.scopes));
         let roles_ok = self.roles.as_ref().map(|n| n.met_by(&id.roles));
         match (scopes_ok, roles_ok) {
+            // An app-only token can never hold a scope: tell it about the role it lacks.
+            (Some(false), Some(false)) if id.kind == TokenKind::App => {
+                return Err(refusal(Reason::InsufficientRole, "missing app role"));
+            }
             (Some(false), Some(false)) | (Some(false), None) => {
                 let wanted = self.scopes.as_ref().map(Need::listed).unwrap_or_default();
                 let mut r = refusal(Reason::InsufficientScope, "missing scope");

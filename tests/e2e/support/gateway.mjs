@@ -11,8 +11,10 @@ export const WORKER_SCRIPT = resolve(ROOT, "build/index.js");
 /**
  * `kvPersist`: a directory shared by gateways that should see the same KV (a cold isolate
  * after a warm one); by default each gateway has its own empty KV.
+ * `kvNamespaces`: further KV namespace bindings besides JWKS (e.g. ["REVOCATIONS"]); read or
+ * write them with `kv(name)`.
  */
-export async function startGateway(bindings, { logs, kvPersist } = {}) {
+export async function startGateway(bindings, { logs, kvPersist, kvNamespaces = [] } = {}) {
   if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} missing: run the release build first`);
   const mf = new Miniflare({
     modules: true,
@@ -23,7 +25,7 @@ export async function startGateway(bindings, { logs, kvPersist } = {}) {
     ],
     compatibilityDate: "2026-08-01",
     bindings,
-    kvNamespaces: ["JWKS"],
+    kvNamespaces: ["JWKS", ...kvNamespaces],
     ...(kvPersist ? { kvPersist } : {}),
     cf: false,
     handleRuntimeStdio(stdout, stderr) {
@@ -50,7 +52,8 @@ export async function startGateway(bindings, { logs, kvPersist } = {}) {
     fetch: (path, init) => mf.dispatchFetch(`http://gateway.test${path}`, init),
     /** Runs the Cron Trigger's handler once. */
     scheduled: async (cron = "*/15 * * * *") => (await mf.getWorker()).scheduled({ cron }),
-    kv: () => mf.getKVNamespace("JWKS"),
+    /** The JWKS namespace, or another one given in `kvNamespaces`. */
+    kv: (name = "JWKS") => mf.getKVNamespace(name),
     /** Idempotent: a test may stop a gateway early and the environment stops it again. */
     stop: () => (stopped ??= mf.dispose()),
   };

@@ -1,0 +1,60 @@
+//! One refresh at a time per isolate, without sharing a future between requests.
+//!
+//! workerd cancels a request that waits on nothing of its own (it looks hung), and I/O objects
+//! belong to the request that made them, so a request cannot simply await another request's
+//! fetch. The request that leads does the I/O; the others poll for its end with their own short
+//! timers, then read the result from isolate memory.
+
+use std::cell::Cell;
+use std::time::Duration;
+use worker::Delay;
+
+const POLL: Duration = Duration::from_millis(10);
+
+#[derive(Default)]
+pub struct SingleFlight {
+    started_ms: Cell<Option<f64>>,
+}
+
+/// Held by the leading request; dropping it (done, or the request went away) ends the flight.
+pub struct Lead<'a> {
+    flight: &'a SingleFlight,
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        self.flight.started_ms.set(None);
+    }
+}
+
+impl SingleFlight {
+    /// Leads a new flight unless one younger than `stale_after` is under way.
+    pub fn try_lead(&self, stale_after: Duration) -> Option<Lead<'_>> {
+        let now = js_sys::Date::now();
+        let busy = self
+            .started_ms
+            .get()
+            .is_some_and(|t| now - t < stale_after.as_millis() as f64);
+        if busy {
+            return None;
+        }
+        self.started_ms.set(Some(now));
+        Some(Lead { flight: self })
+    }
+
+    pub fn in_progress(&self) -> bool {
+        self.started_ms.get().is_some()
+    }
+
+    /// Waits (polling) until the flight under way ends, at most `limit`; true if there was one.
+    pub async fn wait(&self, limit: Duration) -> bool {
+        if !self.in_progress() {
+            return false;
+        }
+        let deadline = js_sys::Date::now() + limit.as_millis() as f64;
+        while self.in_progress() && js_sys::Date::now() < deadline {
+            Delay::from(POLL).await;
+        }
+        true
+    }
+}
