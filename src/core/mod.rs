@@ -25,4 +25,5 @@ pub mod revocation;
 pub mod roca;
 pub mod time;
 pub mod token;
+pub mod token_cache;
 pub mod urls;

@@ -96,6 +96,13 @@ impl KeyStore {
     }
 }
 
+impl Loaded {
+    /// Identifies this key set's content (for the verified-token cache).
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+}
+
 impl SetState {
     fn policy(&self) -> &CachePolicy {
         &self.config.cache

@@ -129,6 +129,8 @@ pub struct Decision {
     identity: Option<Value>,
     kid: Option<String>,
     report_only: Vec<Value>,
+    /// The token's verification came from the isolate's verified-token cache.
+    cached: bool,
 }
 
 impl Decision {
@@ -143,6 +145,7 @@ impl Decision {
             identity: None,
             kid: None,
             report_only: Vec::new(),
+            cached: false,
         }
     }
 
@@ -162,6 +165,10 @@ impl Decision {
         self.outcome = "denied";
         self.reason = Some(reason);
         self.detail = Some(detail.to_owned());
+    }
+
+    pub fn cached(&mut self) {
+        self.cached = true;
     }
 
     pub fn kid(&mut self, kid: &str) {
@@ -198,6 +205,7 @@ impl Decision {
             "detail": self.detail,
             "kid": self.kid,
             "report_only": self.report_only,
+            "cached": self.cached,
             "ms": self.elapsed_ms(),
         });
         if let (Some(identity), Some(map)) = (&self.identity, line.as_object_mut()) {

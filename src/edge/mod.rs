@@ -21,6 +21,7 @@ use crate::core::gate::{self, Denial};
 use crate::core::identity::VerifiedIdentity;
 use crate::core::policy::{ChallengeContext, Preflight, RequestFacts, RouteChoice, Verdict};
 use crate::core::reason::Reason;
+use crate::core::token_cache::{self, TokenCache, MAX_CACHED_TOKEN_BYTES};
 use keystore::{now, KeyStore};
 use log::Decision;
 use std::cell::RefCell;
@@ -45,6 +46,13 @@ impl From<Reason> for Refused {
 }
 
 type Outcome = std::result::Result<Response, Refused>;
+
+/// Verified tokens this isolate has seen (see `core::token_cache`).
+const TOKEN_CACHE_CAPACITY: usize = 4096;
+
+thread_local! {
+    static VERIFIED: RefCell<TokenCache> = RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY));
+}
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -198,7 +206,7 @@ async fn authenticate(
     env: &Env,
     config: &Rc<GateConfig>,
     decision: &RefCell<Decision>,
-) -> std::result::Result<VerifiedIdentity, Refused> {
+) -> std::result::Result<Rc<VerifiedIdentity>, Refused> {
     let request_id = decision.borrow().request_id().to_owned();
     let authorization = request.headers().get("authorization").ok().flatten();
     let denied =
@@ -224,21 +232,44 @@ async fn authenticate(
             "no usable signing keys",
         ));
     };
+    let cache_key =
+        (token.raw().len() <= MAX_CACHED_TOKEN_BYTES).then(|| token_cache::hash(token.raw()));
+    if let Some(key) = &cache_key {
+        let hit = VERIFIED.with(|c| {
+            let mut cache = c.borrow_mut();
+            cache.use_key_set(keys.content_hash(), |kid| keys.keys.get(kid).is_some());
+            cache.get(key, now())
+        });
+        if let Some(identity) = hit {
+            decision.borrow_mut().cached();
+            return Ok(identity);
+        }
+    }
+
     let verifier = webcrypto::verifier()
         .map_err(|e| refuse(decision, Reason::KeysUnavailable, &e.to_string()))?;
-
     let first = gate::verify(token.clone(), &keys.keys, &verifier, &keys.rules, now()).await;
-    match first {
+    let (identity, used) = match first {
         Err(denial) if denial.is_unknown_kid() => {
             match set.kid_miss(&token.header().kid, &kv, &request_id).await {
-                Some(fresh) => gate::verify(token, &fresh.keys, &verifier, &fresh.rules, now())
-                    .await
-                    .map_err(denied),
-                None => Err(denied(denial)),
+                Some(fresh) => {
+                    let verified = gate::verify(token, &fresh.keys, &verifier, &fresh.rules, now());
+                    (verified.await.map_err(denied)?, fresh)
+                }
+                None => return Err(denied(denial)),
             }
         }
-        other => other.map_err(denied),
+        other => (other.map_err(denied)?, keys),
+    };
+    let identity = Rc::new(identity);
+    if let Some(key) = cache_key {
+        VERIFIED.with(|c| {
+            let mut cache = c.borrow_mut();
+            cache.use_key_set(used.content_hash(), |kid| used.keys.get(kid).is_some());
+            cache.insert(key, Rc::clone(&identity));
+        });
     }
+    Ok(identity)
 }
 
 /// With a `REVOCATIONS` KV binding, every verified caller is checked against the list.
