@@ -32,6 +32,9 @@ cargo build --release -p mock-tenant
 say "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir "$LOGS/dry-run" 2>&1 | tee "$LOGS/deploy.log"
 
+say "startup profile (wrangler check startup)"
+wrangler check startup --outfile "$LOGS/startup.cpuprofile" 2>&1 | tee "$LOGS/startup.log"
+
 say "end-to-end tests (built worker under workerd, mock tenant, echo origin)"
 node --test --test-reporter=spec --test-concurrency=1 tests/e2e/*.test.mjs 2>&1 | tee "$LOGS/e2e.log"
 
@@ -55,6 +58,7 @@ echo "  native tests : $native_passed passed, $native_failed failed"
 echo "  wasm tests   : $wasm_passed passed, $wasm_failed failed"
 echo "  e2e tests    : $e2e_passed passed, $e2e_failed failed"
 echo "  wasm size    : $raw bytes raw, $gz bytes gzip -9 (budget 153600 gzip)"
+echo "  startup      : $(grep -Eo 'Active: [0-9.]+ ms' "$LOGS/startup.log" | head -1) (local profile, wrangler check startup)"
 echo "  time         : $(( $(date +%s) - started )) s"
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
