@@ -446,11 +446,20 @@ impl ClaimRules {
             clock_skew_seconds: config.clock_skew_seconds,
             allow_consumer_accounts: config.allow_consumer_accounts,
             allowed_tenants: config.allowed_tenants.clone(),
-            extra_claims: config
-                .policy
-                .as_ref()
-                .map(|p| p.extra_claims.clone())
-                .unwrap_or_default(),
+            extra_claims: {
+                // Claims the policy's matchers read, then those GATE_CLAIM_HEADERS forwards.
+                let mut names: Vec<String> = config
+                    .policy
+                    .as_ref()
+                    .map(|p| p.extra_claims.clone())
+                    .unwrap_or_default();
+                for claim in config.identity_headers.mapped_claims() {
+                    if !names.iter().any(|n| n == claim) {
+                        names.push(claim.to_owned());
+                    }
+                }
+                names
+            },
         }
     }
 }

@@ -112,9 +112,22 @@ impl IdentityHeaders {
     /// True for any header with the prefix, whatever its case: such headers only ever come from
     /// the gateway.
     pub fn is_reserved(&self, name: &str) -> bool {
+        // Some servers read `_` as `-` in header names (CGI, some frameworks), so
+        // `X-Entra_Tenant-Id` and `X_Entra_Roles` are reserved too.
         name.as_bytes()
             .get(..self.prefix.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(self.prefix.as_bytes()))
+            .is_some_and(|start| {
+                start.iter().zip(self.prefix.as_bytes()).all(|(&a, &b)| {
+                    let fold = |c: u8| {
+                        if c == b'_' {
+                            b'-'
+                        } else {
+                            c.to_ascii_lowercase()
+                        }
+                    };
+                    fold(a) == fold(b)
+                })
+            })
     }
 
     /// The identity headers for a verified caller. Absent optional claims send no header; empty
@@ -230,6 +243,8 @@ mod tests {
         assert!(h.is_reserved("X-ENTRA-"));
         assert!(!h.is_reserved("x-entr"));
         assert!(!h.is_reserved("authorization"));
+        assert!(h.is_reserved("X-Entra_Tenant-Id"), "underscore look-alike");
+        assert!(h.is_reserved("X_ENTRA_ROLES"));
         let custom = IdentityHeaders::new("X-Caller-", "").expect("valid");
         assert!(custom.is_reserved("x-caller-tenant-id"));
         assert!(!custom.is_reserved("x-entra-tenant-id"));

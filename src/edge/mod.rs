@@ -120,7 +120,8 @@ async fn handle(
         .filter(|_| facts.method == "GET" && facts.path == JWKS_PATH)
     {
         decision.borrow_mut().outcome("jwks");
-        return jwks_response(&key.public_jwks()).map_err(|_| Reason::OriginUnreachable.into());
+        return jwks_response(&key.public_jwks(), &request_id)
+            .map_err(|_| Reason::OriginUnreachable.into());
     }
     let route = match &config.policy {
         None => None,
@@ -175,8 +176,9 @@ async fn handle(
     forward(request, config, Some(&identity), decision).await
 }
 
-fn jwks_response(jwks: &str) -> Result<Response> {
+fn jwks_response(jwks: &str, request_id: &str) -> Result<Response> {
     let headers = Headers::new();
+    headers.set("x-request-id", request_id)?;
     headers.set("content-type", "application/jwk-set+json")?;
     headers.set("cache-control", "public, max-age=300")?;
     Ok(Response::from_bytes(jwks.as_bytes().to_vec())?.with_headers(headers))

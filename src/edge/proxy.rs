@@ -60,10 +60,11 @@ pub async fn forward(
                 .map_err(|e| unreachable(js_error(e)))?;
         }
         if let Some(key) = &config.assertion_key {
-            let path_and_query = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_owned(),
-            };
+            // As the origin receives it: ORIGIN_URL's path prefix, then the request's path and query.
+            let path_and_query = target
+                .strip_prefix(config.origin.origin().ascii_serialization().as_str())
+                .unwrap_or(&target)
+                .to_owned();
             let audience = config.origin.origin().ascii_serialization();
             let method = inner.method();
             let claims = AssertionClaims::new(

@@ -46,9 +46,11 @@ export async function startGateway(bindings, { logs, kvPersist, kvNamespaces = [
       }
     },
   });
-  await mf.ready;
+  // The workerd socket, for raw HTTP requests (repeated headers, absolute-form targets, unnormalised paths).
+  const url = await mf.ready;
   let stopped;
   return {
+    url,
     fetch: (path, init) => mf.dispatchFetch(`http://gateway.test${path}`, init),
     /** Runs the Cron Trigger's handler once. */
     scheduled: async (cron = "*/15 * * * *") => (await mf.getWorker()).scheduled({ cron }),
