@@ -8,7 +8,9 @@ use super::guid::normalize_guid;
 use super::policy::{Deployment, Policy};
 use super::refresh::CachePolicy;
 use super::urls;
-use std::fmt;
+use std::fmt::{self, Display};
+use std::ops::RangeInclusive;
+use std::str::FromStr;
 use url::Url;
 
 /// The binding names, in one place for the edge, the README table and the tests.
@@ -115,321 +117,310 @@ impl fmt::Display for ConfigProblem {
     }
 }
 
+/// Reads bindings and collects every problem instead of stopping at the first.
+struct Reader<F> {
+    lookup: F,
+    problems: Vec<ConfigProblem>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    /// A binding's trimmed text; empty counts as unset.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn problem(&mut self, binding: &'static str, problem: impl Into<String>) {
+        self.problems.push(ConfigProblem {
+            binding,
+            problem: problem.into(),
+        });
+    }
+
+    fn flag(&mut self, name: &'static str) -> bool {
+        match self.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                self.problem(name, format!("{other:?} is not true or false"));
+                false
+            }
+        }
+    }
+
+    /// A number within `range` (inclusive), or the default when unset.
+    fn number<T>(
+        &mut self,
+        name: &'static str,
+        default: T,
+        range: RangeInclusive<T>,
+        unit: &str,
+    ) -> T
+    where
+        T: FromStr + PartialOrd + Display + Copy,
+    {
+        let Some(text) = self.get(name) else {
+            return default;
+        };
+        match text.parse::<T>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                self.problem(
+                    name,
+                    format!("{text:?} is not {}..={}{unit}", range.start(), range.end()),
+                );
+                default
+            }
+        }
+    }
+
+    /// An `https://` (or loopback `http://`) URL without a query.
+    fn endpoint(&mut self, name: &'static str, text: &str) -> Option<Url> {
+        match urls::endpoint(text) {
+            Ok(url) if url.query().is_some() => {
+                self.problem(name, "must not have a query");
+                None
+            }
+            Ok(url) => Some(url),
+            Err(e) => {
+                self.problem(name, e);
+                None
+            }
+        }
+    }
+
+    fn guid(&mut self, name: &'static str, text: &str, what: &str) -> Option<String> {
+        let guid = normalize_guid(text);
+        if guid.is_none() {
+            self.problem(name, format!("{text:?} is not {what}"));
+        }
+        guid
+    }
+
+    fn list(&self, name: &str) -> Option<Vec<String>> {
+        self.get(name).map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+    }
+}
+
 /// Reads and validates every binding; `lookup` returns a binding's text if it is set.
 pub fn from_bindings(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<GateConfig, Vec<ConfigProblem>> {
-    let mut problems = Vec::new();
-    let mut problem = |binding: &'static str, text: String| {
-        problems.push(ConfigProblem {
-            binding,
-            problem: text,
-        });
-    };
-    let get = |name: &str| {
-        lookup(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+    let mut r = Reader {
+        lookup,
+        problems: Vec::new(),
     };
 
-    let tenant = match get(binding::TENANT_ID).as_deref() {
+    let tenant = match r.get(binding::TENANT_ID) {
         None => {
-            problem(
+            r.problem(
                 binding::TENANT_ID,
-                "required (a tenant GUID, organizations or common)".into(),
+                "required (a tenant GUID, organizations or common)",
             );
             None
         }
         Some(t) if t.eq_ignore_ascii_case("organizations") => Some(TenantSelector::Organizations),
         Some(t) if t.eq_ignore_ascii_case("common") => Some(TenantSelector::Common),
-        Some(t) => match normalize_guid(t) {
-            Some(guid) => Some(TenantSelector::Tenant(guid)),
-            None => {
-                problem(
-                    binding::TENANT_ID,
-                    format!("{t:?} is not a GUID, organizations or common"),
-                );
-                None
-            }
-        },
+        Some(t) => r
+            .guid(binding::TENANT_ID, &t, "a GUID, organizations or common")
+            .map(TenantSelector::Tenant),
     };
 
-    let audiences: Vec<String> = get(binding::AUDIENCES)
-        .map(|list| {
-            list.split(',')
-                .map(|a| a.trim().to_owned())
-                .filter(|a| !a.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let audiences = r.list(binding::AUDIENCES).unwrap_or_default();
     if audiences.is_empty() {
-        problem(
+        r.problem(
             binding::AUDIENCES,
-            "required (comma-separated accepted aud values)".into(),
+            "required (comma-separated accepted aud values)",
         );
     }
     for aud in audiences.iter().filter(|a| is_graph_audience(a)) {
-        problem(
+        r.problem(
             binding::AUDIENCES,
             format!("{aud:?} is Microsoft Graph, never this API's audience"),
         );
     }
 
-    let origin = match get(binding::ORIGIN_URL) {
+    let origin = match r.get(binding::ORIGIN_URL) {
         None => {
-            problem(
-                binding::ORIGIN_URL,
-                "required (the origin API's base URL)".into(),
-            );
+            r.problem(binding::ORIGIN_URL, "required (the origin API's base URL)");
             None
         }
-        Some(text) => match urls::endpoint(&text) {
-            Ok(url) if url.query().is_some() => {
-                problem(binding::ORIGIN_URL, "must not have a query".into());
-                None
-            }
-            Ok(url) => Some(url),
-            Err(e) => {
-                problem(binding::ORIGIN_URL, e);
-                None
-            }
-        },
+        Some(text) => r.endpoint(binding::ORIGIN_URL, &text),
     };
+    let authority_text = r
+        .get(binding::AUTHORITY)
+        .unwrap_or_else(|| DEFAULT_AUTHORITY.into());
+    let authority = r.endpoint(binding::AUTHORITY, &authority_text);
 
-    let authority_text = get(binding::AUTHORITY).unwrap_or_else(|| DEFAULT_AUTHORITY.into());
-    let authority = match urls::endpoint(&authority_text) {
-        Ok(url) if url.query().is_some() => {
-            problem(binding::AUTHORITY, "must not have a query".into());
-            None
-        }
-        Ok(url) => Some(url),
-        Err(e) => {
-            problem(binding::AUTHORITY, e);
-            None
-        }
-    };
-
-    let clock_skew_seconds = match get(binding::CLOCK_SKEW_SECONDS) {
-        None => DEFAULT_CLOCK_SKEW_SECONDS,
-        Some(text) => match text.parse::<i64>() {
-            Ok(s) if (0..=300).contains(&s) => s,
-            _ => {
-                problem(
-                    binding::CLOCK_SKEW_SECONDS,
-                    format!("{text:?} is not 0..=300 seconds"),
-                );
-                DEFAULT_CLOCK_SKEW_SECONDS
-            }
-        },
-    };
+    let clock_skew_seconds = r.number(
+        binding::CLOCK_SKEW_SECONDS,
+        DEFAULT_CLOCK_SKEW_SECONDS,
+        0..=300,
+        " seconds",
+    );
 
     let (mut accept_v1, mut accept_v2) = (true, true);
-    if let Some(text) = get(binding::TOKEN_VERSIONS) {
+    if let Some(versions) = r.list(binding::TOKEN_VERSIONS) {
         (accept_v1, accept_v2) = (false, false);
-        for version in text.split(',').map(str::trim) {
-            match version {
+        for version in versions {
+            match version.as_str() {
                 "1.0" => accept_v1 = true,
                 "2.0" => accept_v2 = true,
-                other => problem(
+                other => r.problem(
                     binding::TOKEN_VERSIONS,
                     format!("{other:?} is not 1.0 or 2.0"),
                 ),
             }
         }
         if !accept_v1 && !accept_v2 {
-            problem(binding::TOKEN_VERSIONS, "names no version".into());
+            r.problem(binding::TOKEN_VERSIONS, "names no version");
         }
     }
 
-    let allow_consumer_accounts = flag(&get, binding::ALLOW_CONSUMER_ACCOUNTS, &mut problem);
+    let allow_consumer_accounts = r.flag(binding::ALLOW_CONSUMER_ACCOUNTS);
     if allow_consumer_accounts
         && tenant
             .as_ref()
             .is_some_and(|t| *t != TenantSelector::Common)
     {
-        problem(
+        r.problem(
             binding::ALLOW_CONSUMER_ACCOUNTS,
-            "only meaningful with ENTRA_TENANT_ID=common".into(),
+            "only meaningful with ENTRA_TENANT_ID=common",
         );
     }
 
-    let max_token_bytes = match get(binding::MAX_TOKEN_BYTES) {
-        None => DEFAULT_MAX_TOKEN_BYTES,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1024..=65536).contains(&n) => n,
-            _ => {
-                problem(
-                    binding::MAX_TOKEN_BYTES,
-                    format!("{text:?} is not 1024..=65536"),
-                );
-                DEFAULT_MAX_TOKEN_BYTES
-            }
-        },
-    };
+    let max_token_bytes = r.number(
+        binding::MAX_TOKEN_BYTES,
+        DEFAULT_MAX_TOKEN_BYTES,
+        1024..=65536,
+        " bytes",
+    );
 
-    let realm = get(binding::REALM).unwrap_or_else(|| DEFAULT_REALM.into());
+    let realm = r
+        .get(binding::REALM)
+        .unwrap_or_else(|| DEFAULT_REALM.into());
     if !realm
         .bytes()
         .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
     {
-        problem(
+        r.problem(
             binding::REALM,
-            "must be printable ASCII without quotes or backslashes".into(),
+            "must be printable ASCII without quotes or backslashes",
         );
     }
 
-    let forward_authorization = flag(&get, binding::FORWARD_AUTHORIZATION, &mut problem);
+    let forward_authorization = r.flag(binding::FORWARD_AUTHORIZATION);
 
-    let allowed_tenants = get(binding::ALLOWED_TENANTS).map(|list| {
-        list.split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .filter_map(|t| {
-                let guid = normalize_guid(t);
-                if guid.is_none() {
-                    problem(
-                        binding::ALLOWED_TENANTS,
-                        format!("{t:?} is not a tenant GUID"),
-                    );
-                }
-                guid
-            })
+    let allowed_tenants = r.list(binding::ALLOWED_TENANTS).map(|list| {
+        list.iter()
+            .filter_map(|t| r.guid(binding::ALLOWED_TENANTS, t, "a tenant GUID"))
             .collect::<Vec<_>>()
     });
     match (&allowed_tenants, &tenant) {
         (Some(list), _) if list.is_empty() => {
-            problem(binding::ALLOWED_TENANTS, "names no tenant".into())
+            r.problem(binding::ALLOWED_TENANTS, "names no tenant")
         }
-        (Some(_), Some(TenantSelector::Tenant(_))) => problem(
+        (Some(_), Some(TenantSelector::Tenant(_))) => r.problem(
             binding::ALLOWED_TENANTS,
-            "only with ENTRA_TENANT_ID=organizations or common".into(),
+            "only with ENTRA_TENANT_ID=organizations or common",
         ),
         _ => {}
     }
 
-    let metadata_appid = get(binding::METADATA_APPID).and_then(|appid| {
-        let guid = normalize_guid(&appid);
-        if guid.is_none() {
-            problem(
-                binding::METADATA_APPID,
-                format!("{appid:?} is not an application (client) id"),
-            );
-        }
-        guid
+    let metadata_appid = r.get(binding::METADATA_APPID).and_then(|appid| {
+        r.guid(
+            binding::METADATA_APPID,
+            &appid,
+            "an application (client) id",
+        )
     });
 
     let defaults = CachePolicy::default();
-    let mut seconds =
-        |name: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| match get(name) {
-            None => default,
-            Some(text) => match text.parse::<i64>() {
-                Ok(n) if range.contains(&n) => n,
-                _ => {
-                    problem(
-                        name,
-                        format!(
-                            "{text:?} is not {}..={} seconds",
-                            range.start(),
-                            range.end()
-                        ),
-                    );
-                    default
-                }
-            },
-        };
     let cache = CachePolicy {
-        kid_miss_window_seconds: seconds(
+        kid_miss_window_seconds: r.number(
             binding::KID_MISS_WINDOW_SECONDS,
             defaults.kid_miss_window_seconds,
             1..=3600,
+            " seconds",
         ),
-        refresh_seconds: seconds(
+        refresh_seconds: r.number(
             binding::KEYS_REFRESH_SECONDS,
             defaults.refresh_seconds,
             60..=86400,
+            " seconds",
         ),
-        max_staleness_seconds: seconds(
+        max_staleness_seconds: r.number(
             binding::KEYS_MAX_STALENESS_SECONDS,
             defaults.max_staleness_seconds,
             1..=7 * 86400,
+            " seconds",
         ),
-        memory_ttl_seconds: seconds(
+        memory_ttl_seconds: r.number(
             binding::KEYS_MEMORY_TTL_SECONDS,
             defaults.memory_ttl_seconds,
             0..=3600,
+            " seconds",
         ),
         ..defaults
     };
 
-    let dev_client_headers = flag(&get, binding::DEV_CLIENT_HEADERS, &mut problem);
-    let revocation_refresh_seconds = match get(binding::REVOCATION_REFRESH_SECONDS) {
-        None => 30,
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if (0..=3600).contains(&n) => n,
-            _ => {
-                problem(
-                    binding::REVOCATION_REFRESH_SECONDS,
-                    format!("{text:?} is not 0..=3600 seconds"),
-                );
-                30
-            }
-        },
-    };
+    let dev_client_headers = r.flag(binding::DEV_CLIENT_HEADERS);
+    let revocation_refresh_seconds = r.number(
+        binding::REVOCATION_REFRESH_SECONDS,
+        30,
+        0..=3600,
+        " seconds",
+    );
 
-    let identity_headers = IdentityHeaders::new(
-        &get(binding::IDENTITY_HEADER_PREFIX).unwrap_or_else(|| DEFAULT_PREFIX.into()),
-        &get(binding::CLAIM_HEADERS).unwrap_or_default(),
-    )
-    .unwrap_or_else(|found| {
+    let prefix = r
+        .get(binding::IDENTITY_HEADER_PREFIX)
+        .unwrap_or_else(|| DEFAULT_PREFIX.into());
+    let mappings = r.get(binding::CLAIM_HEADERS).unwrap_or_default();
+    let identity_headers = IdentityHeaders::new(&prefix, &mappings).unwrap_or_else(|found| {
         for p in found {
             let name = if p.starts_with("prefix") {
                 binding::IDENTITY_HEADER_PREFIX
             } else {
                 binding::CLAIM_HEADERS
             };
-            problem(name, p);
+            r.problem(name, p);
         }
         IdentityHeaders::default()
     });
-    let origin_timeout_seconds = match get(binding::ORIGIN_TIMEOUT_SECONDS) {
-        None => 30,
-        Some(text) => match text.parse::<u32>() {
-            Ok(n) if (1..=300).contains(&n) => n,
-            _ => {
-                problem(
-                    binding::ORIGIN_TIMEOUT_SECONDS,
-                    format!("{text:?} is not 1..=300 seconds"),
-                );
-                30
-            }
-        },
-    };
-    let assertion_issuer = get(binding::ASSERTION_ISSUER).unwrap_or_else(|| "entra-gate".into());
-    let assertion_key = get(binding::ASSERTION_KEY).and_then(|jwk| {
+    let origin_timeout_seconds = r.number(binding::ORIGIN_TIMEOUT_SECONDS, 30, 1..=300, " seconds");
+    let assertion_issuer = r
+        .get(binding::ASSERTION_ISSUER)
+        .unwrap_or_else(|| "entra-gate".into());
+    let assertion_key = r.get(binding::ASSERTION_KEY).and_then(|jwk| {
         AssertionKey::parse(&jwk, &assertion_issuer)
-            .map_err(|e| problem(binding::ASSERTION_KEY, e))
+            .map_err(|e| r.problem(binding::ASSERTION_KEY, e))
             .ok()
     });
 
-    let policy = get(binding::POLICY).and_then(|json| {
+    let policy = r.get(binding::POLICY).and_then(|json| {
         let deployment = Deployment {
             accept_v1,
             accept_v2,
             audiences: &audiences,
         };
-        match Policy::parse(&json, deployment) {
-            Ok(policy) => Some(policy),
-            Err(found) => {
-                for p in found {
-                    problem(binding::POLICY, p);
-                }
-                None
-            }
-        }
+        Policy::parse(&json, deployment)
+            .map_err(|found| {
+                found
+                    .into_iter()
+                    .for_each(|p| r.problem(binding::POLICY, p))
+            })
+            .ok()
     });
 
     match (tenant, origin, authority) {
-        (Some(tenant), Some(origin), Some(authority)) if problems.is_empty() => Ok(GateConfig {
+        (Some(tenant), Some(origin), Some(authority)) if r.problems.is_empty() => Ok(GateConfig {
             tenant,
             audiences,
             origin,
@@ -451,22 +442,7 @@ pub fn from_bindings(
             origin_timeout_seconds,
             assertion_key,
         }),
-        _ => Err(problems),
-    }
-}
-
-fn flag(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    problem: &mut impl FnMut(&'static str, String),
-) -> bool {
-    match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            problem(name, format!("{other:?} is not true or false"));
-            false
-        }
+        _ => Err(r.problems),
     }
 }
 
