@@ -19,6 +19,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 say "clippy (wasm32)"
 cargo clippy -p entra-gate --target wasm32-unknown-unknown --all-targets --features rust-verifier -- -D warnings
 
+say "attack corpus is what scripts/gen-corpus.mjs makes"
+node scripts/gen-corpus.mjs --check
+
 say "native tests"
 cargo test --workspace 2>&1 | tee "$LOGS/native.log"
 
@@ -31,6 +34,9 @@ cargo build --release -p mock-tenant
 
 say "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir "$LOGS/dry-run" 2>&1 | tee "$LOGS/deploy.log"
+
+say "fuzzing smoke run (10 s per target; longer runs: fuzz/README.md)"
+bash scripts/fuzz.sh 10 2>&1 | tee "$LOGS/fuzz.log"
 
 say "startup profile (wrangler check startup)"
 wrangler check startup --outfile "$LOGS/startup.cpuprofile" 2>&1 | tee "$LOGS/startup.log"
@@ -57,6 +63,7 @@ echo "summary"
 echo "  native tests : $native_passed passed, $native_failed failed"
 echo "  wasm tests   : $wasm_passed passed, $wasm_failed failed"
 echo "  e2e tests    : $e2e_passed passed, $e2e_failed failed"
+echo "  fuzzing      : $(grep -E '^  [a-z]+ +[0-9]+ executions' "$LOGS/fuzz.log" | awk '{n += $2} END {print n + 0}') executions over $(grep -Ec '^  [a-z]+ +[0-9]+ executions' "$LOGS/fuzz.log") targets, no crash"
 echo "  wasm size    : $raw bytes raw, $gz bytes gzip -9 (budget 153600 gzip)"
 echo "  startup      : $(grep -Eo 'Active: [0-9.]+ ms' "$LOGS/startup.log" | head -1) (local profile, wrangler check startup)"
 echo "  time         : $(( $(date +%s) - started )) s"

@@ -247,7 +247,8 @@ pub fn validate(
     rules: &ClaimRules,
     now: UnixTime,
 ) -> Result<VerifiedIdentity, ClaimsError> {
-    let mut claims: RawClaims = super::json::from_object(&signed.payload).map_err(malformed)?;
+    let mut claims: RawClaims = super::json::from_object(signed.payload()).map_err(malformed)?;
+    let extra_claims = extra_claims(signed.payload(), &rules.extra_claims)?;
     let audiences = claims.aud.take().ok_or_else(|| malformed("no aud"))?.0;
 
     if audiences.iter().any(|a| is_graph_audience(a)) {
@@ -292,7 +293,7 @@ pub fn validate(
     if tenant_segment(&iss) != Some(tid.as_str()) {
         return Err(ClaimsError::TenantMismatch);
     }
-    if let Some(key_issuer) = signed.key_issuer.as_deref() {
+    if let Some(key_issuer) = signed.key_issuer() {
         let key_issuer = IssuerTemplate::new(key_issuer).resolve(&tid);
         // v1 tokens are signed by keys whose published issuer is the v2 form of the same
         // tenant's issuer (v1 key documents carry no issuer); Microsoft.IdentityModel accepts
@@ -339,7 +340,7 @@ pub fn validate(
         version,
         audience,
         issuer: iss,
-        kid: signed.kid,
+        kid: signed.kid().to_owned(),
         scopes: claims
             .scp
             .map(|s| {
@@ -357,27 +358,29 @@ pub fn validate(
         token_id: claims.uti,
         ip_address: claims.ipaddr,
         expires_at: claims.exp.map(|t| t.0.floor() as i64).unwrap_or_default(),
-        extra_claims: extra_claims(&signed.payload, &rules.extra_claims),
+        extra_claims,
     })
 }
 
 /// Reads the named claims as strings: a string is one value, an array of scalars several,
-/// numbers and booleans their JSON text; objects are never matched.
-fn extra_claims(payload: &[u8], names: &[String]) -> Vec<(String, Vec<String>)> {
+/// numbers and booleans their JSON text; objects are never matched. A payload these names
+/// cannot be read from (a lone surrogate escape, say) is malformed, never silently empty.
+fn extra_claims(
+    payload: &[u8],
+    names: &[String],
+) -> Result<Vec<(String, Vec<String>)>, ClaimsError> {
     if names.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let Ok(all) = super::json::from_object::<serde_json::Map<String, serde_json::Value>>(payload)
-    else {
-        return Vec::new();
-    };
+    let all = super::json::from_object::<serde_json::Map<String, serde_json::Value>>(payload)
+        .map_err(malformed)?;
     let scalar = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),
         serde_json::Value::Bool(b) => Some(b.to_string()),
         _ => None,
     };
-    names
+    Ok(names
         .iter()
         .filter_map(|name| {
             let values = match all.get(name)? {
@@ -386,7 +389,7 @@ fn extra_claims(payload: &[u8], names: &[String]) -> Vec<(String, Vec<String>)> 
             };
             Some((name.clone(), values))
         })
-        .collect()
+        .collect())
 }
 
 fn check_times(claims: &RawClaims, skew: i64, now: UnixTime) -> Result<(), ClaimsError> {

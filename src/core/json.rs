@@ -9,6 +9,11 @@ use serde::Deserialize;
 
 /// Parses a JSON object (never an array or scalar) into `T`.
 pub fn from_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    // serde_json checks UTF-8 only in the strings it reads; members we skip would pass with
+    // any bytes. RFC 7515 and 7519 require the whole header and claims set to be UTF-8.
+    if std::str::from_utf8(bytes).is_err() {
+        return Err("not UTF-8".into());
+    }
     let first = bytes
         .iter()
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
@@ -59,6 +64,10 @@ mod tests {
         assert!(from_object::<T>(br#" {"a":"x"}"#).is_ok());
         assert!(from_object::<T>(br#"["x"]"#).is_err());
         assert!(from_object::<T>(b"").is_err());
+        assert!(
+            from_object::<T>(b"{\"a\":\"x\",\"b\":\"\xff\"}").is_err(),
+            "bytes in a skipped member"
+        );
     }
 
     #[test]

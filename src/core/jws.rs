@@ -80,10 +80,35 @@ impl fmt::Display for JwsError {
 /// A payload whose signature verified under a vetted key. Its claims are not validated yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedPayload {
-    pub kid: String,
+    kid: String,
     /// The signing key's `issuer`, if it published one; claims validation must honour it.
-    pub key_issuer: Option<String>,
-    pub payload: Vec<u8>,
+    key_issuer: Option<String>,
+    payload: Vec<u8>,
+}
+
+impl SignedPayload {
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn key_issuer(&self) -> Option<&str> {
+        self.key_issuer.as_deref()
+    }
+
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// Skips the signature stage, for fuzzing and benchmarks of claims validation only. The
+    /// `unverified-payloads` feature is never enabled in the worker.
+    #[cfg(feature = "unverified-payloads")]
+    pub fn assume_verified(kid: String, key_issuer: Option<String>, payload: Vec<u8>) -> Self {
+        SignedPayload {
+            kid,
+            key_issuer,
+            payload,
+        }
+    }
 }
 
 /// Checks algorithm, key and signature, in that order, so the cheapest refusals come first.

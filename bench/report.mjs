@@ -1,0 +1,218 @@
+// Turns target/bench/edge.json (bench/edge.mjs) and criterion's results for benches/core.rs
+// into the results section of BENCHMARKS.md (between the markers; the rest of the file is
+// left alone) and prints the same section. BENCH_CORE_SINCE (epoch seconds): only criterion
+// results written since then count, so a stale result never passes for a fresh one.
+import fs from "node:fs";
+import path from "node:path";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const EDGE = path.join(ROOT, "target/bench/edge.json");
+const CRITERION = path.join(ROOT, "target/criterion");
+const DOC = path.join(ROOT, "BENCHMARKS.md");
+const BEGIN = "<!-- bench.sh results: begin (generated, do not edit by hand) -->";
+const END = "<!-- bench.sh results: end -->";
+
+const edge = JSON.parse(fs.readFileSync(EDGE, "utf8"));
+const since = Number(process.env.BENCH_CORE_SINCE ?? 0);
+
+const WORKERS = ["passthrough", "entra-gate", "jose"];
+const WORKLOADS = ["reused", "unique", "invalid"];
+const WORKLOAD_TEXT = {
+  reused: "reused token",
+  unique: "unique tokens",
+  invalid: "invalid (bad signature)",
+};
+
+const median = (values) => {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+};
+const run = (round, worker, workload) => edge.runs.find((r) => r.round === round && r.worker === worker && r.workload === workload);
+const rounds = [...new Set(edge.runs.map((r) => r.round))].sort((a, b) => a - b);
+const perRound = (f) => rounds.map((round) => f(round));
+const cost = (round, worker, workload) =>
+  run(round, worker, workload).cpu_us_per_req - run(round, "passthrough", workload).cpu_us_per_req;
+
+const fmt = (x, digits = 0) =>
+  Number.isFinite(x) ? x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";
+const lines = [];
+const out = (s = "") => lines.push(s);
+
+// ------------------------------------------------------------------ header
+const o = edge.options;
+const m = edge.machine;
+const started = new Date(edge.started_at);
+out(`Run of ${started.toISOString().replace("T", " ").slice(0, 16)} UTC: \`bash scripts/bench.sh\` with ` +
+  `BENCH_ROUNDS=${o.rounds} BENCH_SECONDS=${o.seconds} BENCH_WARMUP=${o.warmup} BENCH_POOL=${o.pool} BENCH_CONNECTIONS=${o.connections} BENCH_PIN=${o.pin ? 1 : 0}.`);
+out();
+const worstRun = Math.max(...edge.runs.map((r) => r.others_share ?? 0));
+const culprits = new Map();
+for (const r of edge.runs) for (const p of r.others_top ?? []) culprits.set(p.comm, (culprits.get(p.comm) ?? 0) + p.cpu);
+const culpritText = [...culprits]
+  .filter(([, cpu]) => cpu >= 1)
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 4)
+  .map(([comm, cpu]) => `${comm} ${fmt(cpu)} CPU-s`)
+  .join(", ");
+const busy = Math.max(m.busy_before, m.others_during ?? 0, worstRun / 2);
+out(`- Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu_model}. Processes other than the benchmark's used ` +
+  `${fmt((m.others_during ?? NaN) * 100)}% of the machine while the edge benchmark measured (${fmt(worstRun * 100)}% in the worst run); ` +
+  `it was ${fmt(m.busy_before * 100)}% busy just before (/proc/stat)` +
+  (busy > 0.1
+    ? ` — **the machine was not idle` +
+      (m.busy_before_top?.length ? ` (before the run: ${m.busy_before_top.join(", ")})` : "") +
+      (culpritText ? ` (during it: ${culpritText})` : "") +
+      `: treat these numbers as noisy**.`
+    : "."));
+out(`- Software: workerd ${edge.versions.workerd.replace(/^workerd\s*/, "")}, ${edge.versions.wrk.replace(/ Copyright.*$/, "")}, Node ${edge.versions.node}, jose ${edge.versions.jose}; compatibility date ${edge.compatibility_date}.`);
+out(`- Load: \`wrk -t1 -c${o.connections} --latency\`, ${o.seconds} s measured after ${o.warmup} s of warm-up per run; ` +
+  `${rounds.length} rounds, each running every worker × workload (worker order rotated per round); medians over rounds.` +
+  (o.pin ? " The worker under test was pinned to its own CPU; wrk, the origin and the mock tenant shared the other." : ""));
+out(`- Tokens: ${fmt(edge.pool.unique)} unique tokens (${edge.pool.token_bytes} bytes each) minted by the mock tenant in ${fmt(edge.pool.mint_seconds, 1)} s; ` +
+  `the unique and invalid pools are cycled in order, continuing across runs, so a token comes back only after ${fmt(edge.pool.unique)} others (entra-gate caches 4,096).`);
+out(`- CPU: utime + stime of each worker's own workerd process (/proc/PID/stat, all threads) over the measured interval ÷ requests completed. ` +
+  `Validation cost = a worker's CPU/request − the passthrough's CPU/request in the same round and workload. ` +
+  `"Worker busy" = that CPU time ÷ wall time: near 100% the worker itself limited req/s; well below, wrk or the origin did.`);
+out();
+
+// ------------------------------------------------------------------ edge table
+out(`### Edge: the built worker under workerd`);
+out();
+out(`| workload | worker | req/s | p50 ms | p99 ms | CPU µs/req | validation cost µs/req | CPU µs/req per round | worker busy | gate cache hits | checks |`);
+out(`|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|`);
+const failures = edge.runs.filter((r) => !r.ok);
+for (const workload of WORKLOADS) {
+  for (const worker of WORKERS) {
+    const runs = rounds.map((round) => run(round, worker, workload));
+    const cpu = median(runs.map((r) => r.cpu_us_per_req));
+    const validation = worker === "passthrough" ? NaN : median(perRound((round) => cost(round, worker, workload)));
+    const hits =
+      worker === "entra-gate"
+        ? `${fmt(runs.reduce((a, r) => a + r.gate_cache_hits, 0))} / ${fmt(runs.reduce((a, r) => a + r.gate_decisions, 0))}`
+        : "";
+    const bad = runs.filter((r) => !r.ok);
+    const expected = workload === "invalid" && worker !== "passthrough" ? "all 401" : "all 200";
+    out(
+      `| ${WORKLOAD_TEXT[workload]} | ${worker} | ${fmt(median(runs.map((r) => r.rps)))} | ${fmt(median(runs.map((r) => r.p50_ms)), 2)} | ` +
+        `${fmt(median(runs.map((r) => r.p99_ms)), 2)} | ${fmt(cpu, 1)} | ${worker === "passthrough" ? "—" : fmt(validation, 1)} | ` +
+        `${runs.map((r) => fmt(r.cpu_us_per_req, 1)).join(", ")} | ${fmt(median(runs.map((r) => r.cpu_share * 100)))}% | ${hits} | ${bad.length ? `**${bad.length} run(s) failed**` : expected} |`,
+    );
+  }
+}
+out();
+
+// ------------------------------------------------------------------ ratios
+const ratios = [
+  {
+    name: "reused token: entra-gate req/s ÷ passthrough req/s",
+    values: perRound((r) => run(r, "entra-gate", "reused").rps / run(r, "passthrough", "reused").rps),
+    target: "≥ 0.95",
+    met: (v) => v >= 0.95,
+  },
+  {
+    name: "unique tokens: entra-gate validation cost ÷ jose validation cost",
+    values: perRound((r) => {
+      const jose = cost(r, "jose", "unique");
+      return jose > 0 ? cost(r, "entra-gate", "unique") / jose : NaN;
+    }),
+    target: "≤ 0.67",
+    met: (v) => v <= 0.67,
+  },
+  {
+    name: "reused token: entra-gate validation cost ÷ jose validation cost",
+    values: perRound((r) => {
+      const jose = cost(r, "jose", "reused");
+      return jose > 0 ? cost(r, "entra-gate", "reused") / jose : NaN;
+    }),
+    target: "≤ 0.25",
+    met: (v) => v <= 0.25,
+  },
+  {
+    name: "invalid tokens: entra-gate CPU/req ÷ passthrough CPU/req",
+    values: perRound((r) => run(r, "entra-gate", "invalid").cpu_us_per_req / run(r, "passthrough", "invalid").cpu_us_per_req),
+    target: "≤ 1.10",
+    met: (v) => v <= 1.1,
+  },
+];
+out(`### Ratios (median of the per-round ratios)`);
+out();
+out(`| ratio | value | per round | target | |`);
+out(`|---|---:|---|---|---|`);
+for (const r of ratios) {
+  const v = median(r.values);
+  out(`| ${r.name} | ${fmt(v, 2)} | ${r.values.map((x) => fmt(x, 2)).join(", ")} | ${r.target} | ${Number.isFinite(v) ? (r.met(v) ? "met" : "**missed**") : "n/a"} |`);
+}
+{
+  // Not a target: the same comparison with req/s taken as 1 / CPU per request, i.e. as if the
+  // worker's own CPU were the only limit (on a small machine wrk and the origin also limit req/s).
+  const values = perRound((r) => run(r, "passthrough", "reused").cpu_us_per_req / run(r, "entra-gate", "reused").cpu_us_per_req);
+  out(`| (for reference) reused token: passthrough CPU/req ÷ entra-gate CPU/req, i.e. req/s per CPU | ${fmt(median(values), 2)} | ${values.map((x) => fmt(x, 2)).join(", ")} | — | |`);
+}
+const BUDGET = 150 * 1024;
+out(`| build/index_bg.wasm size (gzip -9) | ${fmt(edge.wasm.gzip / 1024, 1)} KB | ${fmt(edge.wasm.raw)} B raw, ${fmt(edge.wasm.gzip)} B gzip | ≤ 150 KB (${fmt(BUDGET)} B) | ${edge.wasm.gzip <= BUDGET ? "met" : "**missed**"} |`);
+out();
+if (failures.length) {
+  out(`**${failures.length} run(s) failed their checks** (unexpected statuses or socket errors): ` +
+    failures.map((f) => `round ${f.round + 1} ${f.workload} ${f.worker} (${f.non_2xx} non-2xx, ${f.socket_errors} socket errors)`).join("; "));
+  out();
+}
+
+// ------------------------------------------------------------------ criterion
+const core = [];
+const walk = (dir) => {
+  if (!fs.existsSync(dir)) return;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) walk(p);
+    else if (entry.name === "benchmark.json" && path.basename(path.dirname(p)) === "new") {
+      if (fs.statSync(p).mtimeMs / 1000 < since) continue;
+      const meta = JSON.parse(fs.readFileSync(p, "utf8"));
+      if (meta.group_id !== "core") continue;
+      const est = JSON.parse(fs.readFileSync(path.join(path.dirname(p), "estimates.json"), "utf8"));
+      core.push({ id: meta.full_id, typical: est.slope ?? est.mean, median: est.median });
+    }
+  }
+};
+walk(CRITERION);
+const ORDER = [
+  ["core/token_parse", "`UntrustedToken::parse`: size, segments, strict base64url, header rules"],
+  ["core/signature_rs256_rust", "`jws::verify_signature` with `RustVerifier` (pure-Rust RSA-2048; the worker uses WebCrypto)"],
+  ["core/claims_validate", "`claims::validate` on a `SignedPayload`: times, version, tenant, issuer, key issuer, audience"],
+  ["core/gate_intake_verify_rust", "`gate::intake` + `gate::verify` with `RustVerifier`: header → verified identity"],
+  ["core/policy_route_authorize", "`Policy::route_for` + `authorize`, wrangler.toml's example policy, GET /api/items/42"],
+  ["core/token_cache_hash", "`token_cache::hash` (SHA-256 of the token)"],
+  ["core/token_cache_hit", "hash + `TokenCache::get` hit: what a reused token costs instead of verification"],
+];
+const ns = (x) => (x >= 1e6 ? `${fmt(x / 1e6, 2)} ms` : x >= 1e3 ? `${fmt(x / 1e3, 2)} µs` : `${fmt(x, 1)} ns`);
+out(`### Core, natively (criterion, \`cargo bench --bench core -- --warm-up-time 1 --measurement-time 2\`)`);
+out();
+if (!core.length) {
+  out(`No criterion results from this run.`);
+} else {
+  out(`| benchmark | time (95% CI) | median | what it measures |`);
+  out(`|---|---|---:|---|`);
+  const known = new Map(ORDER);
+  const sorted = [...core].sort((a, b) => {
+    const ia = ORDER.findIndex(([id]) => id === a.id);
+    const ib = ORDER.findIndex(([id]) => id === b.id);
+    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
+  });
+  for (const c of sorted) {
+    const ci = c.typical.confidence_interval;
+    out(`| ${c.id} | ${ns(c.typical.point_estimate)} (${ns(ci.lower_bound)} – ${ns(ci.upper_bound)}) | ${ns(c.median.point_estimate)} | ${known.get(c.id) ?? ""} |`);
+  }
+}
+out();
+
+// ------------------------------------------------------------------ write
+const section = lines.join("\n");
+const TEMPLATE = `# Benchmarks\n\n${BEGIN}\n${END}\n`;
+let doc = fs.existsSync(DOC) ? fs.readFileSync(DOC, "utf8") : TEMPLATE;
+if (!doc.includes(BEGIN) || !doc.includes(END)) doc = `${doc.trimEnd()}\n\n## Latest run\n\n${BEGIN}\n${END}\n`;
+const before = doc.slice(0, doc.indexOf(BEGIN) + BEGIN.length);
+const after = doc.slice(doc.indexOf(END));
+fs.writeFileSync(DOC, `${before}\n${section}\n${after}`);
+console.log(section);
+console.log(`\n(written to ${path.relative(process.cwd(), DOC) || DOC})`);

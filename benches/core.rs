@@ -1,0 +1,224 @@
+//! The core's cost per request, natively: token → decision, stage by stage, with the pure-Rust
+//! verifier (the worker uses WebCrypto instead; see BENCHMARKS.md for the edge numbers).
+//!
+//! `cargo bench --bench core` (scripts/bench.sh runs it briefly and reports the results).
+//! The token is an Entra-shaped v2 delegated token minted with the mock tenant's code and signed
+//! by tests/data/keys/test-key-1.pem; the key set is a v2 key document publishing that key with
+//! Entra's `{tenantid}` issuer template; the policy is the worked example in wrangler.toml.
+
+// Native only: criterion, pollster and the mock tenant are not built for wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use criterion::{BatchSize, Criterion};
+    use entra_gate::core::claims::{self, ClaimRules};
+    use entra_gate::core::crypto::{RustVerifier, SignatureVerifier};
+    use entra_gate::core::gate;
+    use entra_gate::core::identity::VerifiedIdentity;
+    use entra_gate::core::issuer::{IssuerRules, IssuerTemplate};
+    use entra_gate::core::jwks::{parse_jwks, JwksLimits};
+    use entra_gate::core::jws::{self, SignedPayload, SigningAlgorithm};
+    use entra_gate::core::keyset::KeySet;
+    use entra_gate::core::policy::{
+        ChallengeContext, Deployment, Policy, RequestFacts, RouteChoice,
+    };
+    use entra_gate::core::time::UnixTime;
+    use entra_gate::core::token::UntrustedToken;
+    use entra_gate::core::token_cache::{self, TokenCache};
+    use mock_tenant::mint::standard_header;
+    use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
+    use serde_json::{json, Value};
+    use std::hint::black_box;
+    use std::rc::Rc;
+
+    const NOW: i64 = 1_800_000_000;
+    const MAX_TOKEN_BYTES: usize = 16384;
+    const TID: &str = "6e2c7f5a-3b1d-4c8e-9f0a-1b2c3d4e5f60";
+    const AUDIENCE: &str = "api://entra-gate-dev";
+    const V2_TEMPLATE: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";
+
+    type Keys = KeySet<<RustVerifier as SignatureVerifier>::PreparedKey>;
+
+    struct Fixture {
+        token: String,
+        authorization: String,
+        keys: Keys,
+        rules: ClaimRules,
+        signed: SignedPayload,
+        identity: VerifiedIdentity,
+        policy: Policy,
+    }
+
+    fn fixture() -> Fixture {
+        let manifest = env!("CARGO_MANIFEST_DIR");
+        let pem = std::fs::read_to_string(format!("{manifest}/tests/data/keys/test-key-1.pem"))
+            .expect("tests/data/keys/test-key-1.pem");
+        let key = SigningKey::from_pem("test-key-1", &pem).expect("test key");
+
+        let v2_issuer = format!("https://login.microsoftonline.com/{TID}/v2.0");
+        let header = Value::Object(standard_header(Version::V2, &key)).to_string();
+        let claims = Value::Object(standard_claims(
+            Version::V2,
+            Kind::User,
+            TID,
+            &v2_issuer,
+            AUDIENCE,
+            NOW,
+            3600,
+        ))
+        .to_string();
+        let token = compact(&header, &claims, &key);
+
+        let document = json!({ "keys": [key.public_jwk(Some(V2_TEMPLATE))] }).to_string();
+        let intake = parse_jwks(document.as_bytes(), &JwksLimits::default()).expect("jwks");
+        let keys: Keys = KeySet::merge(vec![intake]).keys;
+        let rules = ClaimRules {
+            audiences: vec![AUDIENCE.into()],
+            issuers: IssuerRules {
+                v1: Some(IssuerTemplate::new(format!(
+                    "https://sts.windows.net/{TID}/"
+                ))),
+                v2: Some(IssuerTemplate::new(v2_issuer)),
+            },
+            clock_skew_seconds: 60,
+            allow_consumer_accounts: false,
+            allowed_tenants: None,
+            extra_claims: Vec::new(),
+        };
+
+        let parsed = UntrustedToken::parse(&token, MAX_TOKEN_BYTES).expect("parses");
+        let signed = pollster::block_on(jws::verify_signature(
+            parsed,
+            SigningAlgorithm::Rs256,
+            &keys,
+            &RustVerifier,
+        ))
+        .expect("signature verifies");
+        let identity = claims::validate(signed.clone(), &rules, UnixTime(NOW)).expect("valid");
+
+        Fixture {
+            authorization: format!("Bearer {token}"),
+            token,
+            keys,
+            rules,
+            signed,
+            identity,
+            policy: example_policy(),
+        }
+    }
+
+    /// `[vars.GATE_POLICY]` from wrangler.toml, as Workers passes it (a JSON object).
+    fn example_policy() -> Policy {
+        let manifest = env!("CARGO_MANIFEST_DIR");
+        let text = std::fs::read_to_string(format!("{manifest}/wrangler.toml")).expect("toml");
+        let manifest: toml::Value = toml::from_str(&text).expect("valid TOML");
+        let policy = manifest
+            .get("vars")
+            .and_then(|v| v.get("GATE_POLICY"))
+            .expect("[vars.GATE_POLICY]");
+        let audiences = [AUDIENCE.to_owned()];
+        let deployment = Deployment {
+            accept_v1: true,
+            accept_v2: true,
+            audiences: &audiences,
+        };
+        Policy::parse(&serde_json::to_string(policy).expect("json"), deployment)
+            .unwrap_or_else(|problems| panic!("example policy refused: {problems:?}"))
+    }
+
+    pub fn benches(c: &mut Criterion) {
+        let f = fixture();
+        let now = UnixTime(NOW);
+        let mut group = c.benchmark_group("core");
+
+        group.bench_function("token_parse", |b| {
+            b.iter(|| UntrustedToken::parse(black_box(&f.token), MAX_TOKEN_BYTES).is_ok())
+        });
+
+        group.bench_function("signature_rs256_rust", |b| {
+            b.iter_batched(
+                || UntrustedToken::parse(&f.token, MAX_TOKEN_BYTES).expect("parses"),
+                |token| {
+                    let verified = jws::verify_signature(
+                        token,
+                        SigningAlgorithm::Rs256,
+                        &f.keys,
+                        &RustVerifier,
+                    );
+                    pollster::block_on(verified).is_ok()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+
+        group.bench_function("claims_validate", |b| {
+            b.iter_batched(
+                || f.signed.clone(),
+                |signed| claims::validate(signed, &f.rules, now).is_ok(),
+                BatchSize::SmallInput,
+            )
+        });
+
+        group.bench_function("gate_intake_verify_rust", |b| {
+            b.iter(|| {
+                let token = gate::intake(Some(black_box(&f.authorization)), MAX_TOKEN_BYTES)
+                    .expect("intake");
+                pollster::block_on(gate::verify(token, &f.keys, &RustVerifier, &f.rules, now))
+                    .is_ok()
+            })
+        });
+
+        let facts = RequestFacts {
+            method: "GET".into(),
+            path: "/api/items/42".into(),
+            client_ip: Some("203.0.113.7".parse().expect("ip")),
+            country: Some("NL".into()),
+            asn: Some(13335),
+            now,
+            origin: None,
+            preflight_method: None,
+        };
+        let ctx = ChallengeContext {
+            authorization_uri: format!(
+                "https://login.microsoftonline.com/{TID}/oauth2/v2.0/authorize"
+            ),
+            client_id: f.policy.api_client_id.clone(),
+        };
+        group.bench_function("policy_route_authorize", |b| {
+            b.iter(|| match f.policy.route_for(black_box(&facts)) {
+                RouteChoice::Route(route) => f
+                    .policy
+                    .authorize(route, &f.identity, &facts, &ctx)
+                    .denial
+                    .is_none(),
+                _ => false,
+            })
+        });
+
+        group.bench_function("token_cache_hash", |b| {
+            b.iter(|| token_cache::hash(black_box(&f.token)))
+        });
+
+        // What a reused token costs instead of verification: hash, then a cache hit.
+        let mut cache = TokenCache::new(4096);
+        cache.use_key_set("bench", |_| true);
+        cache.insert(token_cache::hash(&f.token), Rc::new(f.identity.clone()));
+        group.bench_function("token_cache_hit", |b| {
+            b.iter(|| {
+                let key = token_cache::hash(black_box(&f.token));
+                cache.get(&key, now).is_some()
+            })
+        });
+
+        group.finish();
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    let mut criterion = criterion::Criterion::default().configure_from_args();
+    native::benches(&mut criterion);
+    criterion.final_summary();
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

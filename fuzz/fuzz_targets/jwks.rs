@@ -1,0 +1,49 @@
+//! Key intake on arbitrary documents: `jwks::parse_jwks` (and `vet_jwk`, metadata and KV record
+//! parsing on the same bytes). Never panics; every key taken obeys the intake rules; merging a
+//! set with itself changes nothing.
+#![no_main]
+
+use entra_gate::core::config::TenantSelector;
+use entra_gate::core::jwks::{parse_jwks, vet_jwk, JwksLimits, MAX_MODULUS_BITS, MIN_MODULUS_BITS};
+use entra_gate::core::keyset::KeySet;
+use entra_gate::core::keystore::StoredKeySet;
+use entra_gate::core::metadata::parse_metadata;
+use entra_gate::core::token::MAX_KID_BYTES;
+use entra_gate_fuzz::TID;
+use libfuzzer_sys::fuzz_target;
+use std::collections::HashSet;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(intake) = parse_jwks(data, &JwksLimits::default()) {
+        let mut kids = HashSet::new();
+        for key in &intake.keys {
+            assert!(
+                kids.insert(key.kid.clone()),
+                "kid {:?} taken twice",
+                key.kid
+            );
+            assert!(!key.kid.is_empty() && key.kid.len() <= MAX_KID_BYTES);
+            assert!((MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&key.modulus_bits()));
+            assert_ne!(key.modulus[0], 0, "non-minimal modulus");
+            assert_eq!(key.modulus[key.modulus.len() - 1] % 2, 1, "even modulus");
+            assert_eq!(key.signature_len(), key.modulus.len());
+        }
+        let count = intake.keys.len();
+        let merged = KeySet::<()>::merge(vec![intake.clone(), intake]);
+        assert!(merged.conflicts.is_empty(), "a set conflicts with itself");
+        assert_eq!(merged.keys.len(), count);
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = vet_jwk(text);
+    }
+    let authority = url::Url::parse("https://login.microsoftonline.com").expect("url");
+    for tenant in [
+        TenantSelector::Tenant(TID.into()),
+        TenantSelector::Organizations,
+    ] {
+        if let Ok(metadata) = parse_metadata(data, &authority, &tenant) {
+            assert_eq!(metadata.jwks_uri.origin(), authority.origin());
+        }
+    }
+    let _ = StoredKeySet::decode(data, "login.microsoftonline.com/x");
+});
