@@ -267,7 +267,7 @@ const startedAt = new Date();
 const { busy: busyBefore, top: topBefore } = await machineBusy(1500);
 log(`machine busy before start: ${(busyBefore * 100).toFixed(0)}% of ${os.cpus().length} CPUs`);
 log(opts.pin ? `pinning: workers under test on CPU ${CPUS.worker}; wrk, origin, mock tenant on CPU ${CPUS.rest}` : "no CPU pinning");
-if (busyBefore > 0.1) log(`warning: the machine is busy: ${topBefore.join(", ")}`);
+if (busyBefore > 0.1) log(`warning: the machine is busy: ${topBefore.join(", ") || "short-lived processes"}`);
 
 // Mock tenant.
 if (!fs.existsSync(MOCK)) throw new Error(`${MOCK} missing: cargo build --release -p mock-tenant`);
@@ -469,7 +469,7 @@ for (let round = 0; round < opts.rounds; round++) {
       const othersTop = [...processTicks()]
         .filter(([pid]) => !ourPids.has(pid) && othersA.has(pid))
         .map(([pid, { comm, ticks }]) => ({ pid, comm, cpu: (ticks - othersA.get(pid).ticks) / CLK_TCK }))
-        .filter((p) => p.cpu > 0)
+        .filter((p) => p.cpu >= 0.01 * result.duration_us / 1e6)
         .sort((x, y) => y.cpu - x.cpu)
         .slice(0, 3);
       offsets[worker][workload] += result.sent;

@@ -83,6 +83,8 @@ out();
 out(`| workload | worker | req/s | p50 ms | p99 ms | CPU µs/req | validation cost µs/req | CPU µs/req per round | worker busy | gate cache hits | checks |`);
 out(`|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|`);
 const failures = edge.runs.filter((r) => !r.ok);
+/** A run during which other processes used more than a tenth of the machine. */
+const noisy = (r) => (r.others_share ?? 0) > 0.1;
 for (const workload of WORKLOADS) {
   for (const worker of WORKERS) {
     const runs = rounds.map((round) => run(round, worker, workload));
@@ -97,11 +99,18 @@ for (const workload of WORKLOADS) {
     out(
       `| ${WORKLOAD_TEXT[workload]} | ${worker} | ${fmt(median(runs.map((r) => r.rps)))} | ${fmt(median(runs.map((r) => r.p50_ms)), 2)} | ` +
         `${fmt(median(runs.map((r) => r.p99_ms)), 2)} | ${fmt(cpu, 1)} | ${worker === "passthrough" ? "—" : fmt(validation, 1)} | ` +
-        `${runs.map((r) => fmt(r.cpu_us_per_req, 1)).join(", ")} | ${fmt(median(runs.map((r) => r.cpu_share * 100)))}% | ${hits} | ${bad.length ? `**${bad.length} run(s) failed**` : expected} |`,
+        `${runs.map((r) => fmt(r.cpu_us_per_req, 1) + (noisy(r) ? "*" : "")).join(", ")} | ${fmt(median(runs.map((r) => r.cpu_share * 100)))}% | ${hits} | ${bad.length ? `**${bad.length} run(s) failed**` : expected} |`,
     );
   }
 }
 out();
+
+const noisyRuns = edge.runs.filter(noisy);
+if (noisyRuns.length) {
+  out(`\\* ${noisyRuns.length} of ${edge.runs.length} runs shared the machine with other processes (over 10% of it): ` +
+    `their numbers are less reliable; medians include them.`);
+  out();
+}
 
 // ------------------------------------------------------------------ ratios
 const ratios = [

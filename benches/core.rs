@@ -201,7 +201,11 @@ mod native {
         // What a reused token costs instead of verification: hash, then a cache hit.
         let mut cache = TokenCache::new(4096);
         cache.use_key_set("bench", |_| true);
-        cache.insert(token_cache::hash(&f.token), Rc::new(f.identity.clone()));
+        cache.insert(
+            token_cache::hash(&f.token),
+            Rc::new(f.identity.clone()),
+            now,
+        );
         group.bench_function("token_cache_hit", |b| {
             b.iter(|| {
                 let key = token_cache::hash(black_box(&f.token));

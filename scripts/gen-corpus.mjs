@@ -199,7 +199,7 @@ export function buildCorpus(keys = loadKeys()) {
   add("no Authorization header", null, 401, "token_missing");
   add("Basic credentials", "Basic dXNlcjpwYXNzd29yZA==", 401, "token_missing");
   add("scheme glued to the token", `Bearer${good}`, 401, "token_missing");
-  add("tab between scheme and token (not SP)", `Bearer\t${good}`, 401, "token_missing");
+  add("tab between scheme and token (not SP)", `Bearer\t${good}`, 400, "malformed_authorization");
   add("scheme only", "Bearer", 400, "malformed_authorization");
   add("two credentials", "Bearer a b", 400, "malformed_authorization");
   add("two Authorization headers (joined by comma)", `${bearer(good)}, ${bearer(good)}`, 400, "malformed_authorization");

@@ -46,7 +46,8 @@ impl fmt::Display for BearerError {
 /// `Authorization` headers are refused as malformed rather than silently picking one.
 pub fn extract(header: Option<&str>, max_token_bytes: usize) -> Result<&str, BearerError> {
     let value = header.ok_or(BearerError::Missing)?;
-    // "Bearer" plus generous whitespace; any longer value cannot hold a token within the cap.
+    // "Bearer", a space and the token leave 57 bytes for extra spaces; a value longer than that
+    // is refused unparsed, even if it is a token within the cap padded with spaces.
     if value.len() > max_token_bytes + 64 {
         return Err(BearerError::TooLarge {
             length: value.len(),
@@ -54,12 +55,17 @@ pub fn extract(header: Option<&str>, max_token_bytes: usize) -> Result<&str, Bea
         });
     }
     let value = value.trim_matches(|c| c == ' ' || c == '\t');
-    let (scheme, rest) = match value.find(' ') {
+    let (scheme, rest) = match value.find([' ', '\t']) {
         Some(at) => value.split_at(at),
         None => (value, ""),
     };
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(BearerError::OtherScheme);
+    }
+    // RFC 6750 separates scheme and token with spaces only: a tab is a malformed Bearer header,
+    // not another scheme.
+    if rest.starts_with('\t') {
+        return Err(BearerError::Malformed);
     }
     let token = rest.trim_start_matches(' ');
     if token.is_empty() || !is_b64token(token) {

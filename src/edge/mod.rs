@@ -268,7 +268,7 @@ async fn authenticate(
         VERIFIED.with(|c| {
             let mut cache = c.borrow_mut();
             cache.use_key_set(used.content_hash(), |kid| used.keys.get(kid).is_some());
-            cache.insert(key, Rc::clone(&identity));
+            cache.insert(key, Rc::clone(&identity), now());
         });
     }
     Ok(identity)
