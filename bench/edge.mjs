@@ -485,6 +485,9 @@ for (let round = 0; round < opts.rounds; round++) {
         rps: result.requests / seconds,
         p50_ms: result.latency_us.p50 / 1000,
         p99_ms: result.latency_us.p99 / 1000,
+        wrk_mean_ms: result.latency_us.mean / 1000,
+        // Little's law for a closed loop of `connections` clients: exact, whatever wrk's clock does.
+        littles_mean_ms: (opts.connections / (result.requests / seconds)) * 1000,
         cpu_us_per_req: (((after - before) / CLK_TCK) * 1e6) / result.requests,
         cpu_share: (after - before) / CLK_TCK / seconds,
         origin_cpu_us_per_req: (((originAfter - originBefore) / CLK_TCK) * 1e6) / result.requests,
