@@ -27,7 +27,7 @@ use log::Decision;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{
-    event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent,
+    event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent, Url,
 };
 
 /// A refusal on its way out: the reason and any challenge parameters.
@@ -83,7 +83,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
                         ],
                         None => Vec::new(),
                     };
-                match handle(&request, &env, &config, &facts, &decision).await {
+                match handle(&request, &url, &env, &config, &facts, &decision).await {
                     Ok(response) => Ok(response),
                     Err(refused) => respond::refusal_with(
                         refused.reason,
@@ -108,6 +108,7 @@ fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refused
 
 async fn handle(
     request: &Request,
+    url: &Url,
     env: &Env,
     config: &Rc<GateConfig>,
     facts: &RequestFacts,
@@ -156,7 +157,7 @@ async fn handle(
     if let (Some(policy), Some(route)) = (&config.policy, route.filter(|r| r.public)) {
         enforce(policy.public_conditions(route, facts), decision)?;
         decision.borrow_mut().outcome("public");
-        return forward(request, config, None, decision).await;
+        return forward(request, url, config, None, decision).await;
     }
 
     let identity = authenticate(request, env, config, decision).await?;
@@ -173,7 +174,7 @@ async fn handle(
         };
         enforce(policy.authorize(route, &identity, facts, &ctx), decision)?;
     }
-    forward(request, config, Some(&identity), decision).await
+    forward(request, url, config, Some(&identity), decision).await
 }
 
 fn jwks_response(jwks: &str, request_id: &str) -> Result<Response> {
@@ -306,12 +307,13 @@ async fn revocation_check(
 
 async fn forward(
     request: &Request,
+    url: &Url,
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
     decision: &RefCell<Decision>,
 ) -> Outcome {
     let request_id = decision.borrow().request_id().to_owned();
-    proxy::forward(request, config, identity, &request_id)
+    proxy::forward(request, url, config, identity, &request_id)
         .await
         .map_err(|(reason, detail)| refuse(decision, reason, &detail))
 }

@@ -12,7 +12,7 @@ use crate::core::reason::Reason;
 use futures_util::future::{select, Either};
 use std::time::Duration;
 use wasm_bindgen::JsValue;
-use worker::{AbortController, Delay, Fetch, Request, Response};
+use worker::{AbortController, Delay, Fetch, Request, Response, Url};
 
 fn js_error(e: JsValue) -> String {
     e.as_string().unwrap_or_else(|| format!("{e:?}"))
@@ -31,12 +31,12 @@ pub type Failure = (Reason, String);
 
 pub async fn forward(
     request: &Request,
+    url: &Url,
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
     request_id: &str,
 ) -> Result<Response, Failure> {
     let unreachable = |detail: String| (Reason::OriginUnreachable, detail);
-    let url = request.url().map_err(|e| unreachable(e.to_string()))?;
     let target = origin_url(&config.origin, url.path(), url.query());
 
     let inner = request.inner();
