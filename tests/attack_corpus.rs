@@ -9,26 +9,18 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use entra_gate::core::answer;
-use entra_gate::core::config::{binding, from_bindings, GateConfig};
-use entra_gate::core::crypto::{RustVerifier, SignatureVerifier};
+use entra_gate::core::crypto::RustVerifier;
 use entra_gate::core::gate::{intake, verify, Denial};
 use entra_gate::core::identity::VerifiedIdentity;
-use entra_gate::core::keystore::{StoredKeySet, StoredSource, StoredVersion};
 use entra_gate::core::reason::{Reason, Stage};
 use entra_gate::core::time::UnixTime;
-use mock_tenant::SigningKey;
-use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::Path;
 
-// The deployment scripts/gen-corpus.mjs (CORPUS) writes its expectations for.
-const TID: &str = "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b";
-const OTHER_TID: &str = "8b7c6d5e-4f3a-4b2c-9d1e-0f1a2b3c4d5e";
-const AUDIENCES: &str = "api://contoso-api,c0ffee00-1234-4abc-8def-0123456789ab";
-/// Any instant between the corpus's iat/nbf (1700000000) and its "future" (2050000000).
-const NOW: i64 = 1_800_000_000;
-
-type Prepared = <RustVerifier as SignatureVerifier>::PreparedKey;
+#[path = "support/corpus_tenant.rs"]
+mod corpus_tenant;
+use corpus_tenant::{config, key_record, signing_keys, Prepared, NOW_SECONDS};
 
 pub struct Case {
     pub name: String,
@@ -50,61 +42,6 @@ pub fn corpus() -> Vec<Case> {
             reason: c["expect"]["reason"].as_str().map(str::to_owned),
         })
         .collect()
-}
-
-fn key(file: &str, kid: &str) -> SigningKey {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/keys")
-        .join(file);
-    let pem = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    SigningKey::from_pem(kid, &pem).expect("test key")
-}
-
-fn v2_issuer(tid: &str) -> String {
-    format!("https://login.microsoftonline.com/{tid}/v2.0")
-}
-
-/// The configuration the e2e run gives the worker (authority and origin do not matter here).
-pub fn config() -> GateConfig {
-    let bindings: HashMap<&str, &str> = HashMap::from([
-        (binding::TENANT_ID, TID),
-        (binding::AUDIENCES, AUDIENCES),
-        (binding::ORIGIN_URL, "http://127.0.0.1:9"),
-        (binding::AUTHORITY, "http://127.0.0.1:9"),
-    ]);
-    from_bindings(|name| bindings.get(name).map(|v| v.to_string())).expect("valid config")
-}
-
-/// The key record the worker would store after fetching the tenant's v1 and v2 documents (as
-/// the e2e run's JWKS server serves them), built by the worker's own code path.
-pub fn key_record() -> StoredKeySet {
-    let k1 = key("test-key-1.pem", "test-key-1");
-    let k2 = key("test-key-2.pem", "test-key-2");
-    let foreign = key("test-key-2.pem", "foreign-tenant-key");
-    let base = "http://127.0.0.1:9";
-    let v1 = json!({ "keys": [k1.public_jwk(None), k2.public_jwk(None)] });
-    let v2 = json!({ "keys": [
-        k1.public_jwk(Some(&v2_issuer(TID))),
-        k2.public_jwk(Some(&v2_issuer(TID))),
-        foreign.public_jwk(Some(&v2_issuer(OTHER_TID))),
-    ] });
-    let sources = vec![
-        StoredSource {
-            version: StoredVersion::V1,
-            metadata_url: format!("{base}/{TID}/.well-known/openid-configuration"),
-            jwks_uri: format!("{base}/{TID}/discovery/keys"),
-            issuer: format!("https://sts.windows.net/{TID}/"),
-            jwks: v1.to_string(),
-        },
-        StoredSource {
-            version: StoredVersion::V2,
-            metadata_url: format!("{base}/{TID}/v2.0/.well-known/openid-configuration"),
-            jwks_uri: format!("{base}/{TID}/discovery/v2.0/keys"),
-            issuer: v2_issuer(TID),
-            jwks: v2.to_string(),
-        },
-    ];
-    StoredKeySet::new(&format!("127.0.0.1:9/{TID}"), sources, UnixTime(NOW))
 }
 
 fn reason_named(code: &str) -> Reason {
@@ -131,7 +68,7 @@ fn answer_for(outcome: &Result<VerifiedIdentity, Denial>) -> (u16, Option<&'stat
 #[test]
 fn every_corpus_case_gets_its_answer() {
     let config = config();
-    let built = key_record()
+    let built = key_record(&signing_keys())
         .build::<Prepared>(&config)
         .expect("the test keys build a key set");
     assert!(built.notes.is_empty(), "{:?}", built.notes);
@@ -149,7 +86,7 @@ fn every_corpus_case_gets_its_answer() {
                         &built.keys,
                         &RustVerifier,
                         &built.rules,
-                        UnixTime(NOW),
+                        UnixTime(NOW_SECONDS),
                     ))
                 });
             let detail = match &outcome {

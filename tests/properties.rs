@@ -19,13 +19,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use entra_gate::core::claims::ClaimRules;
-use entra_gate::core::config::{binding, from_bindings};
-use entra_gate::core::crypto::{RustVerifier, SignatureVerifier};
+use entra_gate::core::crypto::RustVerifier;
 use entra_gate::core::forward::{IdentityHeaders, DEFAULT_PREFIX, FIXED};
 use entra_gate::core::gate::{intake, verify};
 use entra_gate::core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
 use entra_gate::core::keyset::KeySet;
-use entra_gate::core::keystore::{StoredKeySet, StoredSource, StoredVersion};
 use entra_gate::core::reason::Reason;
 use entra_gate::core::time::UnixTime;
 use mock_tenant::mint::{standard_header, DEFAULT_CLIENT_ID};
@@ -35,88 +33,28 @@ use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::sha2::Sha256;
 use rsa::signature::Verifier as _;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-use std::path::Path;
 use std::sync::OnceLock;
 
-const TID: &str = "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b";
-const OTHER_TID: &str = "8b7c6d5e-4f3a-4b2c-9d1e-0f1a2b3c4d5e";
-const API_URI: &str = "api://contoso-api";
-const API_CLIENT_ID: &str = "c0ffee00-1234-4abc-8def-0123456789ab";
-const NOW: i64 = 1_800_000_000;
-const SKEW: i64 = 60;
+#[path = "support/corpus_tenant.rs"]
+mod corpus_tenant;
+use corpus_tenant::{
+    config, key_record, v1_issuer, v2_issuer, Prepared, API_CLIENT_ID, API_URI, KIDS,
+    NOW_SECONDS as NOW, OTHER_TID, SKEW, TID,
+};
+
 const MAX_TOKEN_BYTES: usize = 16384;
-const KIDS: [&str; 3] = ["test-key-1", "test-key-2", "foreign-tenant-key"];
 
-type Prepared = <RustVerifier as SignatureVerifier>::PreparedKey;
-
-fn v2_issuer(tid: &str) -> String {
-    format!("https://login.microsoftonline.com/{tid}/v2.0")
-}
-
-fn v1_issuer(tid: &str) -> String {
-    format!("https://sts.windows.net/{tid}/")
-}
-
-/// test-key-1 and -2 with this tenant's v2 issuer; test-key-2's material again under another
-/// kid with another tenant's issuer (as tests/attack_corpus.rs publishes them).
+/// The corpus tenant's signing keys, loaded once for all cases.
 fn signing_keys() -> &'static [SigningKey] {
     static KEYS: OnceLock<Vec<SigningKey>> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let load = |file: &str, kid: &str| {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/data/keys")
-                .join(file);
-            let pem = std::fs::read_to_string(&path).expect("test key");
-            SigningKey::from_pem(kid, &pem).expect("test key")
-        };
-        vec![
-            load("test-key-1.pem", KIDS[0]),
-            load("test-key-2.pem", KIDS[1]),
-            load("test-key-2.pem", KIDS[2]),
-        ]
-    })
-}
-
-fn record() -> StoredKeySet {
-    let k = signing_keys();
-    let v1 = json!({ "keys": [k[0].public_jwk(None), k[1].public_jwk(None)] });
-    let v2 = json!({ "keys": [
-        k[0].public_jwk(Some(&v2_issuer(TID))),
-        k[1].public_jwk(Some(&v2_issuer(TID))),
-        k[2].public_jwk(Some(&v2_issuer(OTHER_TID))),
-    ] });
-    let base = "http://127.0.0.1:9";
-    let sources = vec![
-        StoredSource {
-            version: StoredVersion::V1,
-            metadata_url: format!("{base}/{TID}/.well-known/openid-configuration"),
-            jwks_uri: format!("{base}/{TID}/discovery/keys"),
-            issuer: v1_issuer(TID),
-            jwks: v1.to_string(),
-        },
-        StoredSource {
-            version: StoredVersion::V2,
-            metadata_url: format!("{base}/{TID}/v2.0/.well-known/openid-configuration"),
-            jwks_uri: format!("{base}/{TID}/discovery/v2.0/keys"),
-            issuer: v2_issuer(TID),
-            jwks: v2.to_string(),
-        },
-    ];
-    StoredKeySet::new(&format!("127.0.0.1:9/{TID}"), sources, UnixTime(NOW))
+    KEYS.get_or_init(corpus_tenant::signing_keys)
 }
 
 /// A fresh key set (nothing prepared yet) and the claim rules, built by the worker's own path.
 fn deployment() -> (KeySet<Prepared>, ClaimRules) {
-    let audiences = format!("{API_URI},{API_CLIENT_ID}");
-    let bindings: HashMap<&str, &str> = HashMap::from([
-        (binding::TENANT_ID, TID),
-        (binding::AUDIENCES, audiences.as_str()),
-        (binding::ORIGIN_URL, "http://127.0.0.1:9"),
-        (binding::AUTHORITY, "http://127.0.0.1:9"),
-    ]);
-    let config = from_bindings(|n| bindings.get(n).map(|v| v.to_string())).expect("config");
-    let built = record().build::<Prepared>(&config).expect("keys");
+    let built = key_record(signing_keys())
+        .build::<Prepared>(&config())
+        .expect("keys");
     (built.keys, built.rules)
 }
 
