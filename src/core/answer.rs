@@ -42,13 +42,7 @@ fn status_and_error(reason: Reason) -> (u16, Option<&'static str>) {
         Reason::ConfigInvalid => (500, None),
         Reason::OriginUnreachable => (502, None),
         Reason::OriginTimeout => (504, None),
-        Reason::InsufficientScope
-        | Reason::InsufficientRole
-        | Reason::TokenKindNotAllowed
-        | Reason::ClientNotAllowed
-        | Reason::ClientAuthTooWeak
-        | Reason::RouteTenantNotAllowed
-        | Reason::ClaimMismatch => (403, Some("insufficient_scope")),
+        r if r.is_unmet_requirement() => (403, Some("insufficient_scope")),
         // Entra's claims challenge: the client acquires a token with the named context.
         Reason::StepUpRequired => (401, Some("insufficient_claims")),
         // RFC 9470 step-up.

@@ -121,19 +121,27 @@ pub enum Stage {
 }
 
 impl Reason {
+    /// A route requirement the token does not meet (RFC 6750 `insufficient_scope`, 403).
+    pub fn is_unmet_requirement(self) -> bool {
+        matches!(
+            self,
+            Reason::InsufficientScope
+                | Reason::InsufficientRole
+                | Reason::TokenKindNotAllowed
+                | Reason::ClientNotAllowed
+                | Reason::ClientAuthTooWeak
+                | Reason::RouteTenantNotAllowed
+                | Reason::ClaimMismatch
+        )
+    }
+
     pub fn stage(self) -> Stage {
         match self {
             Reason::KeysUnavailable | Reason::RevocationUnavailable => Stage::Keys,
             Reason::ConfigInvalid => Stage::Config,
             Reason::OriginUnreachable | Reason::OriginTimeout => Stage::Origin,
-            Reason::InsufficientScope
-            | Reason::InsufficientRole
-            | Reason::TokenKindNotAllowed
-            | Reason::ClientNotAllowed
-            | Reason::ClientAuthTooWeak
-            | Reason::RouteTenantNotAllowed
-            | Reason::ClaimMismatch
-            | Reason::StepUpRequired
+            r if r.is_unmet_requirement() => Stage::Policy,
+            Reason::StepUpRequired
             | Reason::StepUpUnsupportedClient
             | Reason::StepUpAppOnly
             | Reason::MfaRequired

@@ -2,8 +2,7 @@
 // misread, always a reason code.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
-import { startEnvironment } from "./support/environment.mjs";
+import { startEnvironment, closedPort } from "./support/environment.mjs";
 
 let env;
 before(async () => {
@@ -12,14 +11,6 @@ before(async () => {
 after(async () => {
   await env?.stop();
 });
-
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test("invalid configuration answers 500 config_invalid, lists every problem once, forwards nothing", async () => {
   const broken = await env.gatewayWith({

@@ -13,7 +13,7 @@ import http from "node:http";
 import net from "node:net";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { jwtVerify, createLocalJWKSet, createRemoteJWKSet } from "jose";
-import { startEnvironment, parseChallenge, b64url } from "./support/environment.mjs";
+import { startEnvironment, parseChallenge, b64url, closedPort } from "./support/environment.mjs";
 
 const JWKS_PATH = "/.well-known/entra-gate/jwks.json";
 /** What the mock tenant puts in every token (tools/mock-tenant/src/mint.rs). */
@@ -63,15 +63,6 @@ async function startTrap() {
     hits: () => hits,
     close: () => new Promise((r) => server.close(r)),
   };
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function mint(request = {}) {

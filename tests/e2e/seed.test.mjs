@@ -20,8 +20,11 @@ after(async () => {
 
 const events = (logs, name) => logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((e) => e.event === name);
 
-test("a seeded record is read as valid and used without a fetch", async () => {
-  const { key, record } = await buildRecord({ authority: tenant.url, tenant: tenant.tenantId });
+/**
+ * A fresh gateway whose KV holds `record` under `key`, after one request with a valid token;
+ * `check` looks at the answer and the logs before the gateway stops.
+ */
+async function afterOneRequest(key, record, check) {
   await tenant.reset();
   const logs = [];
   const gw = await startGateway(
@@ -32,27 +35,25 @@ test("a seeded record is read as valid and used without a fetch", async () => {
     await (await gw.kv()).put(key, JSON.stringify(record));
     const res = await gw.fetch("/seeded", { headers: { authorization: `Bearer ${await tenant.mint({})}` } });
     assert.equal(res.status, 200, await res.text());
-    assert.deepEqual(events(logs, "kv_read").map((e) => [e.set, e.found]), [[record.set, "record"]]);
-    assert.equal((await tenant.stats()).counts.total ?? 0, 0, "no fetch from the tenant");
-    assert.equal(events(logs, "kv_write").length, 0);
+    await check(logs, gw);
   } finally {
     await gw.stop();
   }
+}
+
+test("a seeded record is read as valid and used without a fetch", async () => {
+  const { key, record } = await buildRecord({ authority: tenant.url, tenant: tenant.tenantId });
+  await afterOneRequest(key, record, async (logs) => {
+    assert.deepEqual(events(logs, "kv_read").map((e) => [e.set, e.found]), [[record.set, "record"]]);
+    assert.equal((await tenant.stats()).counts.total ?? 0, 0, "no fetch from the tenant");
+    assert.equal(events(logs, "kv_write").length, 0);
+  });
 });
 
 test("a seeded record with a changed document is refused as corrupt and refetched", async () => {
   const { key, record } = await buildRecord({ authority: tenant.url, tenant: tenant.tenantId });
   record.sources[0].jwks = record.sources[0].jwks.replace("mock-key-1", "mock-key-X");
-  await tenant.reset();
-  const logs = [];
-  const gw = await startGateway(
-    { ENTRA_TENANT_ID: tenant.tenantId, ENTRA_AUDIENCES: "api://entra-gate-dev", ORIGIN_URL: origin.url, ENTRA_AUTHORITY: tenant.url },
-    { logs },
-  );
-  try {
-    await (await gw.kv()).put(key, JSON.stringify(record));
-    const res = await gw.fetch("/seeded", { headers: { authorization: `Bearer ${await tenant.mint({})}` } });
-    assert.equal(res.status, 200, await res.text());
+  await afterOneRequest(key, record, async (logs, gw) => {
     assert.equal(events(logs, "kv_read")[0]?.found, "corrupt");
     assert.equal((await tenant.stats()).counts.total, 4, "v1 and v2 metadata and keys fetched again");
     // The tampered copy is replaced by the tenant's real documents (whose hash the tampered
@@ -61,7 +62,5 @@ test("a seeded record with a changed document is refused as corrupt and refetche
     assert.ok(rewritten.sources[0].jwks.includes("mock-key-1"));
     assert.ok(!rewritten.sources[0].jwks.includes("mock-key-X"));
     assert.equal(rewritten.content_hash, record.content_hash);
-  } finally {
-    await gw.stop();
-  }
+  });
 });

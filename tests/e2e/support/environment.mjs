@@ -3,6 +3,7 @@
 import { startMockTenant } from "./mock-tenant.mjs";
 import { startEchoOrigin } from "./echo-origin.mjs";
 import { startGateway } from "./gateway.mjs";
+import net from "node:net";
 
 export const AUDIENCE = "api://entra-gate-dev";
 
@@ -60,3 +61,12 @@ export function parseChallenge(header) {
 }
 
 export const b64url = (value) => Buffer.from(value).toString("base64url");
+
+/** A loopback port nothing listens on: bound, then released. */
+export async function closedPort() {
+  const server = net.createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
