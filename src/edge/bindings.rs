@@ -6,6 +6,7 @@ use crate::core::config::{self, binding, ConfigProblem, GateConfig};
 use std::cell::OnceCell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
+use worker::kv::KvStore;
 use worker::Env;
 
 thread_local! {
@@ -46,4 +47,38 @@ pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
         })
         .clone()
     })
+}
+
+/// A KV namespace binding looked up only when a tier actually reaches KV: most requests are
+/// served from memory, and looking a binding up costs several calls into JavaScript.
+pub struct LazyKv<'e> {
+    env: &'e Env,
+    name: &'static str,
+    store: OnceCell<Option<KvStore>>,
+}
+
+impl<'e> LazyKv<'e> {
+    pub fn new(env: &'e Env, name: &'static str) -> Self {
+        LazyKv {
+            env,
+            name,
+            store: OnceCell::new(),
+        }
+    }
+
+    pub fn store(&self) -> Option<&KvStore> {
+        self.store
+            .get_or_init(|| self.env.kv(self.name).ok())
+            .as_ref()
+    }
+}
+
+thread_local! {
+    static HAS_REVOCATIONS: OnceCell<bool> = const { OnceCell::new() };
+}
+
+/// Whether the isolate's environment has a revocation list (bindings never change within an
+/// isolate, so this is asked of the environment once).
+pub fn has_revocations(env: &Env) -> bool {
+    HAS_REVOCATIONS.with(|cell| *cell.get_or_init(|| env.kv(binding::REVOCATIONS_KV).is_ok()))
 }

@@ -2,41 +2,79 @@
 //! In production the client IP is `CF-Connecting-IP` (set by Cloudflare, not by the client) and
 //! country/ASN come from `request.cf`. Only when `GATE_DEV_CLIENT_HEADERS` is true (local
 //! development and tests) do `X-Dev-Client-IP`, `X-Dev-Country` and `X-Dev-ASN` override them.
+//! A fact no rule reads is not fetched: `request.cf` in particular is built on first access.
 
 use crate::core::config::GateConfig;
-use crate::core::policy::RequestFacts;
+use crate::core::policy::{ConditionKind, RequestFacts};
 use crate::core::time::UnixTime;
-use worker::Request;
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
+use web_sys::{Headers, Request};
 
-fn header(request: &Request, name: &str) -> Option<String> {
-    request.headers().get(name).ok().flatten()
+fn header(headers: &Headers, name: &str) -> Option<String> {
+    headers.get(name).ok().flatten()
 }
 
-pub fn of(request: &Request, config: &GateConfig, path: &str, now: UnixTime) -> RequestFacts {
+/// A member of `request.cf` (absent outside Cloudflare's network unless injected).
+fn cf_member(request: &Request, name: &str) -> Option<JsValue> {
+    let cf = Reflect::get(request, &JsValue::from_str("cf")).ok()?;
+    if !cf.is_object() {
+        return None;
+    }
+    Reflect::get(&cf, &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+pub fn of(
+    request: &Request,
+    headers: &Headers,
+    config: &GateConfig,
+    path: String,
+    now: UnixTime,
+) -> RequestFacts {
+    let uses = |kind| config.policy.as_ref().is_some_and(|p| p.uses(kind));
     let dev = |name: &str| {
         config
             .dev_client_headers
-            .then(|| header(request, name))
+            .then(|| header(headers, name))
             .flatten()
     };
-    let cf = request.cf();
-    let method = request.method().to_string();
-    let origin = header(request, "origin");
+    let method = request.method();
+    let origin = config
+        .policy
+        .as_ref()
+        .and_then(|p| p.cors.as_ref())
+        .and_then(|_| header(headers, "origin"));
     let preflight_method = (method == "OPTIONS" && origin.is_some())
-        .then(|| header(request, "access-control-request-method"))
+        .then(|| header(headers, "access-control-request-method"))
         .flatten();
-    RequestFacts {
-        client_ip: dev("x-dev-client-ip")
-            .or_else(|| header(request, "cf-connecting-ip"))
-            .and_then(|ip| ip.trim().parse().ok()),
-        country: dev("x-dev-country")
-            .or_else(|| cf.and_then(|cf| cf.country()))
-            .map(|c| c.to_ascii_uppercase()),
-        asn: dev("x-dev-asn")
+    let client_ip = uses(ConditionKind::Ip).then(|| {
+        dev("x-dev-client-ip")
+            .or_else(|| header(headers, "cf-connecting-ip"))
+            .and_then(|ip| ip.trim().parse().ok())
+    });
+    let country = uses(ConditionKind::Country).then(|| {
+        dev("x-dev-country")
+            .or_else(|| cf_member(request, "country").and_then(|c| c.as_string()))
+            .map(|c| c.to_ascii_uppercase())
+    });
+    let asn = uses(ConditionKind::Asn).then(|| {
+        dev("x-dev-asn")
             .and_then(|a| a.trim().parse().ok())
-            .or_else(|| cf.and_then(|cf| cf.asn())),
+            .or_else(|| {
+                cf_member(request, "asn")
+                    .and_then(|a| a.as_f64())
+                    .filter(|a| a.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(a))
+                    .map(|a| a as u32)
+            })
+    });
+    RequestFacts {
+        client_ip: client_ip.flatten(),
+        country: country.flatten(),
+        asn: asn.flatten(),
         method,
-        path: path.to_owned(),
+        path,
         now,
         origin,
         preflight_method,

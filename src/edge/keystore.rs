@@ -1,6 +1,7 @@
 //! The three tiers of keys for this isolate: memory → KV (binding `JWKS`) → Entra. Every
 //! "when" is asked of the core's [`CachePolicy`]; this file only moves bytes and counts.
 
+use super::bindings::LazyKv;
 use super::single_flight::SingleFlight;
 use super::{fetch, log};
 use crate::core::claims::ClaimRules;
@@ -15,7 +16,6 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 use web_sys::CryptoKey;
-use worker::kv::KvStore;
 
 /// Keys ready to verify with, and the rules that came with them.
 pub struct Loaded {
@@ -121,7 +121,7 @@ impl SetState {
     }
 
     /// The keys to verify with now, or `None` to fail closed.
-    pub async fn current(self: &Rc<Self>, kv: &KvStore) -> Option<Rc<Loaded>> {
+    pub async fn current(self: &Rc<Self>, kv: &LazyKv<'_>) -> Option<Rc<Loaded>> {
         if self.policy().on_request(self.held_meta(), now()) == Step::UseHeld {
             return self.held();
         }
@@ -159,7 +159,7 @@ impl SetState {
     pub async fn kid_miss(
         self: &Rc<Self>,
         kid: &str,
-        kv: &KvStore,
+        kv: &LazyKv<'_>,
         request_id: &str,
     ) -> Option<Rc<Loaded>> {
         // A refresh already on its way may bring this very kid: wait for it, whatever the window.
@@ -220,9 +220,9 @@ impl SetState {
         }
     }
 
-    async fn read_kv(&self, kv: &KvStore) -> Option<StoredKeySet> {
+    async fn read_kv(&self, kv: &LazyKv<'_>) -> Option<StoredKeySet> {
         let key = self.source.kv_key();
-        let text = match kv.get(&key).text().await {
+        let text = match kv.store()?.get(&key).text().await {
             Ok(text) => text,
             Err(e) => {
                 log::kv_read(self.id(), "error", Some(&e.to_string()));
@@ -287,7 +287,7 @@ impl SetState {
 
     /// One fetch from Entra per set at a time: a request that finds one under way waits for it
     /// and uses what it brought.
-    pub async fn refresh_from_entra(&self, kv: &KvStore) -> bool {
+    pub async fn refresh_from_entra(&self, kv: &LazyKv<'_>) -> bool {
         let Some(_lead) = self.refreshing.try_lead(REFRESH_LIMIT) else {
             self.join_in_flight().await;
             return self.last_refresh_ok.get();
@@ -299,7 +299,7 @@ impl SetState {
 
     /// Fetches from Entra, takes the keys into memory and writes KV when the policy says so.
     /// `stored` is the KV record if the caller already read it.
-    pub async fn fetch_and_store(&self, kv: &KvStore, stored: Option<&StoredKeySet>) -> bool {
+    pub async fn fetch_and_store(&self, kv: &LazyKv<'_>, stored: Option<&StoredKeySet>) -> bool {
         self.last_fetch_attempt.set(Some(now()));
         let documents = match fetch_documents(&self.source).await {
             Ok(documents) => documents,
@@ -333,12 +333,19 @@ impl SetState {
             .kv_write_needed(stored_meta, &fresh.content_hash, now())
         {
             let why = if changed { "changed" } else { "confirm" };
-            match kv.put(&self.source.kv_key(), fresh.encode()) {
+            let put = kv
+                .store()
+                .ok_or_else(|| "no JWKS binding".to_owned())
+                .and_then(|kv| {
+                    kv.put(&self.source.kv_key(), fresh.encode())
+                        .map_err(|e| e.to_string())
+                });
+            match put {
                 Ok(put) => match put.execute().await {
                     Ok(()) => log::kv_write(self.id(), why),
                     Err(e) => log::kv_write_failed(self.id(), &e.to_string()),
                 },
-                Err(e) => log::kv_write_failed(self.id(), &e.to_string()),
+                Err(e) => log::kv_write_failed(self.id(), &e),
             }
         }
         log::keys_refreshed(self.id(), changed);
@@ -346,7 +353,7 @@ impl SetState {
     }
 
     /// The scheduled refresh of this set: fetch if due, write KV only when needed.
-    pub async fn scheduled(&self, kv: &KvStore) {
+    pub async fn scheduled(&self, kv: &LazyKv<'_>) {
         let stored = self.read_kv(kv).await;
         // Unchanged content is not rewritten to KV (to spare writes), so KV's checked_at can lag
         // behind what this isolate last confirmed; the later of the two decides.

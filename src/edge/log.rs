@@ -4,46 +4,33 @@
 use crate::core::config::ConfigProblem;
 use crate::core::identity::VerifiedIdentity;
 use crate::core::reason::Reason;
+use serde::Serialize;
 use serde_json::{json, Value};
-use worker::Request;
+use web_sys::Headers;
 
 fn emit(line: Value) {
-    let field = |name: &str| {
-        line.get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let label = [
-        field("reason"),
-        field("action"),
-        field("found"),
-        field("why"),
-        field("outcome"),
-    ]
-    .into_iter()
-    .find(|v| !v.is_empty())
-    .unwrap_or_default();
-    let ms = line.get("ms").and_then(Value::as_f64).unwrap_or_default();
-    let status = line
-        .get("status")
-        .and_then(Value::as_u64)
-        .and_then(|s| u16::try_from(s).ok())
-        .unwrap_or_default();
-    super::metrics::count(
-        &field("event"),
-        &label,
-        &field("route"),
-        &field("tenant"),
-        ms,
-        status,
-    );
+    if super::metrics::enabled() {
+        let field = |name: &str| line.get(name).and_then(Value::as_str).unwrap_or_default();
+        let label = ["reason", "action", "found", "why", "outcome"]
+            .into_iter()
+            .map(field)
+            .find(|v| !v.is_empty())
+            .unwrap_or_default();
+        super::metrics::count(
+            field("event"),
+            label,
+            field("route"),
+            field("tenant"),
+            0.0,
+            0,
+        );
+    }
     worker::console_log!("{line}");
 }
 
 /// `CF-Ray` when Cloudflare set one, otherwise a random id.
-pub fn request_id(request: &Request) -> String {
-    if let Ok(Some(ray)) = request.headers().get("cf-ray") {
+pub fn request_id(headers: &Headers) -> String {
+    if let Ok(Some(ray)) = headers.get("cf-ray") {
         if !ray.is_empty()
             && ray.len() <= 64
             && ray.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -55,7 +42,12 @@ pub fn request_id(request: &Request) -> String {
     if getrandom::getrandom(&mut bytes).is_err() {
         return "unknown".into();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
 }
 
 pub fn config_invalid(problems: &[ConfigProblem]) {
@@ -119,6 +111,7 @@ pub fn revocations_failed(detail: &str) {
 }
 
 /// The one line written per request: what was decided and why, never token material.
+/// Serialised in one pass from borrowed fields: this runs on every request.
 pub struct Decision {
     request_id: String,
     started_ms: f64,
@@ -126,11 +119,42 @@ pub struct Decision {
     outcome: &'static str,
     reason: Option<Reason>,
     detail: Option<String>,
-    identity: Option<Value>,
+    identity: Option<IdentityFields>,
     kid: Option<String>,
-    report_only: Vec<Value>,
+    report_only: Vec<ReportOnly>,
     /// The token's verification came from the isolate's verified-token cache.
     cached: bool,
+}
+
+#[derive(Serialize)]
+struct IdentityFields {
+    tenant: String,
+    client: String,
+    kind: &'static str,
+    ver: &'static str,
+}
+
+#[derive(Serialize)]
+struct ReportOnly {
+    reason: &'static str,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct DecisionLine<'a> {
+    event: &'static str,
+    request_id: &'a str,
+    route: Option<&'a str>,
+    decision: &'static str,
+    status: u16,
+    reason: Option<&'static str>,
+    detail: Option<&'a str>,
+    kid: Option<&'a str>,
+    report_only: &'a [ReportOnly],
+    cached: bool,
+    ms: f64,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    identity: Option<&'a IdentityFields>,
 }
 
 impl Decision {
@@ -177,17 +201,19 @@ impl Decision {
 
     pub fn identity(&mut self, id: &VerifiedIdentity) {
         self.kid = Some(id.kid.clone());
-        self.identity = Some(json!({
-            "tenant": id.tenant_id,
-            "client": id.client_id,
-            "kind": id.kind.as_str(),
-            "ver": id.version.as_str(),
-        }));
+        self.identity = Some(IdentityFields {
+            tenant: id.tenant_id.clone(),
+            client: id.client_id.clone(),
+            kind: id.kind.as_str(),
+            ver: id.version.as_str(),
+        });
     }
 
     pub fn would_deny(&mut self, reason: Reason, detail: &str) {
-        self.report_only
-            .push(json!({ "reason": reason.code(), "detail": detail }));
+        self.report_only.push(ReportOnly {
+            reason: reason.code(),
+            detail: detail.to_owned(),
+        });
     }
 
     pub fn elapsed_ms(&self) -> f64 {
@@ -195,26 +221,30 @@ impl Decision {
     }
 
     pub fn emit(&self, status: u16) {
-        let mut line = json!({
-            "event": "decision",
-            "request_id": self.request_id,
-            "route": self.route,
-            "decision": self.outcome,
-            "status": status,
-            "reason": self.reason.map(Reason::code),
-            "detail": self.detail,
-            "kid": self.kid,
-            "report_only": self.report_only,
-            "cached": self.cached,
-            "ms": self.elapsed_ms(),
-        });
-        if let (Some(identity), Some(map)) = (&self.identity, line.as_object_mut()) {
-            if let Some(fields) = identity.as_object() {
-                for (k, v) in fields {
-                    map.insert(k.clone(), v.clone());
-                }
-            }
+        let ms = self.elapsed_ms();
+        let line = DecisionLine {
+            event: "decision",
+            request_id: &self.request_id,
+            route: self.route.as_deref(),
+            decision: self.outcome,
+            status,
+            reason: self.reason.map(Reason::code),
+            detail: self.detail.as_deref(),
+            kid: self.kid.as_deref(),
+            report_only: &self.report_only,
+            cached: self.cached,
+            ms,
+            identity: self.identity.as_ref(),
+        };
+        if super::metrics::enabled() {
+            let label = line.reason.unwrap_or(line.decision);
+            let tenant = self.identity.as_ref().map_or("", |i| i.tenant.as_str());
+            let route = line.route.unwrap_or_default();
+            super::metrics::count("decision", label, route, tenant, ms, status);
         }
-        emit(line);
+        // Serialising plain strings, numbers and bools cannot fail.
+        if let Ok(text) = serde_json::to_string(&line) {
+            worker::console_log!("{text}");
+        }
     }
 }

@@ -2,24 +2,31 @@
 //! Every log event is also a data point: index = event name, blobs = [event, reason or outcome,
 //! route, tenant], doubles = [1, milliseconds, HTTP status]. Without the binding this is a no-op.
 
-use std::cell::RefCell;
+use std::cell::OnceCell;
 use worker::{AnalyticsEngineDataPointBuilder, AnalyticsEngineDataset, Env};
 
 pub const BINDING: &str = "GATE_METRICS";
 
 thread_local! {
-    static DATASET: RefCell<Option<AnalyticsEngineDataset>> = const { RefCell::new(None) };
+    static DATASET: OnceCell<Option<AnalyticsEngineDataset>> = const { OnceCell::new() };
 }
 
-/// Called at the start of every event handler: the binding belongs to the environment.
+/// Called at the start of every event handler; the lookup happens once per isolate (bindings
+/// do not change within an isolate's life).
 pub fn install(env: &Env) {
-    let dataset = env.analytics_engine(BINDING).ok();
-    DATASET.with(|d| *d.borrow_mut() = dataset);
+    DATASET.with(|d| {
+        d.get_or_init(|| env.analytics_engine(BINDING).ok());
+    });
+}
+
+/// Whether data points are written at all (so callers can skip preparing them).
+pub fn enabled() -> bool {
+    DATASET.with(|d| d.get().is_some_and(Option::is_some))
 }
 
 pub fn count(event: &str, label: &str, route: &str, tenant: &str, ms: f64, status: u16) {
     DATASET.with(|d| {
-        if let Some(dataset) = d.borrow().as_ref() {
+        if let Some(dataset) = d.get().and_then(Option::as_ref) {
             // A failed data point must never affect the request.
             let _ = AnalyticsEngineDataPointBuilder::new()
                 .indexes([event])

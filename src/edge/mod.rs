@@ -6,6 +6,7 @@ mod assertion;
 mod bindings;
 mod facts;
 mod fetch;
+mod js;
 mod keystore;
 mod log;
 mod metrics;
@@ -22,13 +23,14 @@ use crate::core::identity::VerifiedIdentity;
 use crate::core::policy::{ChallengeContext, Preflight, RequestFacts, RouteChoice, Verdict};
 use crate::core::reason::Reason;
 use crate::core::token_cache::{self, TokenCache, MAX_CACHED_TOKEN_BYTES};
+use bindings::LazyKv;
 use keystore::{now, KeyStore};
 use log::Decision;
+use proxy::Target;
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{
-    event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent, Url,
-};
+use web_sys::{Headers, Request, Response};
+use worker::{event, Context, Env, Result, ScheduleContext, ScheduledEvent};
 
 /// A refusal on its way out: the reason and any challenge parameters.
 struct Refused {
@@ -54,10 +56,20 @@ thread_local! {
     static VERIFIED: RefCell<TokenCache> = RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY));
 }
 
+/// The request's URL as the runtime's WHATWG parser reads it (dot segments resolved, `\\` as
+/// `/`): the path the policy matches is exactly the path the origin receives.
+fn path_and_query(request: &Request) -> Option<(String, Option<String>)> {
+    let url = web_sys::Url::new(&request.url()).ok()?;
+    let search = url.search();
+    let query = search.strip_prefix('?').map(str::to_owned);
+    Some((url.pathname(), query))
+}
+
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     metrics::install(&env);
-    let decision = RefCell::new(Decision::start(&log::request_id(&request)));
+    let headers = request.headers();
+    let decision = RefCell::new(Decision::start(&log::request_id(&headers)));
     let request_id = decision.borrow().request_id().to_owned();
     let response = match bindings::config(&env) {
         Err(()) => {
@@ -66,15 +78,15 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
                 .refused(Reason::ConfigInvalid, "configuration is invalid");
             respond::refusal(Reason::ConfigInvalid, DEFAULT_REALM, &request_id)
         }
-        Ok(config) => match request.url() {
-            Err(_) => {
+        Ok(config) => match path_and_query(&request) {
+            None => {
                 decision
                     .borrow_mut()
                     .refused(Reason::MalformedAuthorization, "unreadable URL");
                 respond::refusal(Reason::MalformedAuthorization, &config.realm, &request_id)
             }
-            Ok(url) => {
-                let facts = facts::of(&request, &config, url.path(), now());
+            Some((path, query)) => {
+                let facts = facts::of(&request, &headers, &config, path, now());
                 let cors: Vec<(&str, String)> =
                     match config.policy.as_ref().and_then(|p| p.cors_origin(&facts)) {
                         Some(origin) => vec![
@@ -83,7 +95,18 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
                         ],
                         None => Vec::new(),
                     };
-                match handle(&request, &url, &env, &config, &facts, &decision).await {
+                let target = Target {
+                    method: &facts.method,
+                    path: &facts.path,
+                    query: query.as_deref(),
+                };
+                let incoming = Incoming {
+                    request: &request,
+                    headers: &headers,
+                    target: &target,
+                    env: &env,
+                };
+                match handle(&incoming, &config, &facts, &decision).await {
                     Ok(response) => Ok(response),
                     Err(refused) => respond::refusal_with(
                         refused.reason,
@@ -96,9 +119,17 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
             }
         },
     };
-    let status = response.as_ref().map(Response::status_code).unwrap_or(500);
+    let status = response.as_ref().map(Response::status).unwrap_or(500);
     decision.borrow().emit(status);
-    response
+    response.map_err(worker::Error::from)
+}
+
+/// What the handler reads of the request and its environment.
+struct Incoming<'a> {
+    request: &'a Request,
+    headers: &'a Headers,
+    target: &'a Target<'a>,
+    env: &'a Env,
 }
 
 fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refused {
@@ -107,9 +138,7 @@ fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refused
 }
 
 async fn handle(
-    request: &Request,
-    url: &Url,
-    env: &Env,
+    incoming: &Incoming<'_>,
     config: &Rc<GateConfig>,
     facts: &RequestFacts,
     decision: &RefCell<Decision>,
@@ -121,7 +150,7 @@ async fn handle(
         .filter(|_| facts.method == "GET" && facts.path == JWKS_PATH)
     {
         decision.borrow_mut().outcome("jwks");
-        return jwks_response(&key.public_jwks(), &request_id)
+        return respond::jwks(&key.public_jwks(), &request_id)
             .map_err(|_| Reason::OriginUnreachable.into());
     }
     let route = match &config.policy {
@@ -157,12 +186,12 @@ async fn handle(
     if let (Some(policy), Some(route)) = (&config.policy, route.filter(|r| r.public)) {
         enforce(policy.public_conditions(route, facts), decision)?;
         decision.borrow_mut().outcome("public");
-        return forward(request, url, config, None, decision).await;
+        return forward(incoming, config, None, decision).await;
     }
 
-    let identity = authenticate(request, env, config, decision).await?;
+    let identity = authenticate(incoming, config, decision).await?;
     decision.borrow_mut().identity(&identity);
-    revocation_check(env, config, &identity, decision).await?;
+    revocation_check(incoming.env, config, &identity, decision).await?;
     if let (Some(policy), Some(route)) = (&config.policy, route) {
         let ctx = ChallengeContext {
             authorization_uri: format!(
@@ -174,15 +203,7 @@ async fn handle(
         };
         enforce(policy.authorize(route, &identity, facts, &ctx), decision)?;
     }
-    forward(request, url, config, Some(&identity), decision).await
-}
-
-fn jwks_response(jwks: &str, request_id: &str) -> Result<Response> {
-    let headers = Headers::new();
-    headers.set("x-request-id", request_id)?;
-    headers.set("content-type", "application/jwk-set+json")?;
-    headers.set("cache-control", "public, max-age=300")?;
-    Ok(Response::from_bytes(jwks.as_bytes().to_vec())?.with_headers(headers))
+    forward(incoming, config, Some(&identity), decision).await
 }
 
 /// Records report-only findings and turns an enforced denial into a refusal.
@@ -205,13 +226,12 @@ fn enforce(verdict: Verdict, decision: &RefCell<Decision>) -> std::result::Resul
 }
 
 async fn authenticate(
-    request: &Request,
-    env: &Env,
+    incoming: &Incoming<'_>,
     config: &Rc<GateConfig>,
     decision: &RefCell<Decision>,
 ) -> std::result::Result<Rc<VerifiedIdentity>, Refused> {
     let request_id = decision.borrow().request_id().to_owned();
-    let authorization = request.headers().get("authorization").ok().flatten();
+    let authorization = incoming.headers.get("authorization").ok().flatten();
     let denied =
         |denial: Denial| -> Refused { refuse(decision, denial.reason(), &denial.to_string()) };
     let token = gate::intake(authorization.as_deref(), config.max_token_bytes).map_err(denied)?;
@@ -225,9 +245,7 @@ async fn authenticate(
             "no key set for the token's tenant",
         ));
     };
-    let kv = env
-        .kv(binding::JWKS_KV)
-        .map_err(|_| refuse(decision, Reason::ConfigInvalid, "no JWKS binding"))?;
+    let kv = LazyKv::new(incoming.env, binding::JWKS_KV);
     let Some(keys) = set.current(&kv).await else {
         return Err(refuse(
             decision,
@@ -251,12 +269,13 @@ async fn authenticate(
 
     let verifier = webcrypto::verifier()
         .map_err(|e| refuse(decision, Reason::KeysUnavailable, &e.to_string()))?;
-    let first = gate::verify(token.clone(), &keys.keys, &verifier, &keys.rules, now()).await;
+    let verifier = verifier.as_ref();
+    let first = gate::verify(token.clone(), &keys.keys, verifier, &keys.rules, now()).await;
     let (identity, used) = match first {
         Err(denial) if denial.is_unknown_kid() => {
             match set.kid_miss(&token.header().kid, &kv, &request_id).await {
                 Some(fresh) => {
-                    let verified = gate::verify(token, &fresh.keys, &verifier, &fresh.rules, now());
+                    let verified = gate::verify(token, &fresh.keys, verifier, &fresh.rules, now());
                     (verified.await.map_err(denied)?, fresh)
                 }
                 None => return Err(denied(denial)),
@@ -282,9 +301,10 @@ async fn revocation_check(
     identity: &VerifiedIdentity,
     decision: &RefCell<Decision>,
 ) -> std::result::Result<(), Refused> {
-    let Ok(kv) = env.kv(binding::REVOCATIONS_KV) else {
+    if !bindings::has_revocations(env) {
         return Ok(());
-    };
+    }
+    let kv = LazyKv::new(env, binding::REVOCATIONS_KV);
     let Some(list) = revocation::for_isolate()
         .current(&kv, config.revocation_refresh_seconds)
         .await
@@ -306,14 +326,14 @@ async fn revocation_check(
 }
 
 async fn forward(
-    request: &Request,
-    url: &Url,
+    incoming: &Incoming<'_>,
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
     decision: &RefCell<Decision>,
 ) -> Outcome {
     let request_id = decision.borrow().request_id().to_owned();
-    proxy::forward(request, url, config, identity, &request_id)
+    let target = incoming.target;
+    proxy::forward(incoming.request, target, config, identity, &request_id)
         .await
         .map_err(|(reason, detail)| refuse(decision, reason, &detail))
 }
@@ -326,9 +346,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let Ok(config) = bindings::config(&env) else {
         return;
     };
-    let Ok(kv) = env.kv(binding::JWKS_KV) else {
-        return;
-    };
+    let kv = LazyKv::new(&env, binding::JWKS_KV);
     for set in KeyStore::for_isolate(&config).sets() {
         set.scheduled(&kv).await;
     }

@@ -2,9 +2,25 @@
 
 use crate::core::answer::refuse_with;
 use crate::core::reason::Reason;
-use worker::{Headers, Response, Result};
+use wasm_bindgen::JsValue;
+use web_sys::{Headers, Response, ResponseInit};
 
-pub fn refusal(reason: Reason, realm: &str, request_id: &str) -> Result<Response> {
+fn response(
+    body: Option<&str>,
+    status: u16,
+    headers: &[(&str, &str)],
+) -> Result<Response, JsValue> {
+    let init = ResponseInit::new();
+    init.set_status(status);
+    let out = Headers::new()?;
+    for (name, value) in headers {
+        out.set(name, value)?;
+    }
+    init.set_headers(&out);
+    Response::new_with_opt_str_and_init(body, &init)
+}
+
+pub fn refusal(reason: Reason, realm: &str, request_id: &str) -> Result<Response, JsValue> {
     refusal_with(reason, &[], &[], realm, request_id)
 }
 
@@ -15,32 +31,41 @@ pub fn refusal_with(
     extra_headers: &[(&str, String)],
     realm: &str,
     request_id: &str,
-) -> Result<Response> {
+) -> Result<Response, JsValue> {
     let answer = refuse_with(reason, params, realm, request_id);
-    let headers = Headers::new();
-    headers.set("content-type", "application/problem+json")?;
-    headers.set("cache-control", "no-store")?;
-    headers.set("x-request-id", request_id)?;
-    if let Some(challenge) = &answer.www_authenticate {
-        headers.set("www-authenticate", challenge)?;
-    }
-    if let Some(seconds) = answer.retry_after_seconds {
-        headers.set("retry-after", &seconds.to_string())?;
-    }
-    for (name, value) in extra_headers {
-        headers.set(name, value)?;
-    }
-    Ok(Response::from_bytes(answer.body.into_bytes())?
-        .with_status(answer.status)
-        .with_headers(headers))
+    let retry_after = answer.retry_after_seconds.map(|s| s.to_string());
+    let mut headers = vec![
+        ("content-type", "application/problem+json"),
+        ("cache-control", "no-store"),
+        ("x-request-id", request_id),
+    ];
+    headers.extend(
+        answer
+            .www_authenticate
+            .as_deref()
+            .map(|c| ("www-authenticate", c)),
+    );
+    headers.extend(retry_after.as_deref().map(|s| ("retry-after", s)));
+    headers.extend(extra_headers.iter().map(|(n, v)| (*n, v.as_str())));
+    response(Some(&answer.body), answer.status, &headers)
 }
 
 /// A CORS preflight the policy allows: 204 with the Access-Control-* headers.
-pub fn preflight(headers_to_send: &[(&'static str, String)], request_id: &str) -> Result<Response> {
-    let headers = Headers::new();
-    headers.set("x-request-id", request_id)?;
-    for (name, value) in headers_to_send {
-        headers.set(name, value)?;
-    }
-    Ok(Response::empty()?.with_status(204).with_headers(headers))
+pub fn preflight(
+    headers_to_send: &[(&'static str, String)],
+    request_id: &str,
+) -> Result<Response, JsValue> {
+    let mut headers = vec![("x-request-id", request_id)];
+    headers.extend(headers_to_send.iter().map(|(n, v)| (*n, v.as_str())));
+    response(None, 204, &headers)
+}
+
+/// The gateway's own JWKS (the identity assertion's public keys).
+pub fn jwks(jwks: &str, request_id: &str) -> Result<Response, JsValue> {
+    let headers = [
+        ("x-request-id", request_id),
+        ("content-type", "application/jwk-set+json"),
+        ("cache-control", "public, max-age=300"),
+    ];
+    response(Some(jwks), 200, &headers)
 }

@@ -3,6 +3,7 @@
 //! checking it costs nothing per request. A failed read keeps the last copy; with no copy at
 //! all the gateway fails closed.
 
+use super::bindings::LazyKv;
 use super::keystore::now;
 use super::log;
 use super::single_flight::SingleFlight;
@@ -11,7 +12,6 @@ use crate::core::time::UnixTime;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
-use worker::kv::KvStore;
 
 const LOAD_LIMIT: Duration = Duration::from_secs(10);
 
@@ -37,7 +37,7 @@ impl Revocations {
     /// The list to check against, or `None` when none could ever be read.
     pub async fn current(
         self: &Rc<Self>,
-        kv: &KvStore,
+        kv: &LazyKv<'_>,
         refresh_seconds: i64,
     ) -> Option<Rc<RevocationList>> {
         let due = self
@@ -55,11 +55,15 @@ impl Revocations {
         self.list.borrow().clone()
     }
 
-    async fn load(&self, kv: &KvStore) {
+    async fn load(&self, kv: &LazyKv<'_>) {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut request = kv.list();
+            let Some(store) = kv.store() else {
+                log::revocations_failed("no REVOCATIONS binding");
+                return;
+            };
+            let mut request = store.list();
             if let Some(c) = cursor.take() {
                 request = request.cursor(c);
             }

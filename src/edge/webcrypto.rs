@@ -30,7 +30,23 @@ fn object(pairs: &[(&str, &JsValue)]) -> Result<Object, CryptoFault> {
     Ok(object)
 }
 
-pub fn verifier() -> Result<WebCryptoVerifier, CryptoFault> {
+thread_local! {
+    static VERIFIER: std::cell::OnceCell<std::rc::Rc<WebCryptoVerifier>> =
+        const { std::cell::OnceCell::new() };
+}
+
+/// The isolate's verifier: `crypto.subtle` and the algorithm object are looked up and built once.
+pub fn verifier() -> Result<std::rc::Rc<WebCryptoVerifier>, CryptoFault> {
+    VERIFIER.with(|cell| {
+        if let Some(verifier) = cell.get() {
+            return Ok(std::rc::Rc::clone(verifier));
+        }
+        let verifier = std::rc::Rc::new(build_verifier()?);
+        Ok(std::rc::Rc::clone(cell.get_or_init(|| verifier)))
+    })
+}
+
+fn build_verifier() -> Result<WebCryptoVerifier, CryptoFault> {
     let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
         .map_err(|e| fault("crypto", e))?;
     let subtle: SubtleCrypto = Reflect::get(&crypto, &JsValue::from_str("subtle"))

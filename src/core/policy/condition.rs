@@ -44,6 +44,22 @@ pub struct TimeWindow {
 }
 
 impl Condition {
+    /// Whether any leaf reads the fact `kind` is about (so the edge fetches only facts a rule uses).
+    pub fn mentions(&self, kind: ConditionKind) -> bool {
+        match self {
+            Condition::All(items) | Condition::Any(items) => items.iter().any(|c| c.mentions(kind)),
+            Condition::Not(inner) => inner.mentions(kind),
+            Condition::IpIn(_) => kind == ConditionKind::Ip,
+            Condition::CountryIn(_) => kind == ConditionKind::Country,
+            Condition::AsnIn(_) => kind == ConditionKind::Asn,
+            Condition::Time(_) => kind == ConditionKind::Time,
+            Condition::IpaddrMatchesClient => {
+                kind == ConditionKind::IpaddrMismatch || kind == ConditionKind::Ip
+            }
+            Condition::Known(known) => *known == kind,
+        }
+    }
+
     /// `Ok` when the condition holds; otherwise the kind of the leaf that decided it.
     pub fn check(
         &self,

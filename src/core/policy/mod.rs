@@ -107,6 +107,14 @@ const METHODS: [&str; 9] = [
 ];
 
 impl Policy {
+    /// Whether any route's conditions read the fact `kind` is about.
+    pub fn uses(&self, kind: ConditionKind) -> bool {
+        self.routes
+            .iter()
+            .filter_map(|route| route.conditions.as_ref())
+            .any(|condition| condition.mentions(kind))
+    }
+
     /// Parses and validates a policy document; every problem is listed with its path.
     pub fn parse(json: &str, deployment: Deployment<'_>) -> Result<Policy, Vec<String>> {
         if json.len() > MAX_POLICY_BYTES {

@@ -1,0 +1,52 @@
+//! The few JavaScript calls web-sys does not declare the way the hot path needs them.
+
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Headers, ReadableStream, Response, ResponseInit};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's global `fetch` (workers have no `window`).
+    #[wasm_bindgen(js_name = fetch)]
+    pub fn fetch(request: &web_sys::Request) -> Promise;
+}
+
+/// `new Response(body, response)`: a response with the same status and headers (copied by the
+/// runtime, in one call) around `body`, with headers that can be changed.
+pub fn response_like(body: Option<&ReadableStream>, like: &Response) -> Result<Response, JsValue> {
+    Response::new_with_opt_readable_stream_and_init(body, like.unchecked_ref::<ResponseInit>())
+}
+
+/// A rejection from `AbortSignal.timeout`.
+pub fn is_timeout(error: &JsValue) -> bool {
+    Reflect::get(error, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|name| name.as_string())
+        .is_some_and(|name| name == "TimeoutError")
+}
+
+/// An exception as text for the log.
+pub fn describe(error: &JsValue) -> String {
+    if let Some(text) = error.as_string() {
+        return text;
+    }
+    match error.dyn_ref::<js_sys::Error>() {
+        Some(e) => String::from(e.to_string()),
+        None => format!("{error:?}"),
+    }
+}
+
+/// Every header as (name, value); names come lower-cased from the runtime.
+pub fn header_pairs(headers: &Headers) -> Vec<(String, String)> {
+    let Ok(Some(entries)) = js_sys::try_iter(headers) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pair: Array = entry.dyn_into().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
