@@ -62,10 +62,10 @@ pub async fn forward(
         if let Some(key) = &config.assertion_key {
             // As the origin receives it: ORIGIN_URL's path prefix, then the request's path and query.
             let path_and_query = target
-                .strip_prefix(config.origin.origin().ascii_serialization().as_str())
+                .strip_prefix(config.origin.origin())
                 .unwrap_or(&target)
                 .to_owned();
-            let audience = config.origin.origin().ascii_serialization();
+            let audience = config.origin.origin().to_owned();
             let method = inner.method();
             let claims = AssertionClaims::new(
                 key,
