@@ -4,6 +4,7 @@
 #![no_main]
 
 use entra_gate::core::config::TenantSelector;
+use entra_gate::core::endpoint::Endpoint;
 use entra_gate::core::jwks::{parse_jwks, vet_jwk, JwksLimits, MAX_MODULUS_BITS, MIN_MODULUS_BITS};
 use entra_gate::core::keyset::KeySet;
 use entra_gate::core::keystore::StoredKeySet;
@@ -36,13 +37,19 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = vet_jwk(text);
     }
-    let authority = url::Url::parse("https://login.microsoftonline.com").expect("url");
+    let authority = Endpoint::parse("https://login.microsoftonline.com").expect("authority");
     for tenant in [
         TenantSelector::Tenant(TID.into()),
         TenantSelector::Organizations,
     ] {
         if let Ok(metadata) = parse_metadata(data, &authority, &tenant) {
             assert_eq!(metadata.jwks_uri.origin(), authority.origin());
+            let reparsed = Endpoint::parse(metadata.jwks_uri.as_str());
+            assert_eq!(
+                reparsed.as_ref(),
+                Ok(&metadata.jwks_uri),
+                "normal form not stable"
+            );
         }
     }
     let _ = StoredKeySet::decode(data, "login.microsoftonline.com/x");

@@ -3,15 +3,14 @@
 
 use super::assertion::AssertionKey;
 use super::claims::is_graph_audience;
+use super::endpoint::Endpoint;
 use super::forward::{IdentityHeaders, DEFAULT_PREFIX};
 use super::guid::normalize_guid;
 use super::policy::{Deployment, Policy};
 use super::refresh::CachePolicy;
-use super::urls;
 use std::fmt::{self, Display};
 use std::ops::RangeInclusive;
 use std::str::FromStr;
-use url::Url;
 
 /// The binding names, in one place for the edge, the README table and the tests.
 pub mod binding {
@@ -79,8 +78,8 @@ impl TenantSelector {
 pub struct GateConfig {
     pub tenant: TenantSelector,
     pub audiences: Vec<String>,
-    pub origin: Url,
-    pub authority: Url,
+    pub origin: Endpoint,
+    pub authority: Endpoint,
     pub clock_skew_seconds: i64,
     pub accept_v1: bool,
     pub accept_v2: bool,
@@ -176,8 +175,8 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     }
 
     /// An `https://` (or loopback `http://`) URL without a query.
-    fn endpoint(&mut self, name: &'static str, text: &str) -> Option<Url> {
-        match urls::endpoint(text) {
+    fn endpoint(&mut self, name: &'static str, text: &str) -> Option<Endpoint> {
+        match Endpoint::parse(text) {
             Ok(url) if url.query().is_some() => {
                 self.problem(name, "must not have a query");
                 None

@@ -2,8 +2,8 @@
 //! impersonate the gateway or steer the connection, plus identity headers derived only from the
 //! verified token.
 
+use super::endpoint::Endpoint;
 use super::identity::VerifiedIdentity;
-use url::Url;
 
 pub const DEFAULT_PREFIX: &str = "X-Entra-";
 
@@ -218,7 +218,7 @@ fn encode(value: &str, also: &[u8]) -> String {
 /// The origin URL for a request: the configured origin (with its path prefix) plus the request's
 /// path and query. Only path and query come from the request, so the destination host can never
 /// be chosen by a client.
-pub fn origin_url(origin: &Url, path: &str, query: Option<&str>) -> String {
+pub fn origin_url(origin: &Endpoint, path: &str, query: Option<&str>) -> String {
     let base = origin.as_str().trim_end_matches('/');
     let path = if path.starts_with('/') {
         path.to_owned()
@@ -299,12 +299,12 @@ mod tests {
 
     #[test]
     fn joins_origin_prefix_and_request_path() {
-        let origin = Url::parse("https://api.internal/base/").expect("url");
+        let origin = Endpoint::parse("https://api.internal/base/").expect("origin");
         assert_eq!(
             origin_url(&origin, "/v1/items", Some("a=1")),
             "https://api.internal/base/v1/items?a=1"
         );
-        let bare = Url::parse("http://127.0.0.1:9001").expect("url");
+        let bare = Endpoint::parse("http://127.0.0.1:9001").expect("origin");
         assert_eq!(origin_url(&bare, "/", None), "http://127.0.0.1:9001/");
     }
 }

@@ -48,11 +48,7 @@ pub fn sources(config: &GateConfig) -> Vec<KeySetSource> {
             .collect(),
         None => vec![(config.tenant.clone(), None)],
     };
-    let host = config
-        .authority
-        .host_str()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let host = config.authority.host();
     let port = config
         .authority
         .port()

@@ -2,11 +2,10 @@
 //! believe (the issuer and the key document's address, each checked against the configuration).
 
 use super::config::TenantSelector;
+use super::endpoint::Endpoint;
 use super::issuer::{tenant_segment, IssuerTemplate};
-use super::urls;
 use serde::Deserialize;
 use std::fmt;
-use url::Url;
 
 /// Metadata documents are about 2 KiB; anything much larger is not one.
 pub const MAX_METADATA_BYTES: usize = 64 * 1024;
@@ -27,7 +26,11 @@ impl MetadataVersion {
 }
 
 /// `{authority}/{tenant}/v2.0/.well-known/openid-configuration` (v2) or without `/v2.0` (v1).
-pub fn metadata_url(authority: &Url, tenant: &TenantSelector, version: MetadataVersion) -> String {
+pub fn metadata_url(
+    authority: &Endpoint,
+    tenant: &TenantSelector,
+    version: MetadataVersion,
+) -> String {
     let base = authority.as_str().trim_end_matches('/');
     let segment = tenant.path_segment();
     match version {
@@ -39,7 +42,7 @@ pub fn metadata_url(authority: &Url, tenant: &TenantSelector, version: MetadataV
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantMetadata {
     pub issuer: IssuerTemplate,
-    pub jwks_uri: Url,
+    pub jwks_uri: Endpoint,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +82,7 @@ struct RawMetadata {
 /// Parses a metadata document and checks it belongs to the configured tenant and authority.
 pub fn parse_metadata(
     document: &[u8],
-    authority: &Url,
+    authority: &Endpoint,
     tenant: &TenantSelector,
 ) -> Result<TenantMetadata, MetadataError> {
     if document.len() > MAX_METADATA_BYTES {
@@ -90,8 +93,8 @@ pub fn parse_metadata(
     let raw: RawMetadata = super::json::from_object(document)
         .map_err(|detail| MetadataError::NotMetadata { detail })?;
     let jwks_uri =
-        urls::endpoint(&raw.jwks_uri).map_err(|detail| MetadataError::JwksUri { detail })?;
-    if !urls::same_origin(&jwks_uri, authority) {
+        Endpoint::parse(&raw.jwks_uri).map_err(|detail| MetadataError::JwksUri { detail })?;
+    if !jwks_uri.same_origin(authority) {
         return Err(MetadataError::ForeignJwksUri {
             jwks_uri: raw.jwks_uri,
         });
@@ -103,7 +106,7 @@ pub fn parse_metadata(
             tenant_segment(issuer.as_str()).is_some_and(|s| s.eq_ignore_ascii_case("{tenantid}"))
         }
     };
-    if !names_tenant || urls::endpoint(issuer.as_str()).is_err() {
+    if !names_tenant || Endpoint::parse(issuer.as_str()).is_err() {
         return Err(MetadataError::Issuer {
             issuer: issuer.as_str().to_owned(),
         });
@@ -117,8 +120,8 @@ mod tests {
 
     const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
-    fn authority() -> Url {
-        Url::parse("https://login.microsoftonline.com").expect("url")
+    fn authority() -> Endpoint {
+        Endpoint::parse("https://login.microsoftonline.com").expect("authority")
     }
 
     #[test]

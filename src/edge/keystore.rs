@@ -6,6 +6,7 @@ use super::single_flight::SingleFlight;
 use super::{fetch, log};
 use crate::core::claims::ClaimRules;
 use crate::core::config::GateConfig;
+use crate::core::endpoint::Endpoint;
 use crate::core::jwks::JwksLimits;
 use crate::core::keyset::KeySet;
 use crate::core::keystore::{sources, KeySetSource, StoredKeySet, StoredSource};
@@ -374,7 +375,7 @@ impl SetState {
 async fn fetch_documents(source: &KeySetSource) -> Result<Vec<StoredSource>, String> {
     let mut documents = Vec::new();
     for (version, url) in &source.metadata {
-        let authority = url::Url::parse(url).map_err(|e| e.to_string())?;
+        let authority = Endpoint::parse(url)?;
         let body = fetch::get_bounded(url, MAX_METADATA_BYTES).await?;
         let metadata = parse_metadata(&body, &authority, &source.tenant)
             .map_err(|e| format!("{} metadata: {e}", version.as_str()))?;

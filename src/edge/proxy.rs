@@ -74,14 +74,12 @@ pub async fn forward(
         }
         if let Some(key) = &config.assertion_key {
             // As the origin receives it: ORIGIN_URL's path prefix, then the request's path and query.
-            let audience = config.origin.origin().ascii_serialization();
-            let path_and_query = destination
-                .strip_prefix(audience.as_str())
-                .unwrap_or(&destination);
+            let audience = config.origin.origin();
+            let path_and_query = destination.strip_prefix(audience).unwrap_or(&destination);
             let claims = AssertionClaims::new(
                 key,
                 identity,
-                &audience,
+                audience,
                 request_id,
                 target.method,
                 path_and_query,

@@ -18,6 +18,7 @@ pub use facts::RequestFacts;
 pub use path::PathPattern;
 pub use rules::{ChallengeContext, ClaimMatch, Need, Requirements, StepUp};
 
+use crate::core::endpoint::is_origin;
 use crate::core::guid::normalize_guid;
 use crate::core::identity::{TokenKind, VerifiedIdentity};
 use crate::core::reason::Reason;
@@ -521,9 +522,7 @@ fn compile_route(
 fn compile_cors(raw: RawCors, problems: &mut Vec<String>) -> Cors {
     let allowed_origins = list(raw.allowed_origins, "cors.allowed_origins", problems);
     for origin in &allowed_origins {
-        let ok = origin == "*"
-            || url::Url::parse(origin).is_ok_and(|u| u.origin().ascii_serialization() == *origin);
-        if !ok {
+        if origin != "*" && !is_origin(origin) {
             problems.push(format!(
                 "cors.allowed_origins: {origin:?} is not an origin (scheme://host[:port])"
             ));
