@@ -11,7 +11,6 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
 }
-WORKER_BUILD_VERSION="0.8.7"
 
 ensure_wasm_target() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -27,11 +26,6 @@ ensure_cargo_tools() {
     say "installing wasm-bindgen-cli $want (about 3 minutes, once)"
     # Not --locked: its lock file pins a crate version the registry mirror lacks.
     cargo install wasm-bindgen-cli --version "$want"
-  fi
-  # worker-build prints its bare version number.
-  if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
-    say "installing worker-build $WORKER_BUILD_VERSION (about 4 minutes, once)"
-    cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
   fi
 }
 

@@ -1,36 +1,61 @@
 //! Wrangler bindings → [`GateConfig`], parsed once per isolate (bindings cannot change within
 //! an isolate's life: a new deployment starts new isolates).
 
+use super::kv::KvNamespace;
 use super::log;
 use crate::core::config::{self, binding, ConfigProblem, GateConfig};
+use js_sys::Reflect;
 use std::cell::OnceCell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
-use worker::kv::KvStore;
-use worker::Env;
+
+/// The `env` object a handler receives.
+pub struct Env(JsValue);
+
+impl Env {
+    pub fn new(env: JsValue) -> Self {
+        Env(env)
+    }
+
+    fn get(&self, name: &str) -> Option<JsValue> {
+        Reflect::get(&self.0, &JsValue::from_str(name))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    /// A binding as text: strings as they are; objects (a `[vars]` table, such as the policy)
+    /// as their JSON.
+    fn text(&self, name: &str) -> Option<String> {
+        let value = self.get(name)?;
+        if let Some(text) = value.as_string() {
+            return Some(text);
+        }
+        if value.is_object() {
+            return js_sys::JSON::stringify(&value).ok()?.as_string();
+        }
+        None
+    }
+
+    pub fn kv(&self, name: &str) -> Option<KvNamespace> {
+        KvNamespace::from_binding(self.get(name)?)
+    }
+
+    /// Any other binding object (an Analytics Engine dataset, for instance).
+    pub fn object(&self, name: &str) -> Option<JsValue> {
+        self.get(name).filter(JsValue::is_object)
+    }
+}
 
 thread_local! {
     static CONFIG: OnceCell<Result<Rc<GateConfig>, ()>> = const { OnceCell::new() };
-}
-
-/// A binding as text: strings as they are; objects (a `[vars]` table, such as the policy)
-/// as their JSON.
-fn text_binding(env: &Env, name: &str) -> Option<String> {
-    let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
-    if let Some(text) = value.as_string() {
-        return Some(text);
-    }
-    if value.is_object() {
-        return js_sys::JSON::stringify(&value).ok()?.as_string();
-    }
-    None
+    static HAS_REVOCATIONS: OnceCell<bool> = const { OnceCell::new() };
 }
 
 pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
     CONFIG.with(|cell| {
         cell.get_or_init(|| {
-            let parsed = config::from_bindings(|name| text_binding(env, name));
-            let kv_problem = env.kv(binding::JWKS_KV).err().map(|_| ConfigProblem {
+            let parsed = config::from_bindings(|name| env.text(name));
+            let kv_problem = env.kv(binding::JWKS_KV).is_none().then(|| ConfigProblem {
                 binding: binding::JWKS_KV,
                 problem: "the KV namespace binding for key sets is missing".into(),
             });
@@ -50,11 +75,11 @@ pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
 }
 
 /// A KV namespace binding looked up only when a tier actually reaches KV: most requests are
-/// served from memory, and looking a binding up costs several calls into JavaScript.
+/// served from memory.
 pub struct LazyKv<'e> {
     env: &'e Env,
     name: &'static str,
-    store: OnceCell<Option<KvStore>>,
+    store: OnceCell<Option<KvNamespace>>,
 }
 
 impl<'e> LazyKv<'e> {
@@ -66,19 +91,13 @@ impl<'e> LazyKv<'e> {
         }
     }
 
-    pub fn store(&self) -> Option<&KvStore> {
-        self.store
-            .get_or_init(|| self.env.kv(self.name).ok())
-            .as_ref()
+    pub fn store(&self) -> Option<&KvNamespace> {
+        self.store.get_or_init(|| self.env.kv(self.name)).as_ref()
     }
-}
-
-thread_local! {
-    static HAS_REVOCATIONS: OnceCell<bool> = const { OnceCell::new() };
 }
 
 /// Whether the isolate's environment has a revocation list (bindings never change within an
 /// isolate, so this is asked of the environment once).
 pub fn has_revocations(env: &Env) -> bool {
-    HAS_REVOCATIONS.with(|cell| *cell.get_or_init(|| env.kv(binding::REVOCATIONS_KV).is_ok()))
+    HAS_REVOCATIONS.with(|cell| *cell.get_or_init(|| env.kv(binding::REVOCATIONS_KV).is_some()))
 }

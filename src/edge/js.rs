@@ -10,6 +10,23 @@ extern "C" {
     /// The runtime's global `fetch` (workers have no `window`).
     #[wasm_bindgen(js_name = fetch)]
     pub fn fetch(request: &web_sys::Request) -> Promise;
+
+    /// `console.log`: what Workers Logs and `wrangler tail` collect.
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    pub fn console_log(line: &str);
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, milliseconds: f64) -> JsValue;
+}
+
+/// Resolves after `duration` (a timer of the calling request's own).
+pub async fn sleep(duration: std::time::Duration) {
+    let milliseconds = duration.as_secs_f64() * 1000.0;
+    let timer = Promise::new(&mut |resolve, _reject| {
+        set_timeout(&resolve, milliseconds);
+    });
+    // The timer's promise never rejects.
+    let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
 }
 
 /// `new Response(body, response)`: a response with the same status and headers (copied by the

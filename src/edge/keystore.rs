@@ -223,10 +223,10 @@ impl SetState {
 
     async fn read_kv(&self, kv: &LazyKv<'_>) -> Option<StoredKeySet> {
         let key = self.source.kv_key();
-        let text = match kv.store()?.get(&key).text().await {
+        let text = match kv.store()?.text(&key).await {
             Ok(text) => text,
             Err(e) => {
-                log::kv_read(self.id(), "error", Some(&e.to_string()));
+                log::kv_read(self.id(), "error", Some(&e));
                 return None;
             }
         };
@@ -334,18 +334,12 @@ impl SetState {
             .kv_write_needed(stored_meta, &fresh.content_hash, now())
         {
             let why = if changed { "changed" } else { "confirm" };
-            let put = kv
-                .store()
-                .ok_or_else(|| "no JWKS binding".to_owned())
-                .and_then(|kv| {
-                    kv.put(&self.source.kv_key(), fresh.encode())
-                        .map_err(|e| e.to_string())
-                });
-            match put {
-                Ok(put) => match put.execute().await {
-                    Ok(()) => log::kv_write(self.id(), why),
-                    Err(e) => log::kv_write_failed(self.id(), &e.to_string()),
-                },
+            let written = match kv.store() {
+                Some(store) => store.put(&self.source.kv_key(), &fresh.encode()).await,
+                None => Err("no JWKS binding".to_owned()),
+            };
+            match written {
+                Ok(()) => log::kv_write(self.id(), why),
                 Err(e) => log::kv_write_failed(self.id(), &e),
             }
         }

@@ -25,7 +25,7 @@ fn emit(line: Value) {
             0,
         );
     }
-    worker::console_log!("{line}");
+    super::js::console_log(&line.to_string());
 }
 
 /// `CF-Ray` when Cloudflare set one, otherwise a random id.
@@ -244,7 +244,7 @@ impl Decision {
         }
         // Serialising plain strings, numbers and bools cannot fail.
         if let Ok(text) = serde_json::to_string(&line) {
-            worker::console_log!("{text}");
+            super::js::console_log(&text);
         }
     }
 }

@@ -2,20 +2,31 @@
 //! Every log event is also a data point: index = event name, blobs = [event, reason or outcome,
 //! route, tenant], doubles = [1, milliseconds, HTTP status]. Without the binding this is a no-op.
 
+use super::bindings::Env;
+use js_sys::{Array, Object, Reflect};
 use std::cell::OnceCell;
-use worker::{AnalyticsEngineDataPointBuilder, AnalyticsEngineDataset, Env};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 
 pub const BINDING: &str = "GATE_METRICS";
 
+#[wasm_bindgen]
+extern "C" {
+    type Dataset;
+
+    #[wasm_bindgen(method, catch, js_name = writeDataPoint)]
+    fn write_data_point(this: &Dataset, point: &Object) -> Result<(), JsValue>;
+}
+
 thread_local! {
-    static DATASET: OnceCell<Option<AnalyticsEngineDataset>> = const { OnceCell::new() };
+    static DATASET: OnceCell<Option<Dataset>> = const { OnceCell::new() };
 }
 
 /// Called at the start of every event handler; the lookup happens once per isolate (bindings
 /// do not change within an isolate's life).
 pub fn install(env: &Env) {
     DATASET.with(|d| {
-        d.get_or_init(|| env.analytics_engine(BINDING).ok());
+        d.get_or_init(|| env.object(BINDING).map(JsCast::unchecked_into));
     });
 }
 
@@ -24,15 +35,31 @@ pub fn enabled() -> bool {
     DATASET.with(|d| d.get().is_some_and(Option::is_some))
 }
 
+fn strings(items: &[&str]) -> Array {
+    items.iter().map(|s| JsValue::from_str(s)).collect()
+}
+
 pub fn count(event: &str, label: &str, route: &str, tenant: &str, ms: f64, status: u16) {
     DATASET.with(|d| {
-        if let Some(dataset) = d.get().and_then(Option::as_ref) {
+        let Some(dataset) = d.get().and_then(Option::as_ref) else {
+            return;
+        };
+        let doubles: Array = [1.0, ms, f64::from(status)]
+            .into_iter()
+            .map(JsValue::from_f64)
+            .collect();
+        let point = Object::new();
+        let members = [
+            ("indexes", strings(&[event])),
+            ("blobs", strings(&[event, label, route, tenant])),
+            ("doubles", doubles),
+        ];
+        for (name, value) in members {
             // A failed data point must never affect the request.
-            let _ = AnalyticsEngineDataPointBuilder::new()
-                .indexes([event])
-                .blobs([event, label, route, tenant])
-                .doubles([1.0, ms, f64::from(status)])
-                .write_to(dataset);
+            if Reflect::set(&point, &JsValue::from_str(name), &value).is_err() {
+                return;
+            }
         }
+        let _ = dataset.write_data_point(&point);
     });
 }

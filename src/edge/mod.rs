@@ -8,6 +8,7 @@ mod facts;
 mod fetch;
 mod js;
 mod keystore;
+mod kv;
 mod log;
 mod metrics;
 mod proxy;
@@ -23,14 +24,15 @@ use crate::core::identity::VerifiedIdentity;
 use crate::core::policy::{ChallengeContext, Preflight, RequestFacts, RouteChoice, Verdict};
 use crate::core::reason::Reason;
 use crate::core::token_cache::{self, TokenCache, MAX_CACHED_TOKEN_BYTES};
-use bindings::LazyKv;
+use bindings::{Env, LazyKv};
 use keystore::{now, KeyStore};
 use log::Decision;
 use proxy::Target;
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 use web_sys::{Headers, Request, Response};
-use worker::{event, Context, Env, Result, ScheduleContext, ScheduledEvent};
 
 /// A refusal on its way out: the reason and any challenge parameters.
 struct Refused {
@@ -65,8 +67,10 @@ fn path_and_query(request: &Request) -> Option<(String, Option<String>)> {
     Some((url.pathname(), query))
 }
 
-#[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+/// The `fetch` handler (`src/edge/entry.mjs` calls it). Always answers: a refusal is a response.
+#[wasm_bindgen(js_name = handleFetch)]
+pub async fn fetch(request: Request, env: JsValue) -> Result<Response, JsValue> {
+    let env = Env::new(env);
     metrics::install(&env);
     let headers = request.headers();
     let decision = RefCell::new(Decision::start(&log::request_id(&headers)));
@@ -121,7 +125,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     let status = response.as_ref().map(Response::status).unwrap_or(500);
     decision.borrow().emit(status);
-    response.map_err(worker::Error::from)
+    response
 }
 
 /// What the handler reads of the request and its environment.
@@ -340,8 +344,9 @@ async fn forward(
 
 /// The Cron Trigger: refresh every configured key set, one after another (so an allow-list of
 /// many tenants never fires all its fetches at once); KV is written only when content changed.
-#[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+#[wasm_bindgen(js_name = handleScheduled)]
+pub async fn scheduled(env: JsValue) {
+    let env = Env::new(env);
     metrics::install(&env);
     let Ok(config) = bindings::config(&env) else {
         return;

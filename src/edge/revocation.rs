@@ -56,27 +56,23 @@ impl Revocations {
     }
 
     async fn load(&self, kv: &LazyKv<'_>) {
+        let Some(store) = kv.store() else {
+            log::revocations_failed("no REVOCATIONS binding");
+            return;
+        };
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let Some(store) = kv.store() else {
-                log::revocations_failed("no REVOCATIONS binding");
-                return;
-            };
-            let mut request = store.list();
-            if let Some(c) = cursor.take() {
-                request = request.cursor(c);
-            }
-            match request.execute().await {
+            match store.list(cursor.as_deref()).await {
                 Ok(page) => {
-                    keys.extend(page.keys.into_iter().map(|k| k.name));
-                    if page.list_complete {
-                        break;
+                    keys.extend(page.names);
+                    match page.next {
+                        Some(next) => cursor = Some(next),
+                        None => break,
                     }
-                    cursor = page.cursor;
                 }
                 Err(e) => {
-                    log::revocations_failed(&e.to_string());
+                    log::revocations_failed(&e);
                     return;
                 }
             }

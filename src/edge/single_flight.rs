@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 use std::time::Duration;
-use worker::Delay;
+use super::js;
 
 const POLL: Duration = Duration::from_millis(10);
 
@@ -53,7 +53,7 @@ impl SingleFlight {
         }
         let deadline = js_sys::Date::now() + limit.as_millis() as f64;
         while self.in_progress() && js_sys::Date::now() < deadline {
-            Delay::from(POLL).await;
+            js::sleep(POLL).await;
         }
         true
     }
