@@ -8,8 +8,8 @@ import { initSync, handleFetch, handleScheduled, __wbg_reset_state } from "./glu
 initSync({ module: wasmModule });
 
 // A trap (a Rust panic: the crate is built with panic = "abort") leaves the instance's memory in
-// an unknown state, so the next event gets a fresh instance. The request that trapped fails
-// with the runtime's own error.
+// an unknown state, so the next event gets a fresh instance. The event that trapped fails with
+// the runtime's own error.
 function recover(error) {
   if (error instanceof WebAssembly.RuntimeError) __wbg_reset_state();
   throw error;
@@ -18,7 +18,9 @@ function recover(error) {
 export default {
   fetch(request, env) {
     try {
-      return handleFetch(request, env).catch(recover);
+      // A Response, or a promise of one (when keys or a verification had to be waited for).
+      const answer = handleFetch(request, env);
+      return answer instanceof Promise ? answer.catch(recover) : answer;
     } catch (error) {
       recover(error);
     }

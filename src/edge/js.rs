@@ -11,6 +11,9 @@ extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     pub fn fetch(request: &web_sys::Request) -> Promise;
 
+    #[wasm_bindgen(js_name = fetch, catch)]
+    pub fn fetch_with_init(url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
+
     /// `console.log`: what Workers Logs and `wrangler tail` collect.
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(line: &str);
@@ -33,6 +36,36 @@ pub async fn sleep(duration: std::time::Duration) {
 /// runtime, in one call) around `body`, with headers that can be changed.
 pub fn response_like(body: Option<&ReadableStream>, like: &Response) -> Result<Response, JsValue> {
     Response::new_with_opt_readable_stream_and_init(body, like.unchecked_ref::<ResponseInit>())
+}
+
+/// The origin's response, streamed through, with `X-Request-Id` added (fetched responses have
+/// immutable headers, so a new response wraps the same body).
+pub fn with_request_id(response: &Response, request_id: &str) -> Result<Response, JsValue> {
+    let rebuilt = response_like(response.body().as_ref(), response)?;
+    rebuilt.headers().set("x-request-id", request_id)?;
+    Ok(rebuilt)
+}
+
+/// Runs `future` as far as it goes without waiting. Most requests (a cached token, keys in
+/// memory) never wait on anything before the origin fetch, and answering those synchronously
+/// skips the executor and the microtask queue; the rest continue as a promise.
+pub fn run_sync_first<F>(future: F) -> JsValue
+where
+    F: std::future::Future<Output = JsValue> + 'static,
+{
+    use std::task::{Context, Poll, Waker};
+    let mut future = Box::pin(future);
+    // A future must use the waker of its latest poll, so the executor's first poll replaces
+    // this one wherever the future stopped.
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(value) => value,
+        Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(future.await) }).into()
+        }
+    }
 }
 
 /// A rejection from `AbortSignal.timeout`.

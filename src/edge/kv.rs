@@ -58,8 +58,12 @@ impl KvNamespace {
     pub async fn list(&self, cursor: Option<&str>) -> Result<Page, String> {
         let options = Object::new();
         if let Some(cursor) = cursor {
-            Reflect::set(&options, &JsValue::from_str("cursor"), &JsValue::from_str(cursor))
-                .map_err(|e| js::describe(&e))?;
+            Reflect::set(
+                &options,
+                &JsValue::from_str("cursor"),
+                &JsValue::from_str(cursor),
+            )
+            .map_err(|e| js::describe(&e))?;
         }
         let page = settle(self.list_with(&options)).await?;
         let keys: Array = member(&page, "keys")

@@ -11,6 +11,7 @@ mod keystore;
 mod kv;
 mod log;
 mod metrics;
+mod pending;
 mod proxy;
 mod respond;
 mod revocation;
@@ -49,7 +50,13 @@ impl From<Reason> for Refused {
     }
 }
 
-type Outcome = std::result::Result<Response, Refused>;
+/// What the handler settled on: an answer of its own, or the origin's (still on its way).
+enum Answer {
+    Ready(Response),
+    Forwarding(js_sys::Promise),
+}
+
+type Outcome = std::result::Result<Answer, Refused>;
 
 /// Verified tokens this isolate has seen (see `core::token_cache`).
 const TOKEN_CACHE_CAPACITY: usize = 4096;
@@ -67,9 +74,14 @@ fn path_and_query(request: &Request) -> Option<(String, Option<String>)> {
     Some((url.pathname(), query))
 }
 
-/// The `fetch` handler (`src/edge/entry.mjs` calls it). Always answers: a refusal is a response.
+/// The `fetch` handler (`src/edge/entry.mjs` calls it): a `Response`, or a promise of one.
+/// Always answers: a refusal is a response.
 #[wasm_bindgen(js_name = handleFetch)]
-pub async fn fetch(request: Request, env: JsValue) -> Result<Response, JsValue> {
+pub fn fetch(request: Request, env: JsValue) -> JsValue {
+    js::run_sync_first(respond_to(request, env))
+}
+
+async fn respond_to(request: Request, env: JsValue) -> JsValue {
     let env = Env::new(env);
     metrics::install(&env);
     let headers = request.headers();
@@ -91,7 +103,7 @@ pub async fn fetch(request: Request, env: JsValue) -> Result<Response, JsValue> 
             }
             Some((path, query)) => {
                 let facts = facts::of(&request, &headers, &config, path, now());
-                let cors: Vec<(&str, String)> =
+                let cors: Vec<(&'static str, String)> =
                     match config.policy.as_ref().and_then(|p| p.cors_origin(&facts)) {
                         Some(origin) => vec![
                             ("access-control-allow-origin", origin),
@@ -111,7 +123,16 @@ pub async fn fetch(request: Request, env: JsValue) -> Result<Response, JsValue> 
                     env: &env,
                 };
                 match handle(&incoming, &config, &facts, &decision).await {
-                    Ok(response) => Ok(response),
+                    Ok(Answer::Ready(response)) => Ok(response),
+                    Ok(Answer::Forwarding(fetching)) => {
+                        let forwarded = pending::Forwarded {
+                            decision: decision.into_inner(),
+                            cors,
+                            realm: config.realm.clone(),
+                            origin_timeout_seconds: config.origin_timeout_seconds,
+                        };
+                        return pending::finish_later(fetching, forwarded).into();
+                    }
                     Err(refused) => respond::refusal_with(
                         refused.reason,
                         &refused.params,
@@ -125,7 +146,7 @@ pub async fn fetch(request: Request, env: JsValue) -> Result<Response, JsValue> 
     };
     let status = response.as_ref().map(Response::status).unwrap_or(500);
     decision.borrow().emit(status);
-    response
+    response.map_or_else(|error| error, JsValue::from)
 }
 
 /// What the handler reads of the request and its environment.
@@ -155,6 +176,7 @@ async fn handle(
     {
         decision.borrow_mut().outcome("jwks");
         return respond::jwks(&key.public_jwks(), &request_id)
+            .map(Answer::Ready)
             .map_err(|_| Reason::OriginUnreachable.into());
     }
     let route = match &config.policy {
@@ -165,6 +187,7 @@ async fn handle(
                     Preflight::Allow { headers } => {
                         decision.borrow_mut().outcome("preflight");
                         respond::preflight(&headers, &request_id)
+                            .map(Answer::Ready)
                             .map_err(|_| Reason::CorsNotAllowed.into())
                     }
                     Preflight::Refuse => Err(refuse(
@@ -339,6 +362,7 @@ async fn forward(
     let target = incoming.target;
     proxy::forward(incoming.request, target, config, identity, &request_id)
         .await
+        .map(Answer::Forwarding)
         .map_err(|(reason, detail)| refuse(decision, reason, &detail))
 }
 

@@ -3,8 +3,8 @@
 //! origin gets `GATE_ORIGIN_TIMEOUT_SECONDS` to answer.
 //!
 //! Every call here crosses into JavaScript, so the path is built for few crossings: the runtime's
-//! own `AbortSignal.timeout` bounds the origin (no timer or race in wasm), and the answer is
-//! re-wrapped with `new Response(body, response)`, which copies status and headers natively.
+//! own `AbortSignal.timeout` bounds the origin (no timer or race in wasm), and the fetch promise
+//! is handed back unawaited (`pending` finishes it).
 
 use super::assertion;
 use super::js;
@@ -14,9 +14,9 @@ use crate::core::config::GateConfig;
 use crate::core::forward::{is_hop_by_hop, origin_url};
 use crate::core::identity::VerifiedIdentity;
 use crate::core::reason::Reason;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, Response};
+use js_sys::Promise;
+use wasm_bindgen::JsValue;
+use web_sys::{Headers, Request};
 
 /// Headers never passed on: connection-level ones, the reserved identity prefix, the client's
 /// view of the host, and the caller's credentials (unless configured).
@@ -64,7 +64,7 @@ pub async fn forward(
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
     request_id: &str,
-) -> Result<Response, Failure> {
+) -> Result<Promise, Failure> {
     let destination = origin_url(&config.origin, target.path, target.query);
     let headers = outbound_headers(&request.headers(), config, request_id)?;
     if let Some(identity) = identity {
@@ -103,26 +103,5 @@ pub async fn forward(
     }
     let limit_ms = config.origin_timeout_seconds.saturating_mul(1000);
     init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(limit_ms)));
-    let outbound = Request::new_with_str_and_init(&destination, &init).map_err(unreachable)?;
-    let answer = JsFuture::from(js::fetch(&outbound))
-        .await
-        .map_err(|error| {
-            if js::is_timeout(&error) {
-                (
-                    Reason::OriginTimeout,
-                    format!("no answer within {}s", config.origin_timeout_seconds),
-                )
-            } else {
-                unreachable(error)
-            }
-        })?;
-    with_request_id(&answer.unchecked_into(), request_id).map_err(unreachable)
-}
-
-/// The origin's response, streamed through, with `X-Request-Id` added (fetched responses have
-/// immutable headers, so a new response wraps the same body).
-fn with_request_id(response: &Response, request_id: &str) -> Result<Response, JsValue> {
-    let rebuilt = js::response_like(response.body().as_ref(), response)?;
-    rebuilt.headers().set("x-request-id", request_id)?;
-    Ok(rebuilt)
+    js::fetch_with_init(&destination, &init).map_err(unreachable)
 }

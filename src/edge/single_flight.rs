@@ -5,9 +5,9 @@
 //! fetch. The request that leads does the I/O; the others poll for its end with their own short
 //! timers, then read the result from isolate memory.
 
+use super::js;
 use std::cell::Cell;
 use std::time::Duration;
-use super::js;
 
 const POLL: Duration = Duration::from_millis(10);
 

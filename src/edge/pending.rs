@@ -1,0 +1,120 @@
+//! The origin's answer, finished without the async executor: the handler returns the fetch
+//! promise chained to two long-lived callbacks, each bound to a small number that finds this
+//! request's state here. (Awaiting the fetch in Rust costs two closures, a finalizer
+//! registration and a trip through the microtask queue per request.)
+
+use super::js;
+use super::log::Decision;
+use super::respond;
+use crate::core::reason::Reason;
+use js_sys::{Function, Promise};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Response;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise seen only through `then(fulfilled, rejected)` with plain functions.
+    type Thenable;
+
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_with(this: &Thenable, fulfilled: &JsValue, rejected: &JsValue) -> Promise;
+}
+
+/// What finishing a forwarded request needs once the origin has answered (or failed to).
+pub struct Forwarded {
+    pub decision: Decision,
+    /// Response headers a refusal carries besides its own (CORS for an allowed origin).
+    pub cors: Vec<(&'static str, String)>,
+    pub realm: String,
+    pub origin_timeout_seconds: u32,
+}
+
+type Callback = Closure<dyn Fn(JsValue, JsValue) -> JsValue>;
+
+struct Table {
+    next: u32,
+    waiting: HashMap<u32, (f64, Forwarded)>,
+}
+
+/// Past this many requests in flight, entries older than any origin timeout are dropped: a
+/// request whose client went away may never see its promise settle.
+const SWEEP_ABOVE: usize = 1024;
+const LONGEST_WAIT_MS: f64 = 400_000.0;
+
+thread_local! {
+    static TABLE: RefCell<Table> = RefCell::new(Table { next: 0, waiting: HashMap::new() });
+    static CALLBACKS: (Callback, Callback) = (
+        Closure::new(|id: JsValue, response: JsValue| finish(id, Ok(response))),
+        Closure::new(|id: JsValue, error: JsValue| finish(id, Err(error))),
+    );
+}
+
+/// `fetching` (the origin fetch) resolved to the response the client gets, with
+/// `X-Request-Id`; a failure becomes a 502/504 refusal. The decision line is written then.
+pub fn finish_later(fetching: Promise, forwarded: Forwarded) -> Promise {
+    let id = TABLE.with(|table| {
+        let mut table = table.borrow_mut();
+        let now = js_sys::Date::now();
+        if table.waiting.len() >= SWEEP_ABOVE {
+            table
+                .waiting
+                .retain(|_, (since, _)| now - *since < LONGEST_WAIT_MS);
+        }
+        let id = table.next;
+        table.next = table.next.wrapping_add(1);
+        table.waiting.insert(id, (now, forwarded));
+        id
+    });
+    CALLBACKS.with(|(fulfilled, rejected)| {
+        let id = JsValue::from(id);
+        let bind = |callback: &Callback| -> JsValue {
+            callback
+                .as_ref()
+                .unchecked_ref::<Function>()
+                .bind1(&JsValue::NULL, &id)
+                .into()
+        };
+        fetching
+            .unchecked_ref::<Thenable>()
+            .then_with(&bind(fulfilled), &bind(rejected))
+    })
+}
+
+fn finish(id: JsValue, settled: Result<JsValue, JsValue>) -> JsValue {
+    let entry = id
+        .as_f64()
+        .map(|id| id as u32)
+        .and_then(|id| TABLE.with(|t| t.borrow_mut().waiting.remove(&id)));
+    let Some((_, mut forwarded)) = entry else {
+        // Swept: the client is long gone; nobody reads this answer.
+        return JsValue::UNDEFINED;
+    };
+    let request_id = forwarded.decision.request_id().to_owned();
+    let answered = settled.and_then(|response| {
+        let response: Response = response.unchecked_into();
+        js::with_request_id(&response, &request_id)
+    });
+    let response = match answered {
+        Ok(response) => Ok(response),
+        Err(error) => {
+            let (reason, detail) = if js::is_timeout(&error) {
+                let seconds = forwarded.origin_timeout_seconds;
+                (
+                    Reason::OriginTimeout,
+                    format!("no answer within {seconds}s"),
+                )
+            } else {
+                (Reason::OriginUnreachable, js::describe(&error))
+            };
+            forwarded.decision.refused(reason, &detail);
+            respond::refusal_with(reason, &[], &forwarded.cors, &forwarded.realm, &request_id)
+        }
+    };
+    let status = response.as_ref().map(Response::status).unwrap_or(500);
+    forwarded.decision.emit(status);
+    response.map_or_else(|error| error, JsValue::from)
+}
