@@ -201,8 +201,7 @@ const ORDER = [
   ["core/claims_validate", "`claims::validate` on a `SignedPayload`: times, version, tenant, issuer, key issuer, audience"],
   ["core/gate_intake_verify_rust", "`gate::intake` + `gate::verify` with `RustVerifier`: header → verified identity"],
   ["core/policy_route_authorize", "`Policy::route_for` + `authorize`, wrangler.toml's example policy, GET /api/items/42"],
-  ["core/token_cache_hash", "`token_cache::hash` (SHA-256 of the token)"],
-  ["core/token_cache_hit", "hash + `TokenCache::get` hit: what a reused token costs instead of verification"],
+  ["core/token_cache_hit", "`TokenCache::get` hit (the whole token hashed and compared): what a reused token costs instead of verification"],
 ];
 const ns = (x) => (x >= 1e6 ? `${fmt(x / 1e6, 2)} ms` : x >= 1e3 ? `${fmt(x / 1e3, 2)} µs` : `${fmt(x, 1)} ns`);
 out(`### Core, natively (criterion, \`cargo bench --bench core -- --warm-up-time 1 --measurement-time 2\`)`);

@@ -24,7 +24,7 @@ use crate::core::gate::{self, Denial};
 use crate::core::identity::VerifiedIdentity;
 use crate::core::policy::{ChallengeContext, Preflight, RequestFacts, RouteChoice, Verdict};
 use crate::core::reason::Reason;
-use crate::core::token_cache::{self, TokenCache, MAX_CACHED_TOKEN_BYTES};
+use crate::core::token_cache::TokenCache;
 use bindings::{Env, LazyKv};
 use keystore::{now, KeyStore};
 use log::Decision;
@@ -60,9 +60,12 @@ type Outcome = std::result::Result<Answer, Refused>;
 
 /// Verified tokens this isolate has seen (see `core::token_cache`).
 const TOKEN_CACHE_CAPACITY: usize = 4096;
+/// Token text the cache may hold: 4,096 typical 1–2 KiB tokens, in a 128 MB isolate.
+const TOKEN_CACHE_BYTES: usize = 8 << 20;
 
 thread_local! {
-    static VERIFIED: RefCell<TokenCache> = RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY));
+    static VERIFIED: RefCell<TokenCache> =
+        RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY, TOKEN_CACHE_BYTES));
 }
 
 /// The request's URL as the runtime's WHATWG parser reads it (dot segments resolved, `\\` as
@@ -280,18 +283,15 @@ async fn authenticate(
             "no usable signing keys",
         ));
     };
-    let cache_key =
-        (token.raw().len() <= MAX_CACHED_TOKEN_BYTES).then(|| token_cache::hash(token.raw()));
-    if let Some(key) = &cache_key {
-        let hit = VERIFIED.with(|c| {
-            let mut cache = c.borrow_mut();
-            cache.use_key_set(keys.content_hash(), |kid| keys.keys.get(kid).is_some());
-            cache.get(key, now())
-        });
-        if let Some(identity) = hit {
-            decision.borrow_mut().cached();
-            return Ok(identity);
-        }
+    let raw = token.raw();
+    let hit = VERIFIED.with(|c| {
+        let mut cache = c.borrow_mut();
+        cache.use_key_set(keys.content_hash(), |kid| keys.keys.get(kid).is_some());
+        cache.get(raw, now())
+    });
+    if let Some(identity) = hit {
+        decision.borrow_mut().cached();
+        return Ok(identity);
     }
 
     let verifier = webcrypto::verifier()
@@ -311,13 +311,11 @@ async fn authenticate(
         other => (other.map_err(denied)?, keys),
     };
     let identity = Rc::new(identity);
-    if let Some(key) = cache_key {
-        VERIFIED.with(|c| {
-            let mut cache = c.borrow_mut();
-            cache.use_key_set(used.content_hash(), |kid| used.keys.get(kid).is_some());
-            cache.insert(key, Rc::clone(&identity), now());
-        });
-    }
+    VERIFIED.with(|c| {
+        let mut cache = c.borrow_mut();
+        cache.use_key_set(used.content_hash(), |kid| used.keys.get(kid).is_some());
+        cache.insert(raw, Rc::clone(&identity), now());
+    });
     Ok(identity)
 }
 
