@@ -27,10 +27,11 @@ node "$WASM_OPT" target/wasm-glue/index_bg.wasm -o target/wasm-named/index_bg.wa
 node "$WASM_OPT" target/wasm-named/index_bg.wasm -o build/index_bg.wasm \
   --strip-debug --strip-producers --detect-features
 
-# The entry imports "./glue/index.js" and "./index_bg.wasm"; bundling inlines the glue and
+# The entry imports "./glue/index.js" (which imports its inline_js snippets) and
+# "./index_bg.wasm"; bundling inlines the glue and
 # keeps the wasm import for the runtime (wrangler and Miniflare load it as a compiled module).
 mkdir -p target/wasm-glue/entry/glue
 cp src/edge/entry.mjs target/wasm-glue/entry/entry.mjs
-cp target/wasm-glue/index.js target/wasm-glue/entry/glue/index.js
+cp -r target/wasm-glue/index.js target/wasm-glue/snippets target/wasm-glue/entry/glue/
 "$ROOT/node_modules/.bin/esbuild" target/wasm-glue/entry/entry.mjs --bundle --format=esm \
   --platform=neutral --minify --external:./index_bg.wasm --log-level=warning --outfile=build/index.js

@@ -1,6 +1,6 @@
 //! The few JavaScript calls web-sys does not declare the way the hot path needs them.
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, ReadableStream, Response, ResponseInit};
@@ -36,6 +36,66 @@ pub async fn sleep(duration: std::time::Duration) {
 /// runtime, in one call) around `body`, with headers that can be changed.
 pub fn response_like(body: Option<&ReadableStream>, like: &Response) -> Result<Response, JsValue> {
     Response::new_with_opt_readable_stream_and_init(body, like.unchecked_ref::<ResponseInit>())
+}
+
+// Header lists cross into JavaScript as one string each (names and values separated by "\n",
+// which no header name or value can contain) instead of one call per header.
+#[wasm_bindgen(inline_js = r#"
+export function header_names(headers) {
+  let names = "";
+  for (const name of headers.keys()) names += name + "\n";
+  return names;
+}
+export function build_headers(source, drop, pairs) {
+  const headers = source ? new Headers(source) : new Headers();
+  if (drop) for (const name of drop.split("\n")) if (name) headers.delete(name);
+  const parts = pairs.split("\n");
+  for (let i = 0; i + 1 < parts.length; i += 2) headers.set(parts[i], parts[i + 1]);
+  return headers;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = header_names)]
+    fn header_names_joined(headers: &Headers) -> String;
+
+    #[wasm_bindgen(js_name = build_headers, catch)]
+    fn build_headers_joined(
+        source: Option<&Headers>,
+        drop: &str,
+        pairs: &str,
+    ) -> Result<Headers, JsValue>;
+}
+
+/// The names of `headers` (lower case, as the runtime keeps them).
+pub fn header_names(headers: &Headers) -> Vec<String> {
+    header_names_joined(headers)
+        .split_terminator('\n')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A new `Headers`: a copy of `source` (if any) without the `drop` names, then `pairs` set.
+/// Refuses a name or value with a line break rather than let it split the list.
+pub fn build_headers<N: AsRef<str>, V: AsRef<str>>(
+    source: Option<&Headers>,
+    drop: &[String],
+    pairs: &[(N, V)],
+) -> Result<Headers, JsValue> {
+    let breaks = |s: &str| s.contains(['\n', '\r']);
+    let mut joined = String::new();
+    for (name, value) in pairs {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if breaks(name) || breaks(value) {
+            return Err(JsValue::from_str(
+                "a header name or value contains a line break",
+            ));
+        }
+        joined.push_str(name);
+        joined.push('\n');
+        joined.push_str(value);
+        joined.push('\n');
+    }
+    build_headers_joined(source, &drop.join("\n"), &joined)
 }
 
 /// The origin's response, streamed through, with `X-Request-Id` added (fetched responses have
@@ -85,18 +145,4 @@ pub fn describe(error: &JsValue) -> String {
         Some(e) => String::from(e.to_string()),
         None => format!("{error:?}"),
     }
-}
-
-/// Every header as (name, value); names come lower-cased from the runtime.
-pub fn header_pairs(headers: &Headers) -> Vec<(String, String)> {
-    let Ok(Some(entries)) = js_sys::try_iter(headers) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let pair: Array = entry.dyn_into().ok()?;
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
 }

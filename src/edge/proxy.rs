@@ -16,7 +16,7 @@ use crate::core::identity::VerifiedIdentity;
 use crate::core::reason::Reason;
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
-use web_sys::{Headers, Request};
+use web_sys::Request;
 
 /// Headers never passed on: connection-level ones, the reserved identity prefix, the client's
 /// view of the host, and the caller's credentials (unless configured).
@@ -33,25 +33,6 @@ fn unreachable(error: JsValue) -> Failure {
     (Reason::OriginUnreachable, js::describe(&error))
 }
 
-/// The request's headers minus the dropped ones, plus the request id.
-fn outbound_headers(
-    incoming: &Headers,
-    config: &GateConfig,
-    request_id: &str,
-) -> Result<Headers, Failure> {
-    let connection = incoming.get("connection").ok().flatten();
-    let headers = Headers::new().map_err(unreachable)?;
-    for (name, value) in js::header_pairs(incoming) {
-        if !dropped(&name, connection.as_deref(), config) {
-            headers.append(&name, &value).map_err(unreachable)?;
-        }
-    }
-    headers
-        .set(&config.identity_headers.name("Request-Id"), request_id)
-        .map_err(unreachable)?;
-    Ok(headers)
-}
-
 pub struct Target<'a> {
     pub method: &'a str,
     pub path: &'a str,
@@ -66,12 +47,16 @@ pub async fn forward(
     request_id: &str,
 ) -> Result<Promise, Failure> {
     let destination = origin_url(&config.origin, target.path, target.query);
-    let headers = outbound_headers(&request.headers(), config, request_id)?;
+    let incoming = request.headers();
+    let connection = incoming.get("connection").ok().flatten();
+    let drop: Vec<String> = js::header_names(&incoming)
+        .into_iter()
+        .filter(|name| dropped(name, connection.as_deref(), config))
+        .collect();
+    let ids = &config.identity_headers;
+    let mut added = vec![(ids.name("Request-Id"), request_id.to_owned())];
     if let Some(identity) = identity {
-        let ids = &config.identity_headers;
-        for (name, value) in ids.for_identity(identity) {
-            headers.set(&name, &value).map_err(unreachable)?;
-        }
+        added.extend(ids.for_identity(identity));
         if let Some(key) = &config.assertion_key {
             // As the origin receives it: ORIGIN_URL's path prefix, then the request's path and query.
             let audience = config.origin.origin();
@@ -88,11 +73,10 @@ pub async fn forward(
             let jws = assertion::sign(key, &claims)
                 .await
                 .map_err(|detail| (Reason::OriginUnreachable, detail))?;
-            headers
-                .set(&ids.name("Assertion"), &jws)
-                .map_err(unreachable)?;
+            added.push((ids.name("Assertion"), jws));
         }
     }
+    let headers = js::build_headers(Some(&incoming), &drop, &added).map_err(unreachable)?;
 
     let init = web_sys::RequestInit::new();
     init.set_method(target.method);

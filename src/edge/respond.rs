@@ -1,9 +1,10 @@
 //! Core answers → Workers responses.
 
+use super::js;
 use crate::core::answer::refuse_with;
 use crate::core::reason::Reason;
 use wasm_bindgen::JsValue;
-use web_sys::{Headers, Response, ResponseInit};
+use web_sys::{Response, ResponseInit};
 
 fn response(
     body: Option<&str>,
@@ -12,11 +13,7 @@ fn response(
 ) -> Result<Response, JsValue> {
     let init = ResponseInit::new();
     init.set_status(status);
-    let out = Headers::new()?;
-    for (name, value) in headers {
-        out.set(name, value)?;
-    }
-    init.set_headers(&out);
+    init.set_headers(&js::build_headers(None, &[], headers)?.into());
     Response::new_with_opt_str_and_init(body, &init)
 }
 
