@@ -89,9 +89,15 @@ impl fmt::Display for ClaimsError {
             ClaimsError::Malformed { detail } => write!(f, "claims are malformed: {detail}"),
             ClaimsError::GraphAudience => f.write_str("audience is Microsoft Graph"),
             ClaimsError::IdToken => f.write_str("an ID token, not an access token"),
-            ClaimsError::Expired { exp, now } => write!(f, "expired at {exp}, now {now}"),
-            ClaimsError::NotYetValid { nbf, now } => write!(f, "not before {nbf}, now {now}"),
-            ClaimsError::IssuedAt { iat, now } => write!(f, "issued at {iat}, now {now}"),
+            ClaimsError::Expired { exp, now } => {
+                write!(f, "expired at {}, now {now}", whole_seconds(*exp))
+            }
+            ClaimsError::NotYetValid { nbf, now } => {
+                write!(f, "not before {}, now {now}", whole_seconds(*nbf))
+            }
+            ClaimsError::IssuedAt { iat, now } => {
+                write!(f, "issued at {}, now {now}", whole_seconds(*iat))
+            }
             ClaimsError::VersionNotAccepted { ver } => write!(f, "token version {ver:?} refused"),
             ClaimsError::TenantId => f.write_str("tid is not a GUID"),
             ClaimsError::ConsumerAccount => f.write_str("personal account tenant"),
@@ -112,6 +118,12 @@ impl fmt::Display for ClaimsError {
 /// A JSON NumericDate (RFC 7519 §2): a number, possibly fractional; nothing else.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct NumericDate(f64);
+
+/// A NumericDate for a log message, in whole seconds (saturating): printing floats would pull
+/// the float formatter into the worker for a detail nobody reads to the fraction.
+fn whole_seconds(value: f64) -> i64 {
+    value as i64
+}
 
 impl<'de> Deserialize<'de> for NumericDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

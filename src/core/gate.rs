@@ -53,7 +53,18 @@ pub fn intake(
     authorization: Option<&str>,
     max_token_bytes: usize,
 ) -> Result<UntrustedToken<'_>, Denial> {
-    let raw = bearer::extract(authorization, max_token_bytes).map_err(Denial::Bearer)?;
+    let raw = bearer_token(authorization, max_token_bytes)?;
+    parse(raw, max_token_bytes)
+}
+
+/// The first half of [`intake`]: the token's text, not yet decoded (enough to find it in the
+/// verified-token cache).
+pub fn bearer_token(authorization: Option<&str>, max_token_bytes: usize) -> Result<&str, Denial> {
+    bearer::extract(authorization, max_token_bytes).map_err(Denial::Bearer)
+}
+
+/// The second half of [`intake`].
+pub fn parse(raw: &str, max_token_bytes: usize) -> Result<UntrustedToken<'_>, Denial> {
     UntrustedToken::parse(raw, max_token_bytes).map_err(Denial::Token)
 }
 

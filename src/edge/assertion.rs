@@ -13,7 +13,7 @@ thread_local! {
 }
 
 fn js(e: JsValue) -> String {
-    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    super::js::describe(&e)
 }
 
 fn subtle() -> Result<SubtleCrypto, String> {

@@ -22,7 +22,9 @@ async fn send(url: &str) -> Result<Response, String> {
     let request = Request::new_with_str_and_init(url, &init).map_err(|e| js::describe(&e))?;
     match JsFuture::from(js::fetch(&request)).await {
         Ok(response) => Ok(response.unchecked_into()),
-        Err(e) if js::is_timeout(&e) => Err(format!("no answer within {FETCH_TIMEOUT:?}")),
+        Err(e) if js::is_timeout(&e) => {
+            Err(format!("no answer within {}s", FETCH_TIMEOUT.as_secs()))
+        }
         Err(e) => Err(js::describe(&e)),
     }
 }

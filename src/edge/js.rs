@@ -141,8 +141,12 @@ pub fn describe(error: &JsValue) -> String {
     if let Some(text) = error.as_string() {
         return text;
     }
-    match error.dyn_ref::<js_sys::Error>() {
-        Some(e) => String::from(e.to_string()),
-        None => format!("{error:?}"),
+    if let Some(e) = error.dyn_ref::<js_sys::Error>() {
+        return String::from(e.to_string());
     }
+    // Not `{:?}`: formatting a JsValue that way brings the float formatter into the wasm.
+    js_sys::JSON::stringify(error)
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_else(|| "an unprintable JavaScript value".to_owned())
 }

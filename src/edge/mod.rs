@@ -264,10 +264,17 @@ async fn authenticate(
     let authorization = incoming.headers.get("authorization").ok().flatten();
     let denied =
         |denial: Denial| -> Refused { refuse(decision, denial.reason(), &denial.to_string()) };
-    let token = gate::intake(authorization.as_deref(), config.max_token_bytes).map_err(denied)?;
-    decision.borrow_mut().kid(&token.header().kid);
-
+    let raw =
+        gate::bearer_token(authorization.as_deref(), config.max_token_bytes).map_err(denied)?;
     let store = KeyStore::for_isolate(config);
+    let kv = LazyKv::new(incoming.env, binding::JWKS_KV);
+    if let Some(identity) = cached(raw, &store, &kv).await {
+        decision.borrow_mut().cached();
+        return Ok(identity);
+    }
+
+    let token = gate::parse(raw, config.max_token_bytes).map_err(denied)?;
+    decision.borrow_mut().kid(&token.header().kid);
     let Some(set) = store.set_for(|| token.unverified_tenant()) else {
         return Err(refuse(
             decision,
@@ -275,7 +282,6 @@ async fn authenticate(
             "no key set for the token's tenant",
         ));
     };
-    let kv = LazyKv::new(incoming.env, binding::JWKS_KV);
     let Some(keys) = set.current(&kv).await else {
         return Err(refuse(
             decision,
@@ -283,16 +289,6 @@ async fn authenticate(
             "no usable signing keys",
         ));
     };
-    let raw = token.raw();
-    let hit = VERIFIED.with(|c| {
-        let mut cache = c.borrow_mut();
-        cache.use_key_set(keys.content_hash(), |kid| keys.keys.get(kid).is_some());
-        cache.get(raw, now())
-    });
-    if let Some(identity) = hit {
-        decision.borrow_mut().cached();
-        return Ok(identity);
-    }
 
     let verifier = webcrypto::verifier()
         .map_err(|e| refuse(decision, Reason::KeysUnavailable, &e.to_string()))?;
@@ -317,6 +313,20 @@ async fn authenticate(
         cache.insert(raw, Rc::clone(&identity), now());
     });
     Ok(identity)
+}
+
+/// The identity this very token was verified as before, if the cache still holds it and the
+/// key that signed it is still in its tenant's current key set. Anything else (no keys, a
+/// withdrawn kid, an expired entry) falls through to the full verification, which decides.
+async fn cached(raw: &str, store: &KeyStore, kv: &LazyKv<'_>) -> Option<Rc<VerifiedIdentity>> {
+    let seen = VERIFIED.with(|c| c.borrow_mut().get(raw, now()))?;
+    let set = store.set_for(|| Some(seen.tenant_id.clone()))?;
+    let keys = set.current(kv).await?;
+    VERIFIED.with(|c| {
+        let mut cache = c.borrow_mut();
+        cache.use_key_set(keys.content_hash(), |kid| keys.keys.get(kid).is_some());
+        cache.get(raw, now())
+    })
 }
 
 /// With a `REVOCATIONS` KV binding, every verified caller is checked against the list.

@@ -15,10 +15,7 @@ pub struct WebCryptoVerifier {
 
 fn fault(context: &str, error: JsValue) -> CryptoFault {
     CryptoFault {
-        detail: format!(
-            "{context}: {}",
-            error.as_string().unwrap_or_else(|| format!("{error:?}"))
-        ),
+        detail: format!("{context}: {}", super::js::describe(&error)),
     }
 }
 
