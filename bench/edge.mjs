@@ -8,7 +8,8 @@
 // (1, seconds before each measured run), BENCH_POOL (8000 unique tokens), BENCH_CONNECTIONS (16),
 // BENCH_PIN (1: with 2+ CPUs, the worker under test gets the last CPU to itself and wrk, the
 // origin and the mock tenant share the others, so the worker never waits behind the load
-// generator; 0: let the scheduler place everything).
+// generator; 0: let the scheduler place everything), BENCH_PROFILE (1: afterwards, profile
+// entra-gate under each workload with V8's CPU profiler, see bench/profile.mjs; 0: skip).
 import { spawn, execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import fs from "node:fs";
@@ -16,6 +17,7 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { profileDuring } from "./profile.mjs";
 
 const execFileP = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -220,12 +222,12 @@ const config :Workerd.Config = (
   return file;
 }
 
-async function startWorkerd(name, spec, where) {
+async function startWorkerd(name, spec, where, extraArgs = []) {
   const port = await freePort();
   const config = writeConfig(name, { ...spec, port });
   const logFile = path.join(RUN, `${name}.log`);
   fs.writeFileSync(logFile, "");
-  const child = start(WORKERD, ["serve", config], logFile, where);
+  const child = start(WORKERD, ["serve", ...extraArgs, config], logFile, where);
   await waitForPort(port, child, logFile);
   // The PID whose CPU we read must be workerd itself (not a launcher) with nothing under it.
   const exe = fs.readlinkSync(`/proc/${child.pid}/exe`);
@@ -524,6 +526,30 @@ const othersShare = (systemBusyTicks() - systemBefore - (ours() - oursBefore)) /
 log(`other processes used ${(Math.max(0, othersShare) * 100).toFixed(0)}% of the machine while we measured`);
 const { busy: busyAfter } = await machineBusy(1000);
 
+// ---------------------------------------------------------------- where entra-gate's time goes
+// A separate gate (same settings, the wasm with its function names, workerd's inspector on) is
+// loaded with each workload under V8's CPU profiler. Not part of the measured figures above.
+const NAMED_WASM = path.join(ROOT, "target/wasm-named/index_bg.wasm");
+let profiles = null;
+if (process.env.BENCH_PROFILE !== "0" && fs.existsSync(NAMED_WASM)) {
+  const inspectorPort = await freePort();
+  const gate = specs["entra-gate"];
+  const spec = { ...gate, modules: [gate.modules[0], { type: "wasm", file: NAMED_WASM }] };
+  const profiled = await startWorkerd("entra-gate-profiled", spec, "worker", [`--inspector-addr=127.0.0.1:${inspectorPort}`]);
+  profiles = {};
+  for (const workload of WORKLOADS) {
+    let offset = 0;
+    offset += (await wrk(profiled.port, files[workload], offset, opts.warmup)).sent;
+    const file = path.join(OUT, `profile-${workload}.cpuprofile`);
+    const load = () => wrk(profiled.port, files[workload], offset, opts.seconds);
+    const { summary } = await profileDuring(inspectorPort, file, load, fs);
+    profiles[workload] = { file: path.relative(ROOT, file), ...summary };
+    const top = summary.categories.map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(", ");
+    log(`profile ${workload.padEnd(7)} ${summary.requests} requests: ${top}`);
+  }
+  process.kill(profiled.pid, "SIGTERM");
+}
+
 const versions = {
   workerd: execFileSync(WORKERD, ["--version"]).toString().trim(),
   wrk: (() => {
@@ -558,6 +584,7 @@ const result = {
   pids: Object.fromEntries([origin, ...Object.values(servers)].map((s) => [s.name, { pid: s.pid, threads: s.threads, cpus: s.affinity }])),
   measure_seconds: measureSeconds,
   runs,
+  profiles,
 };
 fs.writeFileSync(path.join(OUT, "edge.json"), `${JSON.stringify(result, null, 2)}\n`);
 log(`measured ${runs.length} runs in ${measureSeconds.toFixed(0)} s; results in target/bench/edge.json`);

@@ -178,6 +178,39 @@ if (failures.length) {
   out();
 }
 
+// ------------------------------------------------------------------ profile
+if (edge.profiles) {
+  out(`### Where entra-gate's time goes (V8 CPU profile)`);
+  out();
+  out(`A separate entra-gate with the same settings, its wasm keeping function names and workerd's inspector ` +
+    `attached, loaded by wrk for ${o.seconds} s per workload under V8's sampling profiler (bench/profile.mjs). ` +
+    `Self time per request, from the isolate's thread only: workerd's own work outside JavaScript calls is ` +
+    `"(program)" or missing, and console.log costs more with the inspector attached. Raw profiles: ` +
+    `\`target/bench/profile-*.cpuprofile\` (Chrome DevTools, Performance panel).`);
+  out();
+  const workloads = WORKLOADS.filter((w) => edge.profiles[w]);
+  out(`| part of the stack | ${workloads.map((w) => `${WORKLOAD_TEXT[w]} µs/req`).join(" | ")} |`);
+  out(`|---|${workloads.map(() => "---:").join("|")}|`);
+  const names = [...new Set(workloads.flatMap((w) => edge.profiles[w].categories.map((c) => c.name)))];
+  for (const name of names) {
+    const cell = (w) => edge.profiles[w].categories.find((c) => c.name === name);
+    out(`| ${name} | ${workloads.map((w) => (cell(w) ? `${fmt(cell(w).us_per_request, 1)} (${fmt(cell(w).share * 100)}%)` : "—")).join(" | ")} |`);
+  }
+  out();
+  for (const w of workloads) {
+    out(`<details><summary>${WORKLOAD_TEXT[w]}: the 15 functions with the most self time</summary>`);
+    out();
+    out(`| function | µs/req | share |`);
+    out(`|---|---:|---:|`);
+    for (const f of edge.profiles[w].functions.slice(0, 15)) {
+      out(`| \`${f.name.replaceAll("|", "\\|").replaceAll("`", "'")}\` | ${fmt(f.us_per_request, 1)} | ${fmt(f.share * 100, 1)}% |`);
+    }
+    out();
+    out(`</details>`);
+    out();
+  }
+}
+
 // ------------------------------------------------------------------ criterion
 const core = [];
 const walk = (dir) => {

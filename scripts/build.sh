@@ -16,10 +16,10 @@ if [ -f build/index.js ] && [ -z "$(find src Cargo.toml Cargo.lock -newer build/
 fi
 
 say "building the worker (release wasm)"
-cargo build --release --lib --target wasm32-unknown-unknown -p entra-gate
+cargo build --profile wasm-release --lib --target wasm32-unknown-unknown -p entra-gate
 rm -rf build target/wasm-glue target/wasm-named
 mkdir -p build target/wasm-glue target/wasm-named
-wasm-bindgen target/wasm32-unknown-unknown/release/entra_gate.wasm \
+wasm-bindgen target/wasm32-unknown-unknown/wasm-release/entra_gate.wasm \
   --target web --out-dir target/wasm-glue --out-name index \
   --no-typescript --omit-default-module-path --experimental-reset-state-function
 WASM_OPT="$ROOT/node_modules/binaryen/bin/wasm-opt"

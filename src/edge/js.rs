@@ -81,7 +81,7 @@ pub fn build_headers<N: AsRef<str>, V: AsRef<str>>(
     drop: &[String],
     pairs: &[(N, V)],
 ) -> Result<Headers, JsValue> {
-    let breaks = |s: &str| s.contains(['\n', '\r']);
+    let breaks = |s: &str| s.bytes().any(|b| b == b'\n' || b == b'\r');
     let mut joined = String::new();
     for (name, value) in pairs {
         let (name, value) = (name.as_ref(), value.as_ref());

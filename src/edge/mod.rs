@@ -323,10 +323,11 @@ async fn cached(raw: &str, store: &KeyStore, kv: &LazyKv<'_>) -> Option<Rc<Verif
     let set = store.set_for(|| Some(seen.tenant_id.clone()))?;
     let keys = set.current(kv).await?;
     VERIFIED.with(|c| {
-        let mut cache = c.borrow_mut();
-        cache.use_key_set(keys.content_hash(), |kid| keys.keys.get(kid).is_some());
-        cache.get(raw, now())
-    })
+        c.borrow_mut()
+            .use_key_set(keys.content_hash(), |kid| keys.keys.get(kid).is_some())
+    });
+    // What `use_key_set` keeps, checked for this entry without a second lookup.
+    keys.keys.get(&seen.kid).is_some().then_some(seen)
 }
 
 /// With a `REVOCATIONS` KV binding, every verified caller is checked against the list.
