@@ -106,28 +106,6 @@ pub fn with_request_id(response: &Response, request_id: &str) -> Result<Response
     Ok(rebuilt)
 }
 
-/// Runs `future` as far as it goes without waiting. Most requests (a cached token, keys in
-/// memory) never wait on anything before the origin fetch, and answering those synchronously
-/// skips the executor and the microtask queue; the rest continue as a promise.
-pub fn run_sync_first<F>(future: F) -> JsValue
-where
-    F: std::future::Future<Output = JsValue> + 'static,
-{
-    use std::task::{Context, Poll, Waker};
-    let mut future = Box::pin(future);
-    // A future must use the waker of its latest poll, so the executor's first poll replaces
-    // this one wherever the future stopped.
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(value) => value,
-        Poll::Pending => {
-            wasm_bindgen_futures::future_to_promise(async move { Ok(future.await) }).into()
-        }
-    }
-}
-
 /// A rejection from `AbortSignal.timeout`.
 pub fn is_timeout(error: &JsValue) -> bool {
     Reflect::get(error, &JsValue::from_str("name"))

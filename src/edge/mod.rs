@@ -4,6 +4,7 @@
 
 mod assertion;
 mod bindings;
+mod executor;
 mod facts;
 mod fetch;
 mod js;
@@ -81,7 +82,7 @@ fn path_and_query(request: &Request) -> Option<(String, Option<String>)> {
 /// Always answers: a refusal is a response.
 #[wasm_bindgen(js_name = handleFetch)]
 pub fn fetch(request: Request, env: JsValue) -> JsValue {
-    js::run_sync_first(respond_to(request, env))
+    executor::run(respond_to(request, env))
 }
 
 async fn respond_to(request: Request, env: JsValue) -> JsValue {
