@@ -7,6 +7,8 @@
 //! revocation) are evaluated on every request regardless.
 //!
 //! Only verified tokens are inserted, so a caller cannot fill the map with keys of its choosing.
+//! Each entry belongs to the key set that verified it (one per tenant with an allow-list), and a
+//! set's change touches only its own entries.
 
 use super::identity::VerifiedIdentity;
 use super::time::UnixTime;
@@ -26,10 +28,16 @@ pub struct TokenCache {
     /// Token bytes held at most (the tokens themselves are the keys).
     max_bytes: usize,
     bytes: usize,
-    entries: HashMap<Rc<str>, (Rc<VerifiedIdentity>, UnixTime)>,
+    entries: HashMap<Rc<str>, Entry>,
     order: VecDeque<Rc<str>>,
-    /// The key set (its content hash) the entries were checked against last.
-    key_set: Option<String>,
+    /// Per key set (by id): the content hash its entries were checked against last.
+    key_sets: HashMap<Rc<str>, String>,
+}
+
+struct Entry {
+    identity: Rc<VerifiedIdentity>,
+    inserted: UnixTime,
+    key_set: Rc<str>,
 }
 
 impl TokenCache {
@@ -41,7 +49,7 @@ impl TokenCache {
             bytes: 0,
             entries: HashMap::new(),
             order: VecDeque::new(),
-            key_set: None,
+            key_sets: HashMap::new(),
         }
     }
 
@@ -53,30 +61,36 @@ impl TokenCache {
         self.entries.is_empty()
     }
 
-    /// Follows the key set in use: when it changed, entries whose `kid` it no longer holds are
-    /// dropped (once per change, not per lookup).
-    pub fn use_key_set(&mut self, key_set: &str, kid_present: impl Fn(&str) -> bool) {
-        if self.key_set.as_deref() != Some(key_set) {
-            let mut freed = 0;
-            self.entries.retain(|token, (id, _)| {
-                let keep = kid_present(&id.kid);
-                if !keep {
-                    freed += token.len();
-                }
-                keep
-            });
-            self.bytes -= freed;
-            self.key_set = Some(key_set.to_owned());
+    /// Follows key set `set_id` as it is now: when its content changed, its entries whose `kid`
+    /// it no longer holds are dropped (once per change, not per lookup).
+    pub fn use_key_set(
+        &mut self,
+        set_id: &str,
+        content_hash: &str,
+        kid_present: impl Fn(&str) -> bool,
+    ) {
+        if self.key_sets.get(set_id).map(String::as_str) == Some(content_hash) {
+            return;
         }
+        let mut freed = 0;
+        self.entries.retain(|token, entry| {
+            let keep = &*entry.key_set != set_id || kid_present(&entry.identity.kid);
+            if !keep {
+                freed += token.len();
+            }
+            keep
+        });
+        self.bytes -= freed;
+        self.key_sets.insert(set_id.into(), content_hash.to_owned());
     }
 
     /// A cached identity, if `token` is unexpired at `now`. Call [`Self::use_key_set`] first.
     pub fn get(&mut self, token: &str, now: UnixTime) -> Option<Rc<VerifiedIdentity>> {
-        let (identity, inserted) = self.entries.get(token)?;
-        if now.seconds() < identity.expires_at
-            && now.seconds() < inserted.seconds() + MAX_ENTRY_SECONDS
+        let entry = self.entries.get(token)?;
+        if now.seconds() < entry.identity.expires_at
+            && now.seconds() < entry.inserted.seconds() + MAX_ENTRY_SECONDS
         {
-            Some(Rc::clone(identity))
+            Some(Rc::clone(&entry.identity))
         } else {
             self.remove(token);
             None
@@ -91,13 +105,28 @@ impl TokenCache {
         removed
     }
 
-    /// Remembers a verified token; oversized tokens are not kept.
-    pub fn insert(&mut self, token: &str, identity: Rc<VerifiedIdentity>, now: UnixTime) {
+    /// Remembers a token verified with key set `set_id`; oversized tokens are not kept.
+    pub fn insert(
+        &mut self,
+        set_id: &str,
+        token: &str,
+        identity: Rc<VerifiedIdentity>,
+        now: UnixTime,
+    ) {
         if token.len() > MAX_CACHED_TOKEN_BYTES {
             return;
         }
+        let key_set: Rc<str> = match self.key_sets.get_key_value(set_id) {
+            Some((id, _)) => Rc::clone(id),
+            None => set_id.into(),
+        };
+        let entry = Entry {
+            identity,
+            inserted: now,
+            key_set,
+        };
         if self.remove(token) {
-            self.entries.insert(token.into(), (identity, now));
+            self.entries.insert(token.into(), entry);
             self.bytes += token.len();
             return;
         }
@@ -111,9 +140,10 @@ impl TokenCache {
         let token: Rc<str> = token.into();
         self.bytes += token.len();
         self.order.push_back(Rc::clone(&token));
-        self.entries.insert(token, (identity, now));
-        // Keep the order queue from growing without bound through removals.
-        if self.order.len() > 2 * self.capacity {
+        self.entries.insert(token, entry);
+        // Positions of removed entries still hold their token's text: compact before they
+        // outweigh the entries themselves.
+        if self.order.len() > 2 * self.entries.len() + 64 {
             let entries = &self.entries;
             self.order.retain(|t| entries.contains_key(t));
         }
@@ -157,8 +187,8 @@ mod tests {
     #[test]
     fn hit_until_exp() {
         let mut cache = cache(10);
-        cache.use_key_set("set1", |_| true);
-        cache.insert("token-a", identity("k1", 100), UnixTime(0));
+        cache.use_key_set("s", "set1", |_| true);
+        cache.insert("s", "token-a", identity("k1", 100), UnixTime(0));
         assert!(cache.get("token-a", UnixTime(99)).is_some());
         assert!(
             cache.get("token-a", UnixTime(100)).is_none(),
@@ -171,15 +201,15 @@ mod tests {
     fn a_new_key_set_keeps_entries_only_while_their_kid_remains() {
         let mut cache = cache(10);
         let (a, b) = ("a", "b");
-        cache.use_key_set("set1", |_| true);
-        cache.insert(a, identity("k1", 100), UnixTime(0));
-        cache.insert(b, identity("k2", 100), UnixTime(0));
-        cache.use_key_set("set2", |kid| kid == "k2");
+        cache.use_key_set("s", "set1", |_| true);
+        cache.insert("s", a, identity("k1", 100), UnixTime(0));
+        cache.insert("s", b, identity("k2", 100), UnixTime(0));
+        cache.use_key_set("s", "set2", |kid| kid == "k2");
         assert!(cache.get(a, UnixTime(1)).is_none(), "k1 withdrawn");
         assert!(cache.get(b, UnixTime(1)).is_some());
         // The same set again changes nothing.
-        cache.insert(a, identity("k1", 100), UnixTime(0));
-        cache.use_key_set("set2", |kid| kid == "k2");
+        cache.insert("s", a, identity("k1", 100), UnixTime(0));
+        cache.use_key_set("s", "set2", |kid| kid == "k2");
         assert_eq!(cache.len(), 2);
     }
 
@@ -187,7 +217,7 @@ mod tests {
     fn entries_live_at_most_an_hour_whatever_exp_says() {
         let mut cache = cache(10);
         let h = "long-lived";
-        cache.insert(h, identity("k", i64::MAX), UnixTime(1000));
+        cache.insert("s", h, identity("k", i64::MAX), UnixTime(1000));
         assert!(cache
             .get(h, UnixTime(1000 + MAX_ENTRY_SECONDS - 1))
             .is_some());
@@ -198,7 +228,7 @@ mod tests {
     fn bounded_oldest_out() {
         let mut cache = cache(3);
         for i in 0..10 {
-            cache.insert(&format!("t{i}"), identity("k", 100), UnixTime(0));
+            cache.insert("s", &format!("t{i}"), identity("k", 100), UnixTime(0));
         }
         assert_eq!(cache.len(), 3);
         assert!(cache.get("t9", UnixTime(0)).is_some());
@@ -206,9 +236,26 @@ mod tests {
     }
 
     #[test]
+    fn one_key_set_changing_leaves_the_others_alone() {
+        let mut cache = cache(10);
+        cache.use_key_set("tenant-a", "a1", |_| true);
+        cache.use_key_set("tenant-b", "b1", |_| true);
+        cache.insert("tenant-a", "ta", identity("ka", 100), UnixTime(0));
+        cache.insert("tenant-b", "tb", identity("kb", 100), UnixTime(0));
+        // Tenant a's keys changed and no longer hold anything; b's entry has a kid a lacks.
+        cache.use_key_set("tenant-a", "a2", |_| false);
+        assert!(cache.get("ta", UnixTime(1)).is_none(), "a's kid withdrawn");
+        assert!(cache.get("tb", UnixTime(1)).is_some(), "b untouched");
+        // Alternating between unchanged sets drops nothing.
+        cache.use_key_set("tenant-b", "b1", |_| false);
+        cache.use_key_set("tenant-a", "a2", |_| false);
+        assert!(cache.get("tb", UnixTime(1)).is_some());
+    }
+
+    #[test]
     fn only_the_very_same_token_hits() {
         let mut cache = cache(10);
-        cache.insert("a.b.c", identity("k", 100), UnixTime(0));
+        cache.insert("s", "a.b.c", identity("k", 100), UnixTime(0));
         assert!(cache.get("a.b.d", UnixTime(0)).is_none());
         assert!(cache.get("a.b.c ", UnixTime(0)).is_none());
         assert!(cache.get("A.b.c", UnixTime(0)).is_none());
@@ -219,9 +266,9 @@ mod tests {
     fn bounded_by_bytes_too() {
         let mut cache = TokenCache::new(100, MAX_CACHED_TOKEN_BYTES);
         let big = |c: char| c.to_string().repeat(MAX_CACHED_TOKEN_BYTES / 2);
-        cache.insert(&big('a'), identity("k", 100), UnixTime(0));
-        cache.insert(&big('b'), identity("k", 100), UnixTime(0));
-        cache.insert(&big('c'), identity("k", 100), UnixTime(0));
+        cache.insert("s", &big('a'), identity("k", 100), UnixTime(0));
+        cache.insert("s", &big('b'), identity("k", 100), UnixTime(0));
+        cache.insert("s", &big('c'), identity("k", 100), UnixTime(0));
         assert_eq!(cache.len(), 2, "the oldest went to make room");
         assert!(cache.get(&big('a'), UnixTime(0)).is_none());
         assert!(cache.get(&big('c'), UnixTime(0)).is_some());
@@ -231,7 +278,7 @@ mod tests {
     fn oversized_tokens_are_not_kept() {
         let mut cache = cache(10);
         let huge = "x".repeat(MAX_CACHED_TOKEN_BYTES + 1);
-        cache.insert(&huge, identity("k", 100), UnixTime(0));
+        cache.insert("s", &huge, identity("k", 100), UnixTime(0));
         assert!(cache.is_empty());
     }
 
@@ -239,9 +286,9 @@ mod tests {
     fn reinserting_does_not_grow() {
         let mut cache = cache(2);
         for _ in 0..5 {
-            cache.insert("same", identity("k", 100), UnixTime(0));
+            cache.insert("s", "same", identity("k", 100), UnixTime(0));
         }
-        cache.insert("other", identity("k", 100), UnixTime(0));
+        cache.insert("s", "other", identity("k", 100), UnixTime(0));
         assert_eq!(cache.len(), 2);
         assert!(cache.get("same", UnixTime(0)).is_some());
     }

@@ -55,15 +55,28 @@ pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
     CONFIG.with(|cell| {
         cell.get_or_init(|| {
             let parsed = config::from_bindings(|name| env.text(name));
-            let kv_problem = env.kv(binding::JWKS_KV).is_none().then(|| ConfigProblem {
-                binding: binding::JWKS_KV,
-                problem: "the KV namespace binding for key sets is missing".into(),
-            });
-            let problems = match (parsed, kv_problem) {
-                (Ok(config), None) => return Ok(Rc::new(config)),
-                (Ok(_), Some(problem)) => vec![problem],
-                (Err(mut problems), kv) => {
-                    problems.extend(kv);
+            let mut kv_problems = Vec::new();
+            if env.kv(binding::JWKS_KV).is_none() {
+                kv_problems.push(ConfigProblem {
+                    binding: binding::JWKS_KV,
+                    problem: "the KV namespace binding for key sets is missing".into(),
+                });
+            }
+            // Bound but not a KV namespace (a text variable of that name, say) would otherwise
+            // switch revocation off without a word.
+            if env.get(binding::REVOCATIONS_KV).is_some()
+                && env.kv(binding::REVOCATIONS_KV).is_none()
+            {
+                kv_problems.push(ConfigProblem {
+                    binding: binding::REVOCATIONS_KV,
+                    problem: "is bound but is not a KV namespace".into(),
+                });
+            }
+            let problems = match parsed {
+                Ok(config) if kv_problems.is_empty() => return Ok(Rc::new(config)),
+                Ok(_) => kv_problems,
+                Err(mut problems) => {
+                    problems.extend(kv_problems);
                     problems
                 }
             };

@@ -7,6 +7,7 @@
 //! by the runtime between polls; a wake that does arrive during a poll is remembered and the
 //! future is polled again right after.
 
+use super::sweep::Sweeper;
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -27,19 +28,21 @@ struct Task {
     started_ms: f64,
 }
 
-/// A request whose client went away may never see its promise settle; past this many tasks,
-/// those older than any wait of ours (key refreshes give up after 22 s) are dropped.
-const SWEEP_ABOVE: usize = 256;
+/// Tasks older than any wait of ours (key refreshes give up after 22 s) are dropped.
 const LONGEST_TASK_MS: f64 = 120_000.0;
 
-#[derive(Default)]
 struct Tasks {
     next: u32,
     running: HashMap<u32, Task>,
+    sweeper: Sweeper,
 }
 
 thread_local! {
-    static TASKS: RefCell<Tasks> = RefCell::new(Tasks::default());
+    static TASKS: RefCell<Tasks> = RefCell::new(Tasks {
+        next: 0,
+        running: HashMap::new(),
+        sweeper: Sweeper::new(256, LONGEST_TASK_MS),
+    });
 }
 
 /// A waker is just the task's number: the task itself stays in this isolate's table.
@@ -118,11 +121,10 @@ where
     let id = TASKS.with(|tasks| {
         let mut tasks = tasks.borrow_mut();
         let now = js_sys::Date::now();
-        if tasks.running.len() >= SWEEP_ABOVE {
-            tasks
-                .running
-                .retain(|_, task| now - task.started_ms < LONGEST_TASK_MS);
-        }
+        let Tasks {
+            running, sweeper, ..
+        } = &mut *tasks;
+        sweeper.before_insert(running, |task| task.started_ms, now);
         let id = tasks.next;
         tasks.next = tasks.next.wrapping_add(1);
         tasks.running.insert(

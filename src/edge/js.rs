@@ -11,9 +11,6 @@ extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     pub fn fetch(request: &web_sys::Request) -> Promise;
 
-    #[wasm_bindgen(js_name = fetch, catch)]
-    pub fn fetch_with_init(url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
-
     /// `console.log`: what Workers Logs and `wrangler tail` collect.
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(line: &str);
@@ -46,6 +43,18 @@ export function header_names(headers) {
   for (const name of headers.keys()) names += name + "\n";
   return names;
 }
+export function fetch_within(url, init, milliseconds) {
+  const controller = new AbortController();
+  init.signal = controller.signal;
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("the origin did not answer in time", "TimeoutError")),
+    milliseconds,
+  );
+  const clear = () => clearTimeout(timer);
+  const answer = fetch(url, init);
+  answer.then(clear, clear);
+  return answer;
+}
 export function build_headers(source, drop, pairs) {
   const headers = source ? new Headers(source) : new Headers();
   if (drop) for (const name of drop.split("\n")) if (name) headers.delete(name);
@@ -57,6 +66,16 @@ export function build_headers(source, drop, pairs) {
 extern "C" {
     #[wasm_bindgen(js_name = header_names)]
     fn header_names_joined(headers: &Headers) -> String;
+
+    /// `fetch(url, init)` aborted if no response (status and headers) has arrived within
+    /// `milliseconds`; once it has, the body streams for as long as it takes. (A signal given to
+    /// `fetch` itself, such as `AbortSignal.timeout`, would also cut the body off.)
+    #[wasm_bindgen(js_name = fetch_within, catch)]
+    pub fn fetch_within(
+        url: &str,
+        init: &web_sys::RequestInit,
+        milliseconds: u32,
+    ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_name = build_headers, catch)]
     fn build_headers_joined(
@@ -106,7 +125,7 @@ pub fn with_request_id(response: &Response, request_id: &str) -> Result<Response
     Ok(rebuilt)
 }
 
-/// A rejection from `AbortSignal.timeout`.
+/// A rejection from `AbortSignal.timeout` or [`fetch_within`]'s deadline.
 pub fn is_timeout(error: &JsValue) -> bool {
     Reflect::get(error, &JsValue::from_str("name"))
         .ok()

@@ -102,6 +102,11 @@ pub fn scheduled(set: &str, outcome: &str) {
     emit(json!({ "event": "scheduled_refresh", "set": set, "outcome": outcome }));
 }
 
+/// The instance is about to trap; the next event gets a fresh one.
+pub fn panicked(location: &str) {
+    emit(json!({ "event": "panic", "reason": "internal_error", "where": location }));
+}
+
 pub fn revocations_loaded(entries: usize) {
     emit(json!({ "event": "revocations_loaded", "entries": entries }));
 }

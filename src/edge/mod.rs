@@ -17,6 +17,7 @@ mod proxy;
 mod respond;
 mod revocation;
 mod single_flight;
+mod sweep;
 pub mod webcrypto;
 
 use crate::core::assertion::JWKS_PATH;
@@ -76,6 +77,25 @@ fn path_and_query(request: &Request) -> Option<(String, Option<String>)> {
     let search = url.search();
     let query = search.strip_prefix('?').map(str::to_owned);
     Some((url.pathname(), query))
+}
+
+/// Runs once when the instance starts. A panic aborts (`panic = "abort"`), which leaves this
+/// instance unusable; the hook has wasm-bindgen build a fresh one before the next call into it,
+/// wherever the panic happened (also inside a promise callback, where the entry module's own
+/// recovery never sees the trap).
+#[wasm_bindgen(start)]
+fn start() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        wasm_bindgen::handler::schedule_reinit();
+        // Where, not what: a panic message could quote request data.
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        log::panicked(&at);
+        previous(info);
+    }));
 }
 
 /// The `fetch` handler (`src/edge/entry.mjs` calls it): a `Response`, or a promise of one.
@@ -150,7 +170,7 @@ async fn respond_to(request: Request, env: JsValue) -> JsValue {
     };
     let status = response.as_ref().map(Response::status).unwrap_or(500);
     decision.borrow().emit(status);
-    response.map_or_else(|error| error, JsValue::from)
+    respond::or_bare_500(response)
 }
 
 /// What the handler reads of the request and its environment.
@@ -310,8 +330,10 @@ async fn authenticate(
     let identity = Rc::new(identity);
     VERIFIED.with(|c| {
         let mut cache = c.borrow_mut();
-        cache.use_key_set(used.content_hash(), |kid| used.keys.get(kid).is_some());
-        cache.insert(raw, Rc::clone(&identity), now());
+        cache.use_key_set(set.id(), used.content_hash(), |kid| {
+            used.keys.get(kid).is_some()
+        });
+        cache.insert(set.id(), raw, Rc::clone(&identity), now());
     });
     Ok(identity)
 }
@@ -325,7 +347,9 @@ async fn cached(raw: &str, store: &KeyStore, kv: &LazyKv<'_>) -> Option<Rc<Verif
     let keys = set.current(kv).await?;
     VERIFIED.with(|c| {
         c.borrow_mut()
-            .use_key_set(keys.content_hash(), |kid| keys.keys.get(kid).is_some())
+            .use_key_set(set.id(), keys.content_hash(), |kid| {
+                keys.keys.get(kid).is_some()
+            })
     });
     // What `use_key_set` keeps, checked for this entry without a second lookup.
     keys.keys.get(&seen.kid).is_some().then_some(seen)

@@ -6,6 +6,7 @@
 use super::js;
 use super::log::Decision;
 use super::respond;
+use super::sweep::Sweeper;
 use crate::core::reason::Reason;
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
@@ -38,15 +39,18 @@ type Callback = Closure<dyn Fn(JsValue, JsValue) -> JsValue>;
 struct Table {
     next: u32,
     waiting: HashMap<u32, (f64, Forwarded)>,
+    sweeper: Sweeper,
 }
 
-/// Past this many requests in flight, entries older than any origin timeout are dropped: a
-/// request whose client went away may never see its promise settle.
-const SWEEP_ABOVE: usize = 1024;
+/// Entries older than any origin timeout (at most 300 s) are dropped.
 const LONGEST_WAIT_MS: f64 = 400_000.0;
 
 thread_local! {
-    static TABLE: RefCell<Table> = RefCell::new(Table { next: 0, waiting: HashMap::new() });
+    static TABLE: RefCell<Table> = RefCell::new(Table {
+        next: 0,
+        waiting: HashMap::new(),
+        sweeper: Sweeper::new(1024, LONGEST_WAIT_MS),
+    });
     static CALLBACKS: (Callback, Callback) = (
         Closure::new(|id: JsValue, response: JsValue| finish(id, Ok(response))),
         Closure::new(|id: JsValue, error: JsValue| finish(id, Err(error))),
@@ -59,11 +63,10 @@ pub fn finish_later(fetching: Promise, forwarded: Forwarded) -> Promise {
     let id = TABLE.with(|table| {
         let mut table = table.borrow_mut();
         let now = js_sys::Date::now();
-        if table.waiting.len() >= SWEEP_ABOVE {
-            table
-                .waiting
-                .retain(|_, (since, _)| now - *since < LONGEST_WAIT_MS);
-        }
+        let Table {
+            waiting, sweeper, ..
+        } = &mut *table;
+        sweeper.before_insert(waiting, |(since, _)| *since, now);
         let id = table.next;
         table.next = table.next.wrapping_add(1);
         table.waiting.insert(id, (now, forwarded));
@@ -116,5 +119,5 @@ fn finish(id: JsValue, settled: Result<JsValue, JsValue>) -> JsValue {
     };
     let status = response.as_ref().map(Response::status).unwrap_or(500);
     forwarded.decision.emit(status);
-    response.map_or_else(|error| error, JsValue::from)
+    respond::or_bare_500(response)
 }

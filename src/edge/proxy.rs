@@ -2,9 +2,9 @@
 //! reserved headers are dropped, identity headers (and the signed assertion) are added, and the
 //! origin gets `GATE_ORIGIN_TIMEOUT_SECONDS` to answer.
 //!
-//! Every call here crosses into JavaScript, so the path is built for few crossings: the runtime's
-//! own `AbortSignal.timeout` bounds the origin (no timer or race in wasm), and the fetch promise
-//! is handed back unawaited (`pending` finishes it).
+//! Every call here crosses into JavaScript, so the path is built for few crossings: the timeout
+//! is a timer in JavaScript cleared when the origin's headers arrive (no race in wasm), and the
+//! fetch promise is handed back unawaited (`pending` finishes it).
 
 use super::assertion;
 use super::js;
@@ -86,6 +86,5 @@ pub async fn forward(
         init.set_body_opt_readable_stream(Some(&body));
     }
     let limit_ms = config.origin_timeout_seconds.saturating_mul(1000);
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(limit_ms)));
-    js::fetch_with_init(&destination, &init).map_err(unreachable)
+    js::fetch_within(&destination, &init, limit_ms).map_err(unreachable)
 }

@@ -17,6 +17,19 @@ fn response(
     Response::new_with_opt_str_and_init(body, &init)
 }
 
+/// The answer when building the real one failed (a header the runtime refused, say): a bare
+/// 500, so the client gets an HTTP answer rather than the runtime's own error page. (The
+/// decision line records the failure.)
+pub fn or_bare_500(built: Result<Response, JsValue>) -> JsValue {
+    built
+        .or_else(|_| {
+            let init = ResponseInit::new();
+            init.set_status(500);
+            Response::new_with_opt_str_and_init(None, &init)
+        })
+        .map_or_else(|error| error, JsValue::from)
+}
+
 pub fn refusal(reason: Reason, realm: &str, request_id: &str) -> Result<Response, JsValue> {
     refusal_with(reason, &[], &[], realm, request_id)
 }

@@ -62,7 +62,7 @@ impl Revocations {
         };
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        for page_number in 1..=MAX_PAGES {
             match store.list(cursor.as_deref()).await {
                 Ok(page) => {
                     keys.extend(page.names);
@@ -75,6 +75,14 @@ impl Revocations {
                     log::revocations_failed(&e);
                     return;
                 }
+            }
+            // A list cut short would let its missing entries through: never adopt one.
+            if page_number == MAX_PAGES && cursor.is_some() {
+                log::revocations_failed(&format!(
+                    "more than {} entries; the list is not adopted",
+                    MAX_PAGES * 1000
+                ));
+                return;
             }
         }
         log::revocations_loaded(keys.len());

@@ -58,3 +58,10 @@ test("an unreachable origin is a 502 origin_unreachable", async () => {
   assert.equal(res.status, 502);
   assert.equal((await res.json()).reason, "origin_unreachable");
 });
+
+test("a REVOCATIONS binding that is not a KV namespace is a configuration error, not revocation off", async () => {
+  const mistyped = await env.gatewayWith({ REVOCATIONS: "revocations" });
+  const res = await mistyped.fetch("/items", { headers: { authorization: `Bearer ${await env.tenant.mint({})}` } });
+  assert.equal(res.status, 500);
+  assert.equal((await res.json()).reason, "config_invalid");
+});

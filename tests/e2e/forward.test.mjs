@@ -29,6 +29,9 @@ let trap;
 /** Sockets of the origin that never answers, closed at the end. */
 const silentSockets = new Set();
 let silentOrigin;
+/** An origin that answers at once, then streams its body in pieces over about 2.5 s. */
+let trickleOrigin;
+const TRICKLE_PIECES = 5;
 /** Everything secret this file produced, so the log test can look for it. */
 const secrets = { tokens: [], assertions: [], privateKeys: [] };
 
@@ -40,8 +43,23 @@ before(async () => {
     socket.on("error", () => {});
   });
   await new Promise((r) => silentOrigin.listen(0, "127.0.0.1", r));
+  trickleOrigin = http.createServer((req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    let sent = 0;
+    const timer = setInterval(() => {
+      res.write(`piece ${sent}\n`);
+      if (++sent === TRICKLE_PIECES) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 500);
+    req.on("close", () => clearInterval(timer));
+  });
+  await new Promise((r) => trickleOrigin.listen(0, "127.0.0.1", r));
 });
 after(async () => {
+  trickleOrigin?.closeAllConnections?.();
+  await new Promise((r) => trickleOrigin?.close(r) ?? r());
   for (const s of silentSockets) s.destroy();
   await new Promise((r) => silentOrigin?.close(r) ?? r());
   await trap?.close();
@@ -687,6 +705,21 @@ test("origin down: 502 origin_unreachable, promptly", async () => {
   const res = await gw.fetch("/items", { headers: bearer(await mint({})) });
   await expectProblem(res, { status: 502, reason: "origin_unreachable" });
   assert.ok(Date.now() - started < 5000, "no hang");
+});
+
+test("the origin timeout bounds the wait for an answer, not the body that follows it", async () => {
+  const gw = await gatewayNamed("trickle", {
+    ORIGIN_URL: `http://127.0.0.1:${trickleOrigin.address().port}`,
+    GATE_ORIGIN_TIMEOUT_SECONDS: "1",
+  });
+  const started = Date.now();
+  const res = await gw.fetch("/download", { headers: bearer(await mint({})) });
+  assert.equal(res.status, 200);
+  const body = await res.text();
+  const elapsed = Date.now() - started;
+  const expected = Array.from({ length: TRICKLE_PIECES }, (_, i) => `piece ${i}\n`).join("");
+  assert.equal(body, expected, "the whole body arrived");
+  assert.ok(elapsed >= 2000, `the body took longer than the 1 s timeout (${elapsed} ms)`);
 });
 
 test("origin silent: 504 origin_timeout after GATE_ORIGIN_TIMEOUT_SECONDS=1", async () => {
