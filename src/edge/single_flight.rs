@@ -28,31 +28,31 @@ impl Drop for Lead<'_> {
 }
 
 impl SingleFlight {
+    /// A flight younger than `stale_after` is under way. An older one is taken as abandoned (its
+    /// request went away without dropping its lead).
+    fn busy(&self, stale_after: Duration) -> bool {
+        let now = js_sys::Date::now();
+        self.started_ms
+            .get()
+            .is_some_and(|t| now - t < stale_after.as_millis() as f64)
+    }
+
     /// Leads a new flight unless one younger than `stale_after` is under way.
     pub fn try_lead(&self, stale_after: Duration) -> Option<Lead<'_>> {
-        let now = js_sys::Date::now();
-        let busy = self
-            .started_ms
-            .get()
-            .is_some_and(|t| now - t < stale_after.as_millis() as f64);
-        if busy {
+        if self.busy(stale_after) {
             return None;
         }
-        self.started_ms.set(Some(now));
+        self.started_ms.set(Some(js_sys::Date::now()));
         Some(Lead { flight: self })
     }
 
-    pub fn in_progress(&self) -> bool {
-        self.started_ms.get().is_some()
-    }
-
-    /// Waits (polling) until the flight under way ends, at most `limit`; true if there was one.
+    /// Waits (polling) until the flight under way ends or goes stale (`limit` after it began);
+    /// true if there was one.
     pub async fn wait(&self, limit: Duration) -> bool {
-        if !self.in_progress() {
+        if !self.busy(limit) {
             return false;
         }
-        let deadline = js_sys::Date::now() + limit.as_millis() as f64;
-        while self.in_progress() && js_sys::Date::now() < deadline {
+        while self.busy(limit) {
             js::sleep(POLL).await;
         }
         true
