@@ -63,7 +63,25 @@ export function parseChallenge(header) {
 export const b64url = (value) => Buffer.from(value).toString("base64url");
 
 /** A loopback port nothing listens on: bound, then released. */
+/** Whether a connection to 127.0.0.1:`port` is refused (nothing listens there). */
+function refused(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (error) => resolve(error.code === "ECONNREFUSED"));
+  });
+}
+
+/**
+ * A loopback port nothing listens on. Port 1 first: it is privileged, so no process a test
+ * starts can take it later (a port freed by closing a listener can be handed to the next
+ * listener that asks for any port, which made "origin down" tests answer 404 now and then).
+ */
 export async function closedPort() {
+  if (await refused(1)) return 1;
   const server = net.createServer();
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address();
