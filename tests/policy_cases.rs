@@ -2273,3 +2273,32 @@ fn challenge_parameters_are_quoted() {
         "quotes and backslashes escaped"
     );
 }
+
+#[test]
+fn the_edge_is_told_which_request_facts_the_rules_read() {
+    use entra_gate::core::policy::ConditionKind;
+    let none = one_route(json!({ "require": { "scopes": { "any_of": ["items.read"] } } }));
+    for kind in [
+        ConditionKind::Ip,
+        ConditionKind::Country,
+        ConditionKind::Asn,
+    ] {
+        assert!(
+            !none.uses(kind),
+            "{kind:?} read by a policy without conditions"
+        );
+    }
+    let nested = one_route(json!({
+        "require": { "scopes": { "any_of": ["items.read"] } },
+        "conditions": { "any": [
+            { "not": { "country": { "in": ["KP"] } } },
+            { "ip": { "in": ["10.0.0.0/8"] } }
+        ] }
+    }));
+    assert!(
+        nested.uses(ConditionKind::Country),
+        "country inside not/any"
+    );
+    assert!(nested.uses(ConditionKind::Ip), "ip inside any");
+    assert!(!nested.uses(ConditionKind::Asn), "no asn rule");
+}

@@ -31,7 +31,7 @@ use bindings::{Env, LazyKv};
 use keystore::{now, KeyStore};
 use log::Decision;
 use proxy::Target;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -66,6 +66,8 @@ const TOKEN_CACHE_CAPACITY: usize = 4096;
 const TOKEN_CACHE_BYTES: usize = 8 << 20;
 
 thread_local! {
+    /// What a claims challenge points at: fixed by the configuration, so built once.
+    static CHALLENGE: OnceCell<Rc<ChallengeContext>> = const { OnceCell::new() };
     static VERIFIED: RefCell<TokenCache> =
         RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY, TOKEN_CACHE_BYTES));
 }
@@ -244,14 +246,18 @@ async fn handle(
     decision.borrow_mut().identity(&identity);
     revocation_check(incoming.env, config, &identity, decision).await?;
     if let (Some(policy), Some(route)) = (&config.policy, route) {
-        let ctx = ChallengeContext {
-            authorization_uri: format!(
-                "{}/{}/oauth2/v2.0/authorize",
-                config.authority.as_str().trim_end_matches('/'),
-                config.tenant.path_segment()
-            ),
-            client_id: policy.api_client_id.clone(),
-        };
+        let ctx = CHALLENGE.with(|cell| {
+            Rc::clone(cell.get_or_init(|| {
+                Rc::new(ChallengeContext {
+                    authorization_uri: format!(
+                        "{}/{}/oauth2/v2.0/authorize",
+                        config.authority.as_str().trim_end_matches('/'),
+                        config.tenant.path_segment()
+                    ),
+                    client_id: policy.api_client_id.clone(),
+                })
+            }))
+        });
         enforce(policy.authorize(route, &identity, facts, &ctx), decision)?;
     }
     forward(incoming, config, Some(&identity), decision).await

@@ -66,6 +66,8 @@ pub struct Policy {
     pub api_client_id: Option<String>,
     /// Claim names generic matchers read (so claims validation keeps exactly these).
     pub extra_claims: Vec<String>,
+    /// The request facts some route's conditions read, worked out once at load.
+    facts_read: Vec<ConditionKind>,
 }
 
 /// What the loader needs to know about the deployment to lint rules that could never hold.
@@ -110,10 +112,7 @@ const METHODS: [&str; 9] = [
 impl Policy {
     /// Whether any route's conditions read the fact `kind` is about.
     pub fn uses(&self, kind: ConditionKind) -> bool {
-        self.routes
-            .iter()
-            .filter_map(|route| route.conditions.as_ref())
-            .any(|condition| condition.mentions(kind))
+        self.facts_read.contains(&kind)
     }
 
     /// Parses and validates a policy document; every problem is listed with its path.
@@ -324,12 +323,28 @@ fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String
         ));
     }
     let cors = raw.cors.map(|c| compile_cors(c, problems));
+    let facts_read = [
+        ConditionKind::Ip,
+        ConditionKind::Country,
+        ConditionKind::Asn,
+        ConditionKind::Time,
+        ConditionKind::IpaddrMismatch,
+    ]
+    .into_iter()
+    .filter(|&kind| {
+        routes
+            .iter()
+            .filter_map(|route| route.conditions.as_ref())
+            .any(|condition| condition.mentions(kind))
+    })
+    .collect();
     Policy {
         routes,
         default_authenticated,
         cors,
         api_client_id,
         extra_claims,
+        facts_read,
     }
 }
 
