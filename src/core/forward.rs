@@ -4,6 +4,7 @@
 
 use super::endpoint::Endpoint;
 use super::identity::VerifiedIdentity;
+use std::borrow::Cow;
 
 pub const DEFAULT_PREFIX: &str = "X-Entra-";
 
@@ -28,14 +29,13 @@ pub struct IdentityHeaders {
     prefix: String,
     /// `(claim, header name)` pairs from `GATE_CLAIM_HEADERS`.
     claim_headers: Vec<(String, String)>,
+    /// The prefix plus each of [`FIXED`], in that order: built once, used on every request.
+    fixed_names: Vec<String>,
 }
 
 impl Default for IdentityHeaders {
     fn default() -> Self {
-        IdentityHeaders {
-            prefix: DEFAULT_PREFIX.into(),
-            claim_headers: Vec::new(),
-        }
+        Self::with(DEFAULT_PREFIX, Vec::new())
     }
 }
 
@@ -91,10 +91,7 @@ impl IdentityHeaders {
             }
         }
         if problems.is_empty() {
-            Ok(IdentityHeaders {
-                prefix: prefix.to_owned(),
-                claim_headers,
-            })
+            Ok(Self::with(prefix, claim_headers))
         } else {
             Err(problems)
         }
@@ -105,12 +102,24 @@ impl IdentityHeaders {
         self.claim_headers.iter().map(|(c, _)| c.as_str())
     }
 
-    pub fn name(&self, suffix: &str) -> String {
-        // Runs a dozen times per forwarded request: plain concatenation, not `format!`.
-        let mut name = String::with_capacity(self.prefix.len() + suffix.len());
-        name.push_str(&self.prefix);
-        name.push_str(suffix);
-        name
+    fn with(prefix: &str, claim_headers: Vec<(String, String)>) -> Self {
+        IdentityHeaders {
+            prefix: prefix.to_owned(),
+            claim_headers,
+            fixed_names: FIXED.iter().map(|s| format!("{prefix}{s}")).collect(),
+        }
+    }
+
+    /// The prefix plus `suffix`; the fixed names come ready-made.
+    pub fn name(&self, suffix: &str) -> Cow<'_, str> {
+        let ready = FIXED
+            .iter()
+            .position(|fixed| *fixed == suffix)
+            .and_then(|at| self.fixed_names.get(at));
+        match ready {
+            Some(name) => Cow::Borrowed(name.as_str()),
+            None => Cow::Owned(format!("{}{suffix}", self.prefix)),
+        }
     }
 
     /// True for any header with the prefix, whatever its case: such headers only ever come from
@@ -136,7 +145,7 @@ impl IdentityHeaders {
 
     /// The identity headers for a verified caller. Absent optional claims send no header; empty
     /// lists send an empty one. Lists are encoded as described at [`list_value`].
-    pub fn for_identity(&self, id: &VerifiedIdentity) -> Vec<(String, String)> {
+    pub fn for_identity(&self, id: &VerifiedIdentity) -> Vec<(Cow<'_, str>, String)> {
         let mut out = vec![
             (self.name("Tenant-Id"), header_safe(&id.tenant_id)),
             (self.name("Object-Id"), header_safe(&id.object_id)),
@@ -157,7 +166,7 @@ impl IdentityHeaders {
         for (claim, header) in &self.claim_headers {
             let values = id.extra_claim(claim);
             if !values.is_empty() {
-                out.push((header.clone(), list_value(values)));
+                out.push((Cow::Borrowed(header.as_str()), list_value(values)));
             }
         }
         out

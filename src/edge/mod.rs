@@ -203,7 +203,7 @@ async fn handle(
         decision.borrow_mut().outcome("jwks");
         return respond::jwks(&key.public_jwks(), &request_id)
             .map(Answer::Ready)
-            .map_err(|_| Reason::OriginUnreachable.into());
+            .map_err(|e| refuse(decision, Reason::OriginUnreachable, &js::describe(&e)));
     }
     let route = match &config.policy {
         None => None,
@@ -214,7 +214,9 @@ async fn handle(
                         decision.borrow_mut().outcome("preflight");
                         respond::preflight(&headers, &request_id)
                             .map(Answer::Ready)
-                            .map_err(|_| Reason::CorsNotAllowed.into())
+                            .map_err(|e| {
+                                refuse(decision, Reason::CorsNotAllowed, &js::describe(&e))
+                            })
                     }
                     Preflight::Refuse => Err(refuse(
                         decision,
