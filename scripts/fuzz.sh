@@ -15,7 +15,7 @@
 # missing.
 source "$(dirname "$0")/lib.sh"
 SECONDS_PER_TARGET="${1:-10}"
-read -r -a TARGETS <<<"${FUZZ_TARGETS:-token claims jwks policy headers}"
+read -r -a TARGETS <<<"${FUZZ_TARGETS:-token claims jwks policy headers path}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   say "installing cargo-fuzz (about 1 minute, once)"

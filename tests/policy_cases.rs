@@ -1928,7 +1928,9 @@ fn unknown_members_are_refused() {
         );
     }
     // Required members and JSON syntax.
-    assert_problem(&problems(&json!({})), &["policy: missing field `routes`"]);
+    // `routes` may be omitted: `{"default": "authenticated"}` alone is a policy.
+    let minimal = load(json!({"default": "authenticated"}));
+    assert!(minimal.routes.is_empty() && minimal.default_authenticated);
     assert_problem(
         &problems(&json!({"routes": [{"name": "x"}]})),
         &["policy: missing field `path`"],
@@ -2068,6 +2070,10 @@ fn policy_problems_reach_the_configuration_with_the_binding_name() {
             (binding::ORIGIN_URL, "https://origin.example".to_string()),
             (binding::TOKEN_VERSIONS, versions.to_string()),
             (binding::POLICY, policy),
+            (
+                binding::SECRET,
+                "dGVzdC1vbmx5LWdhdGUtc2VjcmV0LTMyLWJ5dGVzISE=".to_string(),
+            ),
         ]);
         from_bindings(move |name| map.get(name).cloned())
     };
@@ -2102,7 +2108,7 @@ fn policy_problems_reach_the_configuration_with_the_binding_name() {
         "2.0",
     )
     .expect("valid");
-    let policy = config.policy.expect("policy");
+    let policy = config.policy;
     assert_eq!(policy.api_client_id.as_deref(), Some(API_CLIENT_ID));
     assert_eq!(policy.extra_claims, ["groups"]);
 }
@@ -2301,4 +2307,140 @@ fn the_edge_is_told_which_request_facts_the_rules_read() {
     );
     assert!(nested.uses(ConditionKind::Ip), "ip inside any");
     assert!(!nested.uses(ConditionKind::Asn), "no asn rule");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secure defaults: a token must carry a scope or an app role unless a route says otherwise
+
+/// An app-only token from some app in the tenant that was granted nothing.
+fn app_without_roles() -> VerifiedIdentity {
+    VerifiedIdentity {
+        roles: Vec::new(),
+        ..app()
+    }
+}
+
+#[test]
+fn tokens_without_scopes_or_roles_are_refused_unless_a_route_allows_them() {
+    let bare = app_without_roles();
+    let open = one_route(json!({}));
+    assert_eq!(
+        reason(&open, &bare, &get("/x")),
+        Some(Reason::NoPermissions)
+    );
+    assert_eq!(reason(&open, &app(), &get("/x")), None, "a role is enough");
+    assert_eq!(
+        reason(&open, &user(), &get("/x")),
+        None,
+        "a scope is enough"
+    );
+    let only_roles = VerifiedIdentity {
+        scopes: Vec::new(),
+        roles: strings(&["Items.Read"]),
+        ..user()
+    };
+    assert_eq!(reason(&open, &only_roles, &get("/x")), None);
+
+    let allowed = one_route(json!({"allow_tokens_without_permissions": true}));
+    assert_eq!(
+        reason(&allowed, &bare, &get("/x")),
+        None,
+        "the route opts out"
+    );
+
+    // Requirements that already name scopes or roles answer with what is missing.
+    let scoped = one_route(json!({"require": {"roles": {"any_of": ["Items.Read"]}}}));
+    assert_eq!(
+        reason(&scoped, &bare, &get("/x")),
+        Some(Reason::InsufficientRole)
+    );
+    // Other requirements come first, as before.
+    let kind = one_route(json!({"require": {"token_kind": "user"}}));
+    assert_eq!(
+        reason(&kind, &bare, &get("/x")),
+        Some(Reason::TokenKindNotAllowed)
+    );
+}
+
+#[test]
+fn the_policy_wide_opt_out_is_the_default_for_routes_and_for_default_authenticated() {
+    let bare = app_without_roles();
+    let policy = load(json!({
+        "default": "authenticated",
+        "allow_tokens_without_permissions": true,
+        "routes": [
+            {"name": "inherits", "path": "/a"},
+            {"name": "strict", "path": "/b", "allow_tokens_without_permissions": false},
+        ],
+    }));
+    assert_eq!(reason(&policy, &bare, &get("/a")), None);
+    assert_eq!(
+        reason(&policy, &bare, &get("/b")),
+        Some(Reason::NoPermissions)
+    );
+    assert_eq!(
+        policy.route_for(&get("/c")),
+        RouteChoice::DefaultAuthenticated
+    );
+    assert_eq!(policy.authorize_default(&bare), Verdict::default());
+
+    let strict = load(json!({"default": "authenticated"}));
+    assert_eq!(
+        strict.authorize_default(&bare).denial.map(|d| d.reason),
+        Some(Reason::NoPermissions)
+    );
+    assert_eq!(strict.authorize_default(&user()), Verdict::default());
+
+    // No policy at all behaves as `{"default": "authenticated"}`.
+    let absent = Policy::without_routes();
+    assert_eq!(
+        absent.route_for(&get("/any")),
+        RouteChoice::DefaultAuthenticated
+    );
+    assert_eq!(
+        absent.authorize_default(&bare).denial.map(|d| d.reason),
+        Some(Reason::NoPermissions)
+    );
+    assert_eq!(absent.authorize_default(&app()), Verdict::default());
+}
+
+#[test]
+fn a_public_route_cannot_speak_about_tokens_it_never_reads() {
+    assert_problem(
+        &problems(
+            &json!({"routes": [{"path": "/p", "public": true, "allow_tokens_without_permissions": true}]}),
+        ),
+        &["routes[0].allow_tokens_without_permissions"],
+    );
+}
+
+#[test]
+fn case_insensitive_paths_are_chosen_for_the_whole_policy() {
+    let doc = |fold: bool| {
+        json!({
+            "case_insensitive_paths": fold,
+            "routes": [
+                {"name": "admin", "path": "/api/admin/**", "require": {"roles": {"any_of": ["Admin"]}}},
+                {"name": "api", "path": "/api/**"},
+            ],
+        })
+    };
+    let exact = load(doc(false));
+    assert_eq!(chosen(&exact, "GET", "/API/Admin/users"), None);
+    assert_eq!(chosen(&exact, "GET", "/api/Admin/users"), Some("api"));
+    let folded = load(doc(true));
+    assert_eq!(chosen(&folded, "GET", "/API/Admin/users"), Some("admin"));
+    assert_eq!(chosen(&folded, "GET", "/api/ADMIN"), Some("admin"));
+    assert_eq!(
+        reason(&folded, &user(), &get("/Api/Admin/x")),
+        Some(Reason::InsufficientRole)
+    );
+    // Shadowing is judged the same way.
+    assert_problem(
+        &problems(&json!({
+            "case_insensitive_paths": true,
+            "routes": [{"path": "/API/**"}, {"path": "/api/items"}],
+        })),
+        &["routes[1]: never reached"],
+    );
 }

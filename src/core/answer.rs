@@ -1,7 +1,7 @@
 //! What a refused request is told: status, RFC 6750 challenge and an RFC 9457 problem body.
 //! Nothing here ever includes token material; descriptions come from a fixed table.
 
-use super::reason::Reason;
+use super::reason::{Challenge, Reason};
 use serde::Serialize;
 
 /// A refusal, ready for the edge to turn into a response.
@@ -25,40 +25,8 @@ struct Problem<'a> {
     request_id: &'a str,
 }
 
-/// Seconds a client should wait when keys are unavailable.
-pub const KEYS_RETRY_AFTER_SECONDS: u32 = 30;
-
 pub fn refuse(reason: Reason, realm: &str, request_id: &str) -> Answer {
     refuse_with(reason, &[], realm, request_id)
-}
-
-/// The status and RFC 6750 / Entra / RFC 9470 error code for each reason.
-fn status_and_error(reason: Reason) -> (u16, Option<&'static str>) {
-    match reason {
-        // RFC 6750 §3.1: no credentials at all gets a bare challenge with no error code.
-        Reason::TokenMissing => (401, None),
-        Reason::MalformedAuthorization => (400, Some("invalid_request")),
-        Reason::KeysUnavailable | Reason::RevocationUnavailable => (503, None),
-        Reason::ConfigInvalid => (500, None),
-        Reason::OriginUnreachable => (502, None),
-        Reason::OriginTimeout => (504, None),
-        r if r.is_unmet_requirement() => (403, Some("insufficient_scope")),
-        // Entra's claims challenge: the client acquires a token with the named context.
-        Reason::StepUpRequired => (401, Some("insufficient_claims")),
-        // RFC 9470 step-up.
-        Reason::MfaRequired | Reason::AuthTooOld => (401, Some("insufficient_user_authentication")),
-        // Refusals the token cannot fix: no challenge.
-        Reason::StepUpUnsupportedClient
-        | Reason::StepUpAppOnly
-        | Reason::ConditionIp
-        | Reason::ConditionCountry
-        | Reason::ConditionAsn
-        | Reason::ConditionTime
-        | Reason::ConditionIpaddr
-        | Reason::NoRoute
-        | Reason::CorsNotAllowed => (403, None),
-        _ => (401, Some("invalid_token")),
-    }
 }
 
 /// A refusal with extra challenge parameters (`scope`, `claims`, `max_age`, ...), which are
@@ -69,10 +37,11 @@ pub fn refuse_with(
     realm: &str,
     request_id: &str,
 ) -> Answer {
-    let (status, error) = status_and_error(reason);
-    let www_authenticate = match (status, error) {
-        (401 | 400, None) => Some(format!("Bearer realm=\"{}\"", quoted(realm))),
-        (_, Some(error)) => {
+    let status = reason.status();
+    let www_authenticate = match reason.challenge() {
+        Challenge::None => None,
+        Challenge::Bare => Some(format!("Bearer realm=\"{}\"", quoted(realm))),
+        Challenge::Error(error) => {
             let mut challenge = format!(
                 "Bearer realm=\"{}\", error=\"{error}\", error_description=\"{}\"",
                 quoted(realm),
@@ -83,7 +52,6 @@ pub fn refuse_with(
             }
             Some(challenge)
         }
-        _ => None,
     };
     let problem = Problem {
         type_: "about:blank",
@@ -96,7 +64,7 @@ pub fn refuse_with(
     Answer {
         status,
         www_authenticate,
-        retry_after_seconds: (status == 503).then_some(KEYS_RETRY_AFTER_SECONDS),
+        retry_after_seconds: reason.retry_after_seconds(),
         body: serde_json::to_string(&problem).unwrap_or_default(),
     }
 }
@@ -162,6 +130,13 @@ mod tests {
             None
         );
         assert_eq!(refuse(Reason::StepUpRequired, "api", "r").status, 401);
+    }
+
+    #[test]
+    fn every_status_has_its_title() {
+        for &reason in Reason::ALL {
+            assert_ne!(title(reason.status()), "Error", "{reason}");
+        }
     }
 
     #[test]

@@ -454,20 +454,18 @@ impl ClaimRules {
     ) -> Self {
         ClaimRules {
             audiences: config.audiences.clone(),
+            // A version the configuration does not accept gets no issuer rule, whatever the key
+            // record holds: `ver` is always checked against ENTRA_TOKEN_VERSIONS.
             issuers: IssuerRules {
-                v1: v1_issuer,
-                v2: v2_issuer,
+                v1: v1_issuer.filter(|_| config.accept_v1),
+                v2: v2_issuer.filter(|_| config.accept_v2),
             },
             clock_skew_seconds: config.clock_skew_seconds,
             allow_consumer_accounts: config.allow_consumer_accounts,
             allowed_tenants: config.allowed_tenants.clone(),
             extra_claims: {
                 // Claims the policy's matchers read, then those GATE_CLAIM_HEADERS forwards.
-                let mut names: Vec<String> = config
-                    .policy
-                    .as_ref()
-                    .map(|p| p.extra_claims.clone())
-                    .unwrap_or_default();
+                let mut names: Vec<String> = config.policy.extra_claims.clone();
                 for claim in config.identity_headers.mapped_claims() {
                     if !names.iter().any(|n| n == claim) {
                         names.push(claim.to_owned());

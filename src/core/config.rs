@@ -8,6 +8,8 @@ use super::forward::{IdentityHeaders, DEFAULT_PREFIX};
 use super::guid::normalize_guid;
 use super::policy::{Deployment, Policy};
 use super::refresh::CachePolicy;
+use super::revocation::RevocationPolicy;
+use super::secret::GateSecret;
 use std::fmt::{self, Display};
 use std::ops::RangeInclusive;
 use std::str::FromStr;
@@ -44,6 +46,14 @@ pub mod binding {
     /// A wrangler secret: the Ed25519 private JWK that signs identity assertions.
     pub const ASSERTION_KEY: &str = "GATE_ASSERTION_KEY";
     pub const ASSERTION_ISSUER: &str = "GATE_ASSERTION_ISSUER";
+    /// A wrangler secret: base64 of at least 32 random bytes; seals the key records in KV.
+    pub const SECRET: &str = "GATE_SECRET";
+    /// With `organizations`/`common` and no allow-list: the explicit "any tenant may call".
+    pub const ALLOW_ANY_TENANT: &str = "ENTRA_ALLOW_ANY_TENANT";
+    /// How old the revocation list may grow while reads fail before requests are refused.
+    pub const REVOCATION_MAX_STALENESS_SECONDS: &str = "GATE_REVOCATION_MAX_STALENESS_SECONDS";
+    /// Further request headers never passed to the origin (besides the built-in list).
+    pub const STRIP_HEADERS: &str = "GATE_STRIP_HEADERS";
 }
 
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -92,11 +102,15 @@ pub struct GateConfig {
     /// Apps with custom signing keys: `?appid=` on the metadata URLs.
     pub metadata_appid: Option<String>,
     pub cache: CachePolicy,
-    /// Per-route rules; `None`: every valid token may call every route.
-    pub policy: Option<Policy>,
+    /// Per-route rules; without `GATE_POLICY`, [`Policy::without_routes`].
+    pub policy: Policy,
     pub dev_client_headers: bool,
-    /// How long an isolate trusts its copy of the revocation list.
-    pub revocation_refresh_seconds: i64,
+    /// When the revocation list is re-read, and how long a copy may serve while reads fail.
+    pub revocation: RevocationPolicy,
+    /// Request headers never forwarded besides the built-in ones (lower case).
+    pub strip_headers: Vec<String>,
+    /// Seals the key records kept in KV.
+    pub secret: GateSecret,
     pub identity_headers: IdentityHeaders,
     pub origin_timeout_seconds: u32,
     /// `None`: no assertion header (no key configured).
@@ -333,6 +347,28 @@ pub fn from_bindings(
         _ => {}
     }
 
+    let allow_any_tenant = r.flag(binding::ALLOW_ANY_TENANT);
+    let multi_tenant = matches!(
+        tenant,
+        Some(TenantSelector::Organizations | TenantSelector::Common)
+    );
+    match (multi_tenant, allowed_tenants.is_some(), allow_any_tenant) {
+        (true, false, false) => r.problem(
+            binding::ALLOWED_TENANTS,
+            "required with ENTRA_TENANT_ID=organizations or common: list the tenants that may \
+             call, or set ENTRA_ALLOW_ANY_TENANT=true to accept every tenant's tokens",
+        ),
+        (true, true, true) => r.problem(
+            binding::ALLOW_ANY_TENANT,
+            "contradicts ENTRA_ALLOWED_TENANTS (remove one)",
+        ),
+        (false, _, true) => r.problem(
+            binding::ALLOW_ANY_TENANT,
+            "only meaningful with ENTRA_TENANT_ID=organizations or common",
+        ),
+        _ => {}
+    }
+
     let metadata_appid = r.get(binding::METADATA_APPID).and_then(|appid| {
         r.guid(
             binding::METADATA_APPID,
@@ -371,12 +407,65 @@ pub fn from_bindings(
     };
 
     let dev_client_headers = r.flag(binding::DEV_CLIENT_HEADERS);
-    let revocation_refresh_seconds = r.number(
-        binding::REVOCATION_REFRESH_SECONDS,
-        30,
-        0..=3600,
-        " seconds",
-    );
+    let revocation_defaults = RevocationPolicy::default();
+    let revocation = RevocationPolicy {
+        refresh_seconds: r.number(
+            binding::REVOCATION_REFRESH_SECONDS,
+            revocation_defaults.refresh_seconds,
+            0..=3600,
+            " seconds",
+        ),
+        max_staleness_seconds: r.number(
+            binding::REVOCATION_MAX_STALENESS_SECONDS,
+            revocation_defaults.max_staleness_seconds,
+            0..=86400,
+            " seconds",
+        ),
+        ..revocation_defaults
+    };
+    if revocation.max_staleness_seconds < revocation.refresh_seconds {
+        r.problem(
+            binding::REVOCATION_MAX_STALENESS_SECONDS,
+            format!(
+                "{} s is shorter than GATE_REVOCATION_REFRESH_SECONDS ({} s)",
+                revocation.max_staleness_seconds, revocation.refresh_seconds
+            ),
+        );
+    }
+    let strip_headers: Vec<String> = r
+        .list(binding::STRIP_HEADERS)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| name.to_ascii_lowercase())
+        .collect();
+    for name in &strip_headers {
+        if name.is_empty() || !name.bytes().all(super::forward::is_token_char) {
+            r.problem(
+                binding::STRIP_HEADERS,
+                format!("{name:?} is not a header name"),
+            );
+        }
+    }
+    let secret = match r.get(binding::SECRET) {
+        None => {
+            r.problem(
+                binding::SECRET,
+                "required: a Worker secret of at least 32 random bytes in base64 \
+                 (openssl rand -base64 32 | npx wrangler secret put GATE_SECRET)",
+            );
+            None
+        }
+        Some(text) => GateSecret::parse(&text)
+            .map_err(|e| {
+                r.problem(
+                    binding::SECRET,
+                    format!(
+                        "{e} (make one with openssl rand -base64 32 | npx wrangler secret put GATE_SECRET)"
+                    ),
+                )
+            })
+            .ok(),
+    };
 
     let prefix = r
         .get(binding::IDENTITY_HEADER_PREFIX)
@@ -403,44 +492,48 @@ pub fn from_bindings(
             .ok()
     });
 
-    let policy = r.get(binding::POLICY).and_then(|json| {
+    let policy = r.get(binding::POLICY).map(|json| {
         let deployment = Deployment {
             accept_v1,
             accept_v2,
             audiences: &audiences,
         };
-        Policy::parse(&json, deployment)
-            .map_err(|found| {
-                found
-                    .into_iter()
-                    .for_each(|p| r.problem(binding::POLICY, p))
-            })
-            .ok()
+        Policy::parse(&json, deployment).unwrap_or_else(|found| {
+            found
+                .into_iter()
+                .for_each(|p| r.problem(binding::POLICY, p));
+            Policy::without_routes()
+        })
     });
+    let policy = policy.unwrap_or_else(Policy::without_routes);
 
-    match (tenant, origin, authority) {
-        (Some(tenant), Some(origin), Some(authority)) if r.problems.is_empty() => Ok(GateConfig {
-            tenant,
-            audiences,
-            origin,
-            authority,
-            clock_skew_seconds,
-            accept_v1,
-            accept_v2,
-            allow_consumer_accounts,
-            max_token_bytes,
-            realm,
-            forward_authorization,
-            allowed_tenants,
-            metadata_appid,
-            cache,
-            policy,
-            dev_client_headers,
-            revocation_refresh_seconds,
-            identity_headers,
-            origin_timeout_seconds,
-            assertion_key,
-        }),
+    match (tenant, origin, authority, secret) {
+        (Some(tenant), Some(origin), Some(authority), Some(secret)) if r.problems.is_empty() => {
+            Ok(GateConfig {
+                tenant,
+                audiences,
+                origin,
+                authority,
+                clock_skew_seconds,
+                accept_v1,
+                accept_v2,
+                allow_consumer_accounts,
+                max_token_bytes,
+                realm,
+                forward_authorization,
+                allowed_tenants,
+                metadata_appid,
+                cache,
+                policy,
+                dev_client_headers,
+                revocation,
+                strip_headers,
+                secret,
+                identity_headers,
+                origin_timeout_seconds,
+                assertion_key,
+            })
+        }
         _ => Err(r.problems),
     }
 }
@@ -450,11 +543,13 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// Loads `pairs` plus a valid `GATE_SECRET` unless `pairs` sets one.
     fn load(pairs: &[(&str, &str)]) -> Result<GateConfig, Vec<ConfigProblem>> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut map: HashMap<String, String> = HashMap::from([(
+            binding::SECRET.to_string(),
+            crate::core::secret::TEST_SECRET.to_string(),
+        )]);
+        map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         from_bindings(|name| map.get(name).cloned())
     }
 
@@ -521,12 +616,116 @@ mod tests {
 
     #[test]
     fn missing_required_bindings_are_named() {
-        let problems = load(&[]).unwrap_err();
+        let problems = load(&[(binding::SECRET, "")]).unwrap_err();
         let bindings: Vec<_> = problems.iter().map(|p| p.binding).collect();
         assert_eq!(
             bindings,
-            [binding::TENANT_ID, binding::AUDIENCES, binding::ORIGIN_URL]
+            [
+                binding::TENANT_ID,
+                binding::AUDIENCES,
+                binding::ORIGIN_URL,
+                binding::SECRET
+            ]
         );
+        let secret = problems.iter().find(|p| p.binding == binding::SECRET);
+        assert!(
+            secret.is_some_and(|p| p.problem.contains("wrangler secret put GATE_SECRET")),
+            "the problem names the fix: {problems:?}"
+        );
+    }
+
+    const REQUIRED: [(&str, &str); 3] = [
+        (binding::TENANT_ID, TID),
+        (binding::AUDIENCES, "api://x"),
+        (binding::ORIGIN_URL, "https://origin.example"),
+    ];
+
+    fn problems_with(extra: &[(&str, &str)]) -> Vec<ConfigProblem> {
+        let mut pairs = REQUIRED.to_vec();
+        pairs.extend_from_slice(extra);
+        load(&pairs).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_short_or_garbled_secret_is_refused_without_quoting_it() {
+        for bad in ["c2hvcnQ=", "not base64 at all!"] {
+            let problems = problems_with(&[(binding::SECRET, bad)]);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].binding, binding::SECRET);
+            assert!(!problems[0].problem.contains(bad), "never quote the secret");
+        }
+    }
+
+    #[test]
+    fn any_tenant_must_be_chosen_explicitly() {
+        for selector in ["organizations", "common"] {
+            let problems = problems_with(&[(binding::TENANT_ID, selector)]);
+            assert_eq!(
+                problems.iter().map(|p| p.binding).collect::<Vec<_>>(),
+                [binding::ALLOWED_TENANTS],
+                "{selector}"
+            );
+            assert!(problems_with(&[
+                (binding::TENANT_ID, selector),
+                (binding::ALLOW_ANY_TENANT, "true")
+            ])
+            .is_empty());
+            assert!(problems_with(&[
+                (binding::TENANT_ID, selector),
+                (binding::ALLOWED_TENANTS, TID)
+            ])
+            .is_empty());
+            assert_eq!(
+                problems_with(&[
+                    (binding::TENANT_ID, selector),
+                    (binding::ALLOWED_TENANTS, TID),
+                    (binding::ALLOW_ANY_TENANT, "true"),
+                ])
+                .iter()
+                .map(|p| p.binding)
+                .collect::<Vec<_>>(),
+                [binding::ALLOW_ANY_TENANT],
+                "both at once contradict"
+            );
+        }
+        assert_eq!(
+            problems_with(&[(binding::ALLOW_ANY_TENANT, "true")])
+                .iter()
+                .map(|p| p.binding)
+                .collect::<Vec<_>>(),
+            [binding::ALLOW_ANY_TENANT],
+            "meaningless for one tenant"
+        );
+        assert!(problems_with(&[(binding::ALLOW_ANY_TENANT, "false")]).is_empty());
+    }
+
+    #[test]
+    fn revocation_staleness_and_stripped_headers_are_checked() {
+        let config = load(&REQUIRED).expect("valid");
+        assert_eq!(config.revocation.refresh_seconds, 30);
+        assert_eq!(config.revocation.max_staleness_seconds, 300);
+        assert!(config.strip_headers.is_empty());
+        assert_eq!(
+            problems_with(&[(binding::REVOCATION_MAX_STALENESS_SECONDS, "10")])[0].binding,
+            binding::REVOCATION_MAX_STALENESS_SECONDS,
+            "shorter than the refresh interval"
+        );
+        assert_eq!(
+            problems_with(&[(binding::STRIP_HEADERS, "X-Ok, bad header")])[0].binding,
+            binding::STRIP_HEADERS
+        );
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push((binding::STRIP_HEADERS, "X-Api-Debug, X-Internal-Route"));
+        let config = load(&pairs).expect("valid");
+        assert_eq!(config.strip_headers, ["x-api-debug", "x-internal-route"]);
+    }
+
+    #[test]
+    fn no_policy_means_any_token_with_permissions() {
+        let config = load(&REQUIRED).expect("valid");
+        assert!(config.policy.default_authenticated);
+        assert!(config.policy.routes.is_empty());
+        assert!(!config.policy.default_require.allow_without_permissions);
     }
 
     #[test]
@@ -537,6 +736,7 @@ mod tests {
             (binding::ORIGIN_URL, "http://127.0.0.1:9001"),
             (binding::AUTHORITY, "http://127.0.0.1:9000/"),
             (binding::TOKEN_VERSIONS, "2.0"),
+            (binding::ALLOW_ANY_TENANT, "true"),
         ])
         .expect("valid");
         assert_eq!(config.tenant, TenantSelector::Organizations);

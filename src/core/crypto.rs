@@ -20,6 +20,8 @@ impl fmt::Display for CryptoFault {
     }
 }
 
+impl std::error::Error for CryptoFault {}
+
 /// RS256 (RSASSA-PKCS1-v1_5 with SHA-256) verification. Asynchronous because WebCrypto is.
 // The worker runs on one thread, so the futures need not be `Send`; the lint warns about exactly
 // the bound this trait deliberately leaves out.
@@ -78,6 +80,58 @@ mod rust_verifier {
                 return Ok(false);
             };
             Ok(Rsa::rs256().verify_signature(&signature, key, message))
+        }
+    }
+}
+
+/// HMAC-SHA-256 under `GATE_SECRET`, as a service the platform provides: what seals the key
+/// records the gateway keeps in KV. Natively [`RustHmac`]; in the worker, WebCrypto.
+#[allow(async_fn_in_trait)]
+pub trait RecordAuthenticator {
+    /// The 32-byte tag of `message`.
+    async fn tag(&self, message: &[u8]) -> Result<Vec<u8>, CryptoFault>;
+
+    /// Whether `tag` is `message`'s, compared in constant time. `Err` only when the platform
+    /// failed.
+    async fn verify_tag(&self, message: &[u8], tag: &[u8]) -> Result<bool, CryptoFault>;
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use rust_hmac::RustHmac;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod rust_hmac {
+    use super::{CryptoFault, RecordAuthenticator};
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    /// HMAC-SHA-256 in Rust, for native tests and tools.
+    #[derive(Clone)]
+    pub struct RustHmac {
+        key: Vec<u8>,
+    }
+
+    impl RustHmac {
+        pub fn new(key: &[u8]) -> Self {
+            RustHmac { key: key.to_vec() }
+        }
+
+        fn mac(&self, message: &[u8]) -> Result<Hmac<Sha256>, CryptoFault> {
+            let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).map_err(|e| CryptoFault {
+                detail: e.to_string(),
+            })?;
+            mac.update(message);
+            Ok(mac)
+        }
+    }
+
+    impl RecordAuthenticator for RustHmac {
+        async fn tag(&self, message: &[u8]) -> Result<Vec<u8>, CryptoFault> {
+            Ok(self.mac(message)?.finalize().into_bytes().to_vec())
+        }
+
+        async fn verify_tag(&self, message: &[u8], tag: &[u8]) -> Result<bool, CryptoFault> {
+            Ok(self.mac(message)?.verify_slice(tag).is_ok())
         }
     }
 }

@@ -39,7 +39,7 @@ impl Default for IdentityHeaders {
     }
 }
 
-fn is_token_char(b: u8) -> bool {
+pub fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
@@ -190,13 +190,63 @@ pub const FIXED: [&str; 13] = [
     "Assertion",
 ];
 
-/// True for connection-level headers, including those the request's `Connection` names.
-pub fn is_hop_by_hop(name: &str, connection: Option<&str>) -> bool {
+/// Request headers that make an origin (or a framework in front of it) serve another method or
+/// path than the one the policy decided on: IIS and Symfony's `X-Original-URL` /
+/// `X-Rewrite-URL`, method overrides (ASP.NET Core, OData, Express, Rails), Spring's and
+/// Traefik's forwarded prefix and URI, and a client's claim about the host. Always stripped;
+/// `GATE_STRIP_HEADERS` adds more.
+pub const OVERRIDE_HEADERS: [&str; 11] = [
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-uri",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-forwarded-prefix",
+    "x-forwarded-uri",
+    "x-forwarded-path",
+    "x-forwarded-host",
+    "forwarded",
+];
+
+/// Headers Cloudflare sets about the client, which a `Connection` header must not be able to
+/// remove (origins rely on them for the client's address and scheme).
+const PLATFORM_PREFIXES: [&str; 2] = ["cf-", "x-forwarded-"];
+const PLATFORM_HEADERS: [&str; 4] = ["true-client-ip", "x-real-ip", "cdn-loop", "x-request-id"];
+
+/// True for connection-level headers, including those the request's `Connection` names, except
+/// that `Connection` cannot name a header the platform or the gateway sets.
+pub fn is_hop_by_hop(name: &str, connection: Option<&str>, ids: &IdentityHeaders) -> bool {
     HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
         || connection.is_some_and(|c| {
             c.split(',')
                 .any(|listed| listed.trim().eq_ignore_ascii_case(name))
-        })
+        }) && !is_protected(name, ids)
+}
+
+fn is_protected(name: &str, ids: &IdentityHeaders) -> bool {
+    let lower = name.to_ascii_lowercase();
+    PLATFORM_PREFIXES.iter().any(|p| lower.starts_with(p))
+        || PLATFORM_HEADERS.contains(&lower.as_str())
+        || ids.is_reserved(name)
+}
+
+/// Every request header the origin never receives from the client: connection-level ones, the
+/// reserved identity prefix (only the gateway sets those), the client's `Host`, the override
+/// headers, and the configured extra names (lower case).
+pub fn is_stripped(
+    name: &str,
+    connection: Option<&str>,
+    ids: &IdentityHeaders,
+    extra: &[String],
+) -> bool {
+    ids.is_reserved(name)
+        || name.eq_ignore_ascii_case("host")
+        || OVERRIDE_HEADERS
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
+        || extra.iter().any(|h| h.eq_ignore_ascii_case(name))
+        || is_hop_by_hop(name, connection, ids)
 }
 
 /// Percent-encodes everything outside printable ASCII, and `%` itself, so a claim can never
@@ -309,10 +359,65 @@ mod tests {
 
     #[test]
     fn hop_by_hop_headers_including_those_connection_names() {
-        assert!(is_hop_by_hop("Transfer-Encoding", None));
-        assert!(is_hop_by_hop("upgrade", None));
-        assert!(is_hop_by_hop("X-Secret", Some("keep-alive, X-Secret")));
-        assert!(!is_hop_by_hop("content-type", Some("close")));
+        let ids = IdentityHeaders::default();
+        assert!(is_hop_by_hop("Transfer-Encoding", None, &ids));
+        assert!(is_hop_by_hop("upgrade", None, &ids));
+        assert!(is_hop_by_hop(
+            "X-Secret",
+            Some("keep-alive, X-Secret"),
+            &ids
+        ));
+        assert!(!is_hop_by_hop("content-type", Some("close"), &ids));
+        assert!(is_hop_by_hop("connection", Some("close"), &ids));
+    }
+
+    #[test]
+    fn connection_cannot_remove_platform_or_gateway_headers() {
+        let ids = IdentityHeaders::default();
+        let connection = Some("CF-Connecting-IP, X-Forwarded-For, x-forwarded-proto, True-Client-IP, X-Real-IP, CDN-Loop, X-Request-Id, cookie");
+        for protected in [
+            "CF-Connecting-IP",
+            "cf-ipcountry",
+            "X-Forwarded-For",
+            "X-Forwarded-Proto",
+            "True-Client-IP",
+            "X-Real-IP",
+            "CDN-Loop",
+            "X-Request-Id",
+        ] {
+            assert!(
+                !is_stripped(protected, connection, &ids, &[]),
+                "{protected} must survive Connection"
+            );
+        }
+        assert!(
+            is_stripped("cookie", connection, &ids, &[]),
+            "an ordinary header Connection names is still hop-by-hop"
+        );
+    }
+
+    #[test]
+    fn override_host_reserved_and_configured_headers_are_stripped() {
+        let ids = IdentityHeaders::default();
+        for name in OVERRIDE_HEADERS {
+            assert!(is_stripped(name, None, &ids, &[]), "{name}");
+            assert!(
+                is_stripped(&name.to_ascii_uppercase(), None, &ids, &[]),
+                "{name}"
+            );
+        }
+        assert!(is_stripped("X-HTTP-Method-Override", None, &ids, &[]));
+        assert!(is_stripped("Host", None, &ids, &[]));
+        assert!(is_stripped("X-Entra-Roles", None, &ids, &[]));
+        assert!(!is_stripped("X-Api-Version", None, &ids, &[]));
+        assert!(is_stripped(
+            "X-Api-Version",
+            None,
+            &ids,
+            &["x-api-version".to_owned()]
+        ));
+        assert!(!is_stripped("content-type", None, &ids, &[]));
+        assert!(!is_stripped("x-forwarded-for", None, &ids, &[]));
     }
 
     #[test]

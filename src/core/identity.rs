@@ -71,3 +71,35 @@ impl VerifiedIdentity {
             .map_or(&[], |(_, v)| v.as_slice())
     }
 }
+
+/// A plain identity for unit tests elsewhere in the core.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn identity() -> VerifiedIdentity {
+        VerifiedIdentity {
+            tenant_id: "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b".into(),
+            object_id: "5a1d5c3e-6a4b-4f1e-8a2d-0c9e8f7b6a51".into(),
+            subject: "subject".into(),
+            client_id: "0f6e1f5b-0c6f-4a55-9d1e-5c1f3f2f0a11".into(),
+            client_auth: Some("1".into()),
+            kind: TokenKind::Delegated,
+            version: TokenVersion::V2,
+            audience: "api://x".into(),
+            issuer: "https://login.microsoftonline.com/3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b/v2.0"
+                .into(),
+            kid: "k".into(),
+            scopes: vec!["items.read".into()],
+            roles: Vec::new(),
+            acrs: Vec::new(),
+            amr: Vec::new(),
+            auth_time: None,
+            xms_cc: Vec::new(),
+            token_id: None,
+            ip_address: None,
+            expires_at: 0,
+            extra_claims: Vec::new(),
+        }
+    }
+}

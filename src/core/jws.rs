@@ -122,7 +122,7 @@ pub async fn verify_signature<V: SignatureVerifier>(
     if header.alg != algorithm.name() {
         return Err(JwsError::AlgorithmNotAllowed {
             expected: algorithm.name(),
-            found: header.alg.clone(),
+            found: super::token::loggable(&header.alg),
         });
     }
     if header.has_nonce {

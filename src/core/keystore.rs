@@ -1,23 +1,9 @@
-//! Key sets as the gateway stores them: where each set comes from (one per tenant, or one for a
-//! multi-tenant authority), and the record kept in Workers KV. The record holds Entra's documents
-//! exactly as fetched; whoever reads it vets every key again, so KV is a cache, never a source of
-//! trust.
+//! Where each key set comes from: one per tenant (an allow-list), or one for the configured
+//! tenant selector. What is kept of a set in Workers KV is `key_record`'s business.
 
-use super::claims::ClaimRules;
 use super::config::{GateConfig, TenantSelector};
-use super::issuer::IssuerTemplate;
-use super::jwks::{parse_jwks, JwksLimits};
-use super::keyset::KeySet;
 use super::metadata::{metadata_url, MetadataVersion};
-use super::time::UnixTime;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::fmt;
 
-/// KV records carry this format number; any other is treated as corrupt and refetched.
-pub const RECORD_FORMAT: u32 = 1;
-/// Two JWKS documents and their metadata fit in a few tens of KiB.
-pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 pub const KV_KEY_PREFIX: &str = "jwks:";
 
 /// Where one key set comes from.
@@ -88,167 +74,6 @@ pub fn sources(config: &GateConfig) -> Vec<KeySetSource> {
         .collect()
 }
 
-/// One version's documents as fetched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredSource {
-    pub version: StoredVersion,
-    pub metadata_url: String,
-    pub jwks_uri: String,
-    pub issuer: String,
-    /// The JWKS document text exactly as Entra served it.
-    pub jwks: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StoredVersion {
-    #[serde(rename = "v1")]
-    V1,
-    #[serde(rename = "v2")]
-    V2,
-}
-
-impl From<MetadataVersion> for StoredVersion {
-    fn from(v: MetadataVersion) -> Self {
-        match v {
-            MetadataVersion::V1 => StoredVersion::V1,
-            MetadataVersion::V2 => StoredVersion::V2,
-        }
-    }
-}
-
-/// The KV record of one key set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoredKeySet {
-    pub format: u32,
-    pub set: String,
-    /// When this content was first fetched.
-    pub fetched_at: i64,
-    /// When Entra last confirmed this content (a fetch returned the same documents).
-    pub checked_at: i64,
-    /// [`content_hash`] of `sources`.
-    pub content_hash: String,
-    pub sources: Vec<StoredSource>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RecordError {
-    TooLarge { length: usize },
-    Corrupt { detail: String },
-    OtherSet { found: String },
-    HashMismatch,
-}
-
-impl fmt::Display for RecordError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RecordError::TooLarge { length } => write!(f, "record of {length} bytes is too large"),
-            RecordError::Corrupt { detail } => write!(f, "record is corrupt: {detail}"),
-            RecordError::OtherSet { found } => write!(f, "record belongs to set {found:?}"),
-            RecordError::HashMismatch => f.write_str("record content does not match its hash"),
-        }
-    }
-}
-
-/// SHA-256 over every source's version, issuer, key document address and text, in order.
-pub fn content_hash(sources: &[StoredSource]) -> String {
-    let mut hasher = Sha256::new();
-    for source in sources {
-        let version = match source.version {
-            StoredVersion::V1 => "v1",
-            StoredVersion::V2 => "v2",
-        };
-        for part in [version, &source.issuer, &source.jwks_uri, &source.jwks] {
-            hasher.update(part.as_bytes());
-            hasher.update([0u8]);
-        }
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-impl StoredKeySet {
-    pub fn new(set: &str, sources: Vec<StoredSource>, now: UnixTime) -> Self {
-        StoredKeySet {
-            format: RECORD_FORMAT,
-            set: set.to_owned(),
-            fetched_at: now.seconds(),
-            checked_at: now.seconds(),
-            content_hash: content_hash(&sources),
-            sources,
-        }
-    }
-
-    pub fn encode(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Reads a record for `set`, refusing anything that is not exactly what we wrote.
-    pub fn decode(bytes: &[u8], set: &str) -> Result<Self, RecordError> {
-        if bytes.len() > MAX_RECORD_BYTES {
-            return Err(RecordError::TooLarge {
-                length: bytes.len(),
-            });
-        }
-        let record: StoredKeySet =
-            super::json::from_object(bytes).map_err(|detail| RecordError::Corrupt { detail })?;
-        if record.format != RECORD_FORMAT {
-            return Err(RecordError::Corrupt {
-                detail: format!("format {}", record.format),
-            });
-        }
-        if record.set != set {
-            return Err(RecordError::OtherSet { found: record.set });
-        }
-        if record.content_hash != content_hash(&record.sources) {
-            return Err(RecordError::HashMismatch);
-        }
-        Ok(record)
-    }
-
-    /// Vets the stored documents and builds the keys and claim rules they imply.
-    pub fn build<P>(&self, config: &GateConfig) -> Result<Built<P>, String> {
-        let limits = JwksLimits::default();
-        let mut intakes = Vec::new();
-        let (mut v1, mut v2) = (None, None);
-        for source in &self.sources {
-            let intake = parse_jwks(source.jwks.as_bytes(), &limits)
-                .map_err(|e| format!("{}: {e}", source.jwks_uri))?;
-            intakes.push(intake);
-            let issuer = Some(IssuerTemplate::new(source.issuer.clone()));
-            match source.version {
-                StoredVersion::V1 => v1 = issuer,
-                StoredVersion::V2 => v2 = issuer,
-            }
-        }
-        let merged = KeySet::merge(intakes);
-        let mut notes: Vec<String> = merged
-            .skipped
-            .iter()
-            .map(|s| format!("{}: {}", s.kid.as_deref().unwrap_or("?"), s.why))
-            .collect();
-        notes.extend(merged.conflicts.iter().map(ToString::to_string));
-        if merged.keys.is_empty() {
-            return Err(format!("no usable signing keys ({})", notes.join("; ")));
-        }
-        Ok(Built {
-            keys: merged.keys,
-            rules: ClaimRules::new(config, v1, v2),
-            notes,
-        })
-    }
-}
-
-/// Keys and rules built from a record, plus what intake left out (for the log).
-pub struct Built<P> {
-    pub keys: KeySet<P>,
-    pub rules: ClaimRules,
-    pub notes: Vec<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +88,7 @@ mod tests {
             (binding::TENANT_ID, TID),
             (binding::AUDIENCES, "api://x"),
             (binding::ORIGIN_URL, "https://origin.example"),
+            (binding::SECRET, crate::core::secret::TEST_SECRET),
         ]);
         map.extend(extra.iter().copied());
         from_bindings(|name| map.get(name).map(|v| v.to_string())).expect("valid config")
@@ -309,63 +135,5 @@ mod tests {
             set.id.ends_with(&format!("/appid={appid}")),
             "its own KV record"
         );
-    }
-
-    fn record() -> StoredKeySet {
-        let source = StoredSource {
-            version: StoredVersion::V2,
-            metadata_url:
-                "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration".into(),
-            jwks_uri: "https://login.microsoftonline.com/t/discovery/v2.0/keys".into(),
-            issuer: "https://login.microsoftonline.com/t/v2.0".into(),
-            jwks: r#"{"keys":[]}"#.into(),
-        };
-        StoredKeySet::new("login.microsoftonline.com/t", vec![source], UnixTime(1000))
-    }
-
-    #[test]
-    fn records_round_trip_and_refuse_tampering() {
-        let r = record();
-        let text = r.encode();
-        assert_eq!(StoredKeySet::decode(text.as_bytes(), &r.set), Ok(r.clone()));
-        assert!(matches!(
-            StoredKeySet::decode(text.as_bytes(), "another/set"),
-            Err(RecordError::OtherSet { .. })
-        ));
-        let tampered = text.replace(r#"{\"keys\":[]}"#, r#"{\"keys\":[{}]}"#);
-        assert_ne!(tampered, text);
-        assert_eq!(
-            StoredKeySet::decode(tampered.as_bytes(), &r.set),
-            Err(RecordError::HashMismatch)
-        );
-        let future = text.replace("\"format\":1", "\"format\":2");
-        assert!(matches!(
-            StoredKeySet::decode(future.as_bytes(), &r.set),
-            Err(RecordError::Corrupt { .. })
-        ));
-        assert!(matches!(
-            StoredKeySet::decode(b"garbage", &r.set),
-            Err(RecordError::Corrupt { .. })
-        ));
-        assert!(matches!(
-            StoredKeySet::decode(b"[]", &r.set),
-            Err(RecordError::Corrupt { .. })
-        ));
-    }
-
-    #[test]
-    fn the_hash_covers_content_not_timestamps() {
-        let mut a = record();
-        let b = record();
-        a.checked_at += 500;
-        assert_eq!(content_hash(&a.sources), content_hash(&b.sources));
-        a.sources[0].issuer.push('x');
-        assert_ne!(content_hash(&a.sources), content_hash(&b.sources));
-    }
-
-    #[test]
-    fn a_record_without_usable_keys_builds_nothing() {
-        let built = record().build::<()>(&config(&[]));
-        assert!(built.is_err_and(|e| e.contains("no usable signing keys")));
     }
 }

@@ -92,14 +92,25 @@ pub fn parse_metadata(
     }
     let raw: RawMetadata = super::json::from_object(document)
         .map_err(|detail| MetadataError::NotMetadata { detail })?;
-    let jwks_uri =
-        Endpoint::parse(&raw.jwks_uri).map_err(|detail| MetadataError::JwksUri { detail })?;
-    if !jwks_uri.same_origin(authority) {
+    vet_documents(raw.issuer, &raw.jwks_uri, authority, tenant)
+}
+
+/// What we believe of a metadata document, checked against the configuration: the key document
+/// is on the authority, and the issuer names the configured tenant (or the `{tenantid}`
+/// template for a multi-tenant selector). Also applied to what a KV record says it fetched.
+pub fn vet_documents(
+    issuer: String,
+    jwks_uri: &str,
+    authority: &Endpoint,
+    tenant: &TenantSelector,
+) -> Result<TenantMetadata, MetadataError> {
+    let parsed = Endpoint::parse(jwks_uri).map_err(|detail| MetadataError::JwksUri { detail })?;
+    if !parsed.same_origin(authority) {
         return Err(MetadataError::ForeignJwksUri {
-            jwks_uri: raw.jwks_uri,
+            jwks_uri: jwks_uri.to_owned(),
         });
     }
-    let issuer = IssuerTemplate::new(raw.issuer);
+    let issuer = IssuerTemplate::new(issuer);
     let names_tenant = match tenant {
         TenantSelector::Tenant(guid) => tenant_segment(issuer.as_str()) == Some(guid.as_str()),
         TenantSelector::Organizations | TenantSelector::Common => {
@@ -111,7 +122,10 @@ pub fn parse_metadata(
             issuer: issuer.as_str().to_owned(),
         });
     }
-    Ok(TenantMetadata { issuer, jwks_uri })
+    Ok(TenantMetadata {
+        issuer,
+        jwks_uri: parsed,
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,19 @@ use std::fmt;
 
 /// The longest `kid` we look up; Entra's are 27–43 characters.
 pub const MAX_KID_BYTES: usize = 256;
+/// Unverified header values quoted in errors (and so in logs) are cut to this many characters:
+/// a token must not be able to fill a log line.
+pub const MAX_LOGGED_CHARS: usize = 32;
+
+/// An unverified value, cut to [`MAX_LOGGED_CHARS`] characters for an error message.
+pub fn loggable(value: &str) -> String {
+    let mut chars = value.chars();
+    let mut out: String = chars.by_ref().take(MAX_LOGGED_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -214,7 +227,9 @@ fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
         // of object (a JWE, a logout token, ...), not an access token.
         let known = ["jwt", "at+jwt", "application/at+jwt"];
         if !known.iter().any(|k| typ.eq_ignore_ascii_case(k)) {
-            return Err(TokenError::UnexpectedType { typ });
+            return Err(TokenError::UnexpectedType {
+                typ: loggable(&typ),
+            });
         }
     }
     let kid = raw
@@ -234,6 +249,26 @@ fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unverified_values_are_cut_for_logs() {
+        assert_eq!(loggable("JWT"), "JWT");
+        let long = "x".repeat(MAX_LOGGED_CHARS);
+        assert_eq!(loggable(&long), long, "exactly the limit stays whole");
+        assert_eq!(
+            loggable(&"é".repeat(1000)),
+            format!("{}…", "é".repeat(MAX_LOGGED_CHARS))
+        );
+        let typ = "a".repeat(5000);
+        let header = format!(r#"{{"alg":"RS256","kid":"k","typ":"{typ}"}}"#);
+        let raw = token(&header, "{}", b"sig");
+        match UntrustedToken::parse(&raw, 65536) {
+            Err(TokenError::UnexpectedType { typ }) => {
+                assert!(typ.chars().count() <= MAX_LOGGED_CHARS + 1)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     fn token(header: &str, payload: &str, signature: &[u8]) -> String {
         format!(

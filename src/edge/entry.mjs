@@ -16,10 +16,10 @@ function recover(error) {
 }
 
 export default {
-  fetch(request, env) {
+  fetch(request, env, ctx) {
     try {
       // A Response, or a promise of one (when keys or a verification had to be waited for).
-      const answer = handleFetch(request, env);
+      const answer = handleFetch(request, env, ctx);
       return answer instanceof Promise ? answer.catch(recover) : answer;
     } catch (error) {
       recover(error);

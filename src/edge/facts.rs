@@ -33,7 +33,7 @@ pub fn of(
     path: String,
     now: UnixTime,
 ) -> RequestFacts {
-    let uses = |kind| config.policy.as_ref().is_some_and(|p| p.uses(kind));
+    let uses = |kind| config.policy.uses(kind);
     let dev = |name: &str| {
         config
             .dev_client_headers
@@ -43,8 +43,8 @@ pub fn of(
     let method = request.method();
     let origin = config
         .policy
+        .cors
         .as_ref()
-        .and_then(|p| p.cors.as_ref())
         .and_then(|_| header(headers, "origin"));
     let preflight_method = (method == "OPTIONS" && origin.is_some())
         .then(|| header(headers, "access-control-request-method"))

@@ -1,21 +1,24 @@
 //! The three tiers of keys for this isolate: memory → KV (binding `JWKS`) → Entra. Every
 //! "when" is asked of the core's [`CachePolicy`]; this file only moves bytes and counts.
 
-use super::bindings::LazyKv;
+use super::bindings::{ExecutionContext, LazyKv};
+use super::kv::KvNamespace;
 use super::single_flight::SingleFlight;
-use super::{fetch, log};
+use super::{fetch, log, webcrypto};
 use crate::core::claims::ClaimRules;
 use crate::core::config::GateConfig;
 use crate::core::endpoint::Endpoint;
 use crate::core::jwks::JwksLimits;
+use crate::core::key_record::{HeldCopy, RecordError, StoredKeySet, StoredSource};
 use crate::core::keyset::KeySet;
-use crate::core::keystore::{sources, KeySetSource, StoredKeySet, StoredSource};
+use crate::core::keystore::{sources, KeySetSource};
 use crate::core::metadata::{parse_metadata, MAX_METADATA_BYTES};
 use crate::core::refresh::{CachePolicy, Held, KvFound, Step, UnknownKids};
 use crate::core::time::UnixTime;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
+use wasm_bindgen::JsValue;
 use web_sys::CryptoKey;
 
 /// Keys ready to verify with, and the rules that came with them.
@@ -38,6 +41,8 @@ pub struct SetState {
     refreshing: SingleFlight,
     /// How the latest refresh from Entra ended, for requests that waited on it.
     last_refresh_ok: Cell<bool>,
+    /// The seal line of the last record refused, so each bad record is logged once.
+    last_rejected: RefCell<Option<String>>,
 }
 
 pub struct KeyStore {
@@ -70,6 +75,7 @@ impl KeyStore {
                             unknown_kids: RefCell::new(UnknownKids::default()),
                             refreshing: SingleFlight::default(),
                             last_refresh_ok: Cell::new(false),
+                            last_rejected: RefCell::new(None),
                         })
                     })
                     .collect();
@@ -122,11 +128,15 @@ impl SetState {
     }
 
     /// The keys to verify with now, or `None` to fail closed.
-    pub async fn current(self: &Rc<Self>, kv: &LazyKv<'_>) -> Option<Rc<Loaded>> {
+    pub async fn current(
+        self: &Rc<Self>,
+        kv: &LazyKv<'_>,
+        ctx: Option<&ExecutionContext>,
+    ) -> Option<Rc<Loaded>> {
         if self.policy().on_request(self.held_meta(), now()) == Step::UseHeld {
             return self.held();
         }
-        let record = self.read_kv(kv).await;
+        let record = self.read_kv(kv.store()).await;
         let found = match &record {
             Some(r) => KvFound::Record {
                 checked_at: UnixTime(r.checked_at),
@@ -141,7 +151,7 @@ impl SetState {
             .after_kv(found, self.last_fetch_attempt.get(), now())
         {
             Step::FetchEntra => {
-                if !self.refresh_from_entra(kv).await {
+                if !self.refresh_from_entra(kv.store(), ctx).await {
                     self.note_stale();
                 }
             }
@@ -161,6 +171,7 @@ impl SetState {
         self: &Rc<Self>,
         kid: &str,
         kv: &LazyKv<'_>,
+        ctx: Option<&ExecutionContext>,
         request_id: &str,
     ) -> Option<Rc<Loaded>> {
         // A refresh already on its way may bring this very kid: wait for it, whatever the window.
@@ -189,7 +200,7 @@ impl SetState {
             return None;
         }
         log::kid_miss(request_id, self.id(), kid, "fetching");
-        self.refresh_from_entra(kv).await;
+        self.refresh_from_entra(kv.store(), ctx).await;
         let loaded = self.usable_or_fail_closed()?;
         if loaded.keys.get(kid).is_some() {
             Some(loaded)
@@ -221,9 +232,11 @@ impl SetState {
         }
     }
 
-    async fn read_kv(&self, kv: &LazyKv<'_>) -> Option<StoredKeySet> {
+    /// The record in KV, if it is one this gateway sealed for this set and configuration and is
+    /// not older than the copy held; anything else counts as nothing (see `core::key_record`).
+    async fn read_kv(&self, store: Option<&KvNamespace>) -> Option<StoredKeySet> {
         let key = self.source.kv_key();
-        let text = match kv.store()?.text(&key).await {
+        let text = match store?.text(&key).await {
             Ok(text) => text,
             Err(e) => {
                 log::kv_read(self.id(), "error", Some(&e));
@@ -234,15 +247,47 @@ impl SetState {
             log::kv_read(self.id(), "nothing", None);
             return None;
         };
-        match StoredKeySet::decode(text.as_bytes(), &self.source.id) {
+        let authenticator = match webcrypto::record_authenticator(&self.config.secret).await {
+            Ok(authenticator) => authenticator,
+            Err(e) => {
+                log::kv_read(self.id(), "error", Some(&e.to_string()));
+                return None;
+            }
+        };
+        let held = self.held();
+        let held_copy = held.as_ref().map(|h| HeldCopy {
+            content_hash: &h.content_hash,
+            checked_at: h.held.get().checked_at,
+        });
+        let opened = StoredKeySet::open(
+            text.as_bytes(),
+            &self.source,
+            &self.config,
+            authenticator.as_ref(),
+            now(),
+            held_copy,
+        )
+        .await;
+        match opened {
             Ok(record) => {
                 log::kv_read(self.id(), "record", None);
                 Some(record)
             }
             Err(e) => {
-                log::kv_read(self.id(), "corrupt", Some(&e.to_string()));
+                self.rejected(&text, &e);
                 None
             }
+        }
+    }
+
+    /// Logs a refused record once (per distinct record), then treats KV as empty.
+    fn rejected(&self, text: &str, error: &RecordError) {
+        let seal = text.lines().next().unwrap_or_default();
+        let seal: String = seal.chars().take(80).collect();
+        let mut last = self.last_rejected.borrow_mut();
+        if last.as_deref() != Some(seal.as_str()) {
+            log::kv_record_rejected(self.id(), &error.to_string());
+            *last = Some(seal);
         }
     }
 
@@ -254,6 +299,16 @@ impl SetState {
             checked_at: UnixTime(record.checked_at),
         };
         let current = self.held();
+        // A read that began before a newer copy arrived must not replace it.
+        let stepping_back = current.as_ref().is_some_and(|c| {
+            record.is_older_than(HeldCopy {
+                content_hash: &c.content_hash,
+                checked_at: c.held.get().checked_at,
+            })
+        });
+        if stepping_back {
+            return false;
+        }
         if let Some(current) = current.filter(|c| c.content_hash == record.content_hash) {
             let newest = held.checked_at.max(current.held.get().checked_at);
             current.held.set(Held {
@@ -287,20 +342,45 @@ impl SetState {
     }
 
     /// One fetch from Entra per set at a time: a request that finds one under way waits for it
-    /// and uses what it brought.
-    pub async fn refresh_from_entra(&self, kv: &LazyKv<'_>) -> bool {
-        let Some(_lead) = self.refreshing.try_lead(REFRESH_LIMIT) else {
+    /// and uses what it brought. The fetch itself is handed to `waitUntil`, so the requests
+    /// waiting on it are not stranded when the client that started it goes away.
+    pub async fn refresh_from_entra(
+        self: &Rc<Self>,
+        store: Option<&KvNamespace>,
+        ctx: Option<&ExecutionContext>,
+    ) -> bool {
+        let Some(lead) = self.refreshing.try_lead(REFRESH_LIMIT) else {
             self.join_in_flight().await;
             return self.last_refresh_ok.get();
         };
-        let ok = self.fetch_and_store(kv, None).await;
-        self.last_refresh_ok.set(ok);
-        ok
+        let this = Rc::clone(self);
+        let store = store.cloned();
+        let refresh = async move {
+            let ok = this.fetch_and_store(store.as_ref(), None).await;
+            this.last_refresh_ok.set(ok);
+            drop(lead);
+            ok
+        };
+        match ctx {
+            Some(ctx) => {
+                let promise = wasm_bindgen_futures::future_to_promise(async move {
+                    Ok(JsValue::from_bool(refresh.await))
+                });
+                ctx.wait_until(&promise);
+                let settled = wasm_bindgen_futures::JsFuture::from(promise).await;
+                settled.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+            }
+            None => refresh.await,
+        }
     }
 
     /// Fetches from Entra, takes the keys into memory and writes KV when the policy says so.
     /// `stored` is the KV record if the caller already read it.
-    pub async fn fetch_and_store(&self, kv: &LazyKv<'_>, stored: Option<&StoredKeySet>) -> bool {
+    pub async fn fetch_and_store(
+        &self,
+        store: Option<&KvNamespace>,
+        stored: Option<&StoredKeySet>,
+    ) -> bool {
         self.last_fetch_attempt.set(Some(now()));
         let documents = match fetch_documents(&self.source).await {
             Ok(documents) => documents,
@@ -312,7 +392,7 @@ impl SetState {
         let mut fresh = StoredKeySet::new(&self.source.id, documents, now());
         let previous = match stored {
             Some(record) => Some(record.clone()),
-            None => self.read_kv(kv).await,
+            None => self.read_kv(store).await,
         };
         if let Some(previous) = previous
             .as_ref()
@@ -334,9 +414,10 @@ impl SetState {
             .kv_write_needed(stored_meta, &fresh.content_hash, now())
         {
             let why = if changed { "changed" } else { "confirm" };
-            let written = match kv.store() {
-                Some(store) => store.put(&self.source.kv_key(), &fresh.encode()).await,
-                None => Err("no JWKS binding".to_owned()),
+            let written = match (store, self.sealed(&fresh).await) {
+                (Some(store), Ok(text)) => store.put(&self.source.kv_key(), &text).await,
+                (None, _) => Err("no JWKS binding".to_owned()),
+                (_, Err(e)) => Err(e),
             };
             match written {
                 Ok(()) => log::kv_write(self.id(), why),
@@ -347,9 +428,19 @@ impl SetState {
         true
     }
 
+    async fn sealed(&self, record: &StoredKeySet) -> Result<String, String> {
+        let authenticator = webcrypto::record_authenticator(&self.config.secret)
+            .await
+            .map_err(|e| e.to_string())?;
+        record
+            .seal(&self.source.kv_key(), authenticator.as_ref())
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// The scheduled refresh of this set: fetch if due, write KV only when needed.
     pub async fn scheduled(&self, kv: &LazyKv<'_>) {
-        let stored = self.read_kv(kv).await;
+        let stored = self.read_kv(kv.store()).await;
         // Unchanged content is not rewritten to KV (to spare writes), so KV's checked_at can lag
         // behind what this isolate last confirmed; the later of the two decides.
         let held = self.held_meta().map(|h| h.checked_at);
@@ -361,7 +452,7 @@ impl SetState {
             }
             return;
         }
-        let ok = self.fetch_and_store(kv, stored.as_ref()).await;
+        let ok = self.fetch_and_store(kv.store(), stored.as_ref()).await;
         log::scheduled(self.id(), if ok { "refreshed" } else { "failed" });
     }
 }

@@ -73,10 +73,20 @@ impl KvNamespace {
             .iter()
             .filter_map(|key| member(&key, "name").as_string())
             .collect();
-        let complete = member(&page, "list_complete").as_bool().unwrap_or(true);
-        let next = (!complete)
-            .then(|| member(&page, "cursor").as_string())
-            .flatten();
+        // A page that does not say it is the last, or a next page without a cursor, is a
+        // listing cut short: an error, never a complete list.
+        let complete = member(&page, "list_complete")
+            .as_bool()
+            .ok_or_else(|| "list() answered without list_complete".to_owned())?;
+        let next = if complete {
+            None
+        } else {
+            let cursor = member(&page, "cursor")
+                .as_string()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| "list() is incomplete but gave no cursor".to_owned())?;
+            Some(cursor)
+        };
         Ok(Page { names, next })
     }
 }

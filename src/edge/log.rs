@@ -111,8 +111,15 @@ pub fn revocations_loaded(entries: usize) {
     emit(json!({ "event": "revocations_loaded", "entries": entries }));
 }
 
-pub fn revocations_failed(detail: &str) {
-    emit(json!({ "event": "revocations_failed", "detail": detail }));
+/// `failures`: failed reads in a row (the next attempt backs off accordingly).
+pub fn revocations_failed(detail: &str, failures: u32) {
+    emit(json!({ "event": "revocations_failed", "detail": detail, "failures": failures }));
+}
+
+/// A KV record that is not believed (bad seal, another configuration's, from the future,
+/// older than the copy held): KV is treated as empty and Entra asked instead.
+pub fn kv_record_rejected(set: &str, detail: &str) {
+    emit(json!({ "event": "kv_record_rejected", "set": set, "detail": detail }));
 }
 
 /// The one line written per request: what was decided and why, never token material.

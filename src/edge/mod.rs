@@ -26,15 +26,16 @@ use crate::core::gate::{self, Denial};
 use crate::core::identity::VerifiedIdentity;
 use crate::core::policy::{ChallengeContext, Preflight, RequestFacts, RouteChoice, Verdict};
 use crate::core::reason::Reason;
+use crate::core::request_target::{RequestTarget, TargetError};
 use crate::core::token_cache::TokenCache;
-use bindings::{Env, LazyKv};
+use bindings::{Env, ExecutionContext, LazyKv};
 use keystore::{now, KeyStore};
 use log::Decision;
 use proxy::Target;
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Request, Response};
 
 /// A refusal on its way out: the reason and any challenge parameters.
@@ -72,15 +73,6 @@ thread_local! {
         RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY, TOKEN_CACHE_BYTES));
 }
 
-/// The request's URL as the runtime's WHATWG parser reads it (dot segments resolved, `\\` as
-/// `/`): the path the policy matches is exactly the path the origin receives.
-fn path_and_query(request: &Request) -> Option<(String, Option<String>)> {
-    let url = web_sys::Url::new(&request.url()).ok()?;
-    let search = url.search();
-    let query = search.strip_prefix('?').map(str::to_owned);
-    Some((url.pathname(), query))
-}
-
 /// Runs once when the instance starts. A panic aborts (`panic = "abort"`), which leaves this
 /// instance unusable; the hook has wasm-bindgen build a fresh one before the next call into it,
 /// wherever the panic happened (also inside a promise callback, where the entry module's own
@@ -103,11 +95,14 @@ fn start() {
 /// The `fetch` handler (`src/edge/entry.mjs` calls it): a `Response`, or a promise of one.
 /// Always answers: a refusal is a response.
 #[wasm_bindgen(js_name = handleFetch)]
-pub fn fetch(request: Request, env: JsValue) -> JsValue {
-    executor::run(respond_to(request, env))
+pub fn fetch(request: Request, env: JsValue, ctx: JsValue) -> JsValue {
+    let ctx = ctx
+        .is_object()
+        .then(|| ctx.unchecked_into::<ExecutionContext>());
+    executor::run(respond_to(request, env, ctx))
 }
 
-async fn respond_to(request: Request, env: JsValue) -> JsValue {
+async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext>) -> JsValue {
     let env = Env::new(env);
     metrics::install(&env);
     let headers = request.headers();
@@ -120,23 +115,25 @@ async fn respond_to(request: Request, env: JsValue) -> JsValue {
                 .refused(Reason::ConfigInvalid, "configuration is invalid");
             respond::refusal(Reason::ConfigInvalid, DEFAULT_REALM, &request_id)
         }
-        Ok(config) => match path_and_query(&request) {
-            None => {
-                decision
-                    .borrow_mut()
-                    .refused(Reason::MalformedAuthorization, "unreadable URL");
-                respond::refusal(Reason::MalformedAuthorization, &config.realm, &request_id)
+        Ok(config) => match RequestTarget::from_url(&request.url()) {
+            Err(error) => {
+                let reason = match error {
+                    TargetError::Unreadable => Reason::RequestUnreadable,
+                    TargetError::Path(_) => Reason::PathAmbiguous,
+                };
+                decision.borrow_mut().refused(reason, &error.to_string());
+                respond::refusal(reason, &config.realm, &request_id)
             }
-            Some((path, query)) => {
-                let facts = facts::of(&request, &headers, &config, path, now());
-                let cors: Vec<(&'static str, String)> =
-                    match config.policy.as_ref().and_then(|p| p.cors_origin(&facts)) {
-                        Some(origin) => vec![
-                            ("access-control-allow-origin", origin),
-                            ("vary", "Origin".into()),
-                        ],
-                        None => Vec::new(),
-                    };
+            Ok(RequestTarget { path, query }) => {
+                // The one path: what the policy matches (facts.path) is what the origin gets.
+                let facts = facts::of(&request, &headers, &config, path.into_string(), now());
+                let cors: Vec<(&'static str, String)> = match config.policy.cors_origin(&facts) {
+                    Some(origin) => vec![
+                        ("access-control-allow-origin", origin),
+                        ("vary", "Origin".into()),
+                    ],
+                    None => Vec::new(),
+                };
                 let target = Target {
                     method: &facts.method,
                     path: &facts.path,
@@ -147,6 +144,7 @@ async fn respond_to(request: Request, env: JsValue) -> JsValue {
                     headers: &headers,
                     target: &target,
                     env: &env,
+                    ctx: ctx.as_ref(),
                 };
                 match handle(&incoming, &config, &facts, &decision).await {
                     Ok(Answer::Ready(response)) => Ok(response),
@@ -171,6 +169,11 @@ async fn respond_to(request: Request, env: JsValue) -> JsValue {
         },
     };
     let status = response.as_ref().map(Response::status).unwrap_or(500);
+    if response.is_err() {
+        decision
+            .borrow_mut()
+            .refused(Reason::InternalError, "the answer could not be built");
+    }
     decision.borrow().emit(status);
     respond::or_bare_500(response)
 }
@@ -181,6 +184,7 @@ struct Incoming<'a> {
     headers: &'a Headers,
     target: &'a Target<'a>,
     env: &'a Env,
+    ctx: Option<&'a ExecutionContext>,
 }
 
 fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refused {
@@ -203,42 +207,36 @@ async fn handle(
         decision.borrow_mut().outcome("jwks");
         return respond::jwks(&key.public_jwks(), &request_id)
             .map(Answer::Ready)
-            .map_err(|e| refuse(decision, Reason::OriginUnreachable, &js::describe(&e)));
+            .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e)));
     }
-    let route = match &config.policy {
-        None => None,
-        Some(policy) => {
-            if let Some(preflight) = policy.preflight(facts) {
-                return match preflight {
-                    Preflight::Allow { headers } => {
-                        decision.borrow_mut().outcome("preflight");
-                        respond::preflight(&headers, &request_id)
-                            .map(Answer::Ready)
-                            .map_err(|e| {
-                                refuse(decision, Reason::CorsNotAllowed, &js::describe(&e))
-                            })
-                    }
-                    Preflight::Refuse => Err(refuse(
-                        decision,
-                        Reason::CorsNotAllowed,
-                        "preflight refused",
-                    )),
-                };
+    let policy = &config.policy;
+    if let Some(preflight) = policy.preflight(facts) {
+        return match preflight {
+            Preflight::Allow { headers } => {
+                decision.borrow_mut().outcome("preflight");
+                respond::preflight(&headers, &request_id)
+                    .map(Answer::Ready)
+                    .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e)))
             }
-            match policy.route_for(facts) {
-                RouteChoice::Route(route) => {
-                    decision.borrow_mut().route(&route.name);
-                    Some(route)
-                }
-                RouteChoice::DefaultAuthenticated => None,
-                RouteChoice::Unmatched => {
-                    return Err(refuse(decision, Reason::NoRoute, "no route matched"))
-                }
-            }
+            Preflight::Refuse => Err(refuse(
+                decision,
+                Reason::CorsNotAllowed,
+                "preflight refused",
+            )),
+        };
+    }
+    let route = match policy.route_for(facts) {
+        RouteChoice::Route(route) => {
+            decision.borrow_mut().route(&route.name);
+            Some(route)
+        }
+        RouteChoice::DefaultAuthenticated => None,
+        RouteChoice::Unmatched => {
+            return Err(refuse(decision, Reason::NoRoute, "no route matched"))
         }
     };
 
-    if let (Some(policy), Some(route)) = (&config.policy, route.filter(|r| r.public)) {
+    if let Some(route) = route.filter(|r| r.public) {
         enforce(policy.public_conditions(route, facts), decision)?;
         decision.borrow_mut().outcome("public");
         return forward(incoming, config, None, decision).await;
@@ -247,21 +245,25 @@ async fn handle(
     let identity = authenticate(incoming, config, decision).await?;
     decision.borrow_mut().identity(&identity);
     revocation_check(incoming.env, config, &identity, decision).await?;
-    if let (Some(policy), Some(route)) = (&config.policy, route) {
-        let ctx = CHALLENGE.with(|cell| {
-            Rc::clone(cell.get_or_init(|| {
-                Rc::new(ChallengeContext {
-                    authorization_uri: format!(
-                        "{}/{}/oauth2/v2.0/authorize",
-                        config.authority.as_str().trim_end_matches('/'),
-                        config.tenant.path_segment()
-                    ),
-                    client_id: policy.api_client_id.clone(),
-                })
-            }))
-        });
-        enforce(policy.authorize(route, &identity, facts, &ctx), decision)?;
-    }
+    let verdict = match route {
+        Some(route) => {
+            let ctx = CHALLENGE.with(|cell| {
+                Rc::clone(cell.get_or_init(|| {
+                    Rc::new(ChallengeContext {
+                        authorization_uri: format!(
+                            "{}/{}/oauth2/v2.0/authorize",
+                            config.authority.as_str().trim_end_matches('/'),
+                            config.tenant.path_segment()
+                        ),
+                        client_id: policy.api_client_id.clone(),
+                    })
+                }))
+            });
+            policy.authorize(route, &identity, facts, &ctx)
+        }
+        None => policy.authorize_default(&identity),
+    };
+    enforce(verdict, decision)?;
     forward(incoming, config, Some(&identity), decision).await
 }
 
@@ -297,7 +299,7 @@ async fn authenticate(
         gate::bearer_token(authorization.as_deref(), config.max_token_bytes).map_err(denied)?;
     let store = KeyStore::for_isolate(config);
     let kv = LazyKv::new(incoming.env, binding::JWKS_KV);
-    if let Some(identity) = cached(raw, &store, &kv).await {
+    if let Some(identity) = cached(raw, &store, &kv, incoming.ctx).await {
         decision.borrow_mut().cached();
         return Ok(identity);
     }
@@ -311,7 +313,7 @@ async fn authenticate(
             "no key set for the token's tenant",
         ));
     };
-    let Some(keys) = set.current(&kv).await else {
+    let Some(keys) = set.current(&kv, incoming.ctx).await else {
         return Err(refuse(
             decision,
             Reason::KeysUnavailable,
@@ -320,12 +322,15 @@ async fn authenticate(
     };
 
     let verifier = webcrypto::verifier()
-        .map_err(|e| refuse(decision, Reason::KeysUnavailable, &e.to_string()))?;
+        .map_err(|e| refuse(decision, Reason::InternalError, &e.to_string()))?;
     let verifier = verifier.as_ref();
     let first = gate::verify(token.clone(), &keys.keys, verifier, &keys.rules, now()).await;
     let (identity, used) = match first {
         Err(denial) if denial.is_unknown_kid() => {
-            match set.kid_miss(&token.header().kid, &kv, &request_id).await {
+            match set
+                .kid_miss(&token.header().kid, &kv, incoming.ctx, &request_id)
+                .await
+            {
                 Some(fresh) => {
                     let verified = gate::verify(token, &fresh.keys, verifier, &fresh.rules, now());
                     (verified.await.map_err(denied)?, fresh)
@@ -349,10 +354,15 @@ async fn authenticate(
 /// The identity this very token was verified as before, if the cache still holds it and the
 /// key that signed it is still in its tenant's current key set. Anything else (no keys, a
 /// withdrawn kid, an expired entry) falls through to the full verification, which decides.
-async fn cached(raw: &str, store: &KeyStore, kv: &LazyKv<'_>) -> Option<Rc<VerifiedIdentity>> {
+async fn cached(
+    raw: &str,
+    store: &KeyStore,
+    kv: &LazyKv<'_>,
+    ctx: Option<&ExecutionContext>,
+) -> Option<Rc<VerifiedIdentity>> {
     let seen = VERIFIED.with(|c| c.borrow_mut().get(raw, now()))?;
     let set = store.set_for(|| Some(seen.tenant_id.clone()))?;
-    let keys = set.current(kv).await?;
+    let keys = set.current(kv, ctx).await?;
     VERIFIED.with(|c| {
         c.borrow_mut()
             .use_key_set(set.id(), keys.content_hash(), |kid| {
@@ -375,13 +385,13 @@ async fn revocation_check(
     }
     let kv = LazyKv::new(env, binding::REVOCATIONS_KV);
     let Some(list) = revocation::for_isolate()
-        .current(&kv, config.revocation_refresh_seconds)
+        .current(&kv, &config.revocation)
         .await
     else {
         return Err(refuse(
             decision,
             Reason::RevocationUnavailable,
-            "revocation list unreadable",
+            "no copy of the revocation list fresh enough to trust",
         ));
     };
     match list.revoked(identity) {

@@ -11,20 +11,22 @@ use super::js;
 use super::keystore::now;
 use crate::core::assertion::AssertionClaims;
 use crate::core::config::GateConfig;
-use crate::core::forward::{is_hop_by_hop, origin_url};
+use crate::core::forward::{is_stripped, origin_url};
 use crate::core::identity::VerifiedIdentity;
 use crate::core::reason::Reason;
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
 use web_sys::Request;
 
-/// Headers never passed on: connection-level ones, the reserved identity prefix, the client's
-/// view of the host, and the caller's credentials (unless configured).
+/// Headers never passed on (see `core::forward::is_stripped`), plus the caller's credentials
+/// unless configured.
 fn dropped(name: &str, connection: Option<&str>, config: &GateConfig) -> bool {
-    is_hop_by_hop(name, connection)
-        || config.identity_headers.is_reserved(name)
-        || name.eq_ignore_ascii_case("host")
-        || (!config.forward_authorization && name.eq_ignore_ascii_case("authorization"))
+    is_stripped(
+        name,
+        connection,
+        &config.identity_headers,
+        &config.strip_headers,
+    ) || (!config.forward_authorization && name.eq_ignore_ascii_case("authorization"))
 }
 
 pub type Failure = (Reason, String);
@@ -72,11 +74,12 @@ pub async fn forward(
             );
             let jws = assertion::sign(key, &claims)
                 .await
-                .map_err(|detail| (Reason::OriginUnreachable, detail))?;
+                .map_err(|detail| (Reason::InternalError, detail))?;
             added.push((ids.name("Assertion"), jws));
         }
     }
-    let headers = js::build_headers(Some(&incoming), &drop, &added).map_err(unreachable)?;
+    let headers = js::build_headers(Some(&incoming), &drop, &added)
+        .map_err(|e| (Reason::InternalError, js::describe(&e)))?;
 
     let init = web_sys::RequestInit::new();
     init.set_method(target.method);

@@ -1,14 +1,12 @@
 //! The revocation list as this isolate holds it: the whole list (it is small) re-read from KV
-//! at most every `GATE_REVOCATION_REFRESH_SECONDS`, one read shared by concurrent requests, so
-//! checking it costs nothing per request. A failed read keeps the last copy; with no copy at
-//! all the gateway fails closed.
+//! when the core's [`RevocationPolicy`] says so, one read shared by concurrent requests, so
+//! checking it costs nothing per request. Every "when" (re-read, back off, refuse) is the core's.
 
 use super::bindings::LazyKv;
 use super::keystore::now;
 use super::log;
 use super::single_flight::SingleFlight;
-use crate::core::revocation::RevocationList;
-use crate::core::time::UnixTime;
+use crate::core::revocation::{ReadState, RevocationList, RevocationPolicy, RevocationStep};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -21,7 +19,7 @@ const MAX_PAGES: usize = 10;
 #[derive(Default)]
 pub struct Revocations {
     list: RefCell<Option<Rc<RevocationList>>>,
-    loaded_at: Cell<Option<UnixTime>>,
+    state: Cell<ReadState>,
     loading: SingleFlight,
 }
 
@@ -34,30 +32,40 @@ pub fn for_isolate() -> Rc<Revocations> {
 }
 
 impl Revocations {
-    /// The list to check against, or `None` when none could ever be read.
+    /// The list to check against, or `None` when no copy fresh enough can be had (fail closed).
     pub async fn current(
         self: &Rc<Self>,
         kv: &LazyKv<'_>,
-        refresh_seconds: i64,
+        policy: &RevocationPolicy,
     ) -> Option<Rc<RevocationList>> {
-        let due = self
-            .loaded_at
-            .get()
-            .is_none_or(|t| now().seconds() - t.seconds() >= refresh_seconds);
-        if due {
-            match self.loading.try_lead(LOAD_LIMIT) {
-                Some(_lead) => self.load(kv).await,
-                None => {
-                    self.loading.wait(LOAD_LIMIT).await;
+        let step = match policy.on_request(&self.state.get(), now()) {
+            RevocationStep::Read => {
+                match self.loading.try_lead(LOAD_LIMIT) {
+                    Some(_lead) => self.load(kv).await,
+                    None => {
+                        self.loading.wait(LOAD_LIMIT).await;
+                    }
                 }
+                policy.after_read(&self.state.get(), now())
             }
+            other => other,
+        };
+        match step {
+            RevocationStep::UseHeld => self.list.borrow().clone(),
+            RevocationStep::Read | RevocationStep::Refuse => None,
         }
-        self.list.borrow().clone()
+    }
+
+    fn failed(&self, detail: &str) {
+        let mut state = self.state.get();
+        state.failed(now());
+        self.state.set(state);
+        log::revocations_failed(detail, state.failures);
     }
 
     async fn load(&self, kv: &LazyKv<'_>) {
         let Some(store) = kv.store() else {
-            log::revocations_failed("no REVOCATIONS binding");
+            self.failed("no REVOCATIONS binding");
             return;
         };
         let mut keys = Vec::new();
@@ -72,13 +80,13 @@ impl Revocations {
                     }
                 }
                 Err(e) => {
-                    log::revocations_failed(&e);
+                    self.failed(&e);
                     return;
                 }
             }
             // A list cut short would let its missing entries through: never adopt one.
             if page_number == MAX_PAGES && cursor.is_some() {
-                log::revocations_failed(&format!(
+                self.failed(&format!(
                     "more than {} entries; the list is not adopted",
                     MAX_PAGES * 1000
                 ));
@@ -87,6 +95,8 @@ impl Revocations {
         }
         log::revocations_loaded(keys.len());
         *self.list.borrow_mut() = Some(Rc::new(RevocationList::new(keys)));
-        self.loaded_at.set(Some(now()));
+        let mut state = self.state.get();
+        state.succeeded(now());
+        self.state.set(state);
     }
 }

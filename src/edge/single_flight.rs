@@ -7,23 +7,36 @@
 
 use super::js;
 use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 const POLL: Duration = Duration::from_millis(10);
 
 #[derive(Default)]
-pub struct SingleFlight {
+struct Marker {
+    /// When the flight under way began.
     started_ms: Cell<Option<f64>>,
+    /// Counts flights, so a lead only ever ends its own.
+    generation: Cell<u64>,
 }
 
-/// Held by the leading request; dropping it (done, or the request went away) ends the flight.
-pub struct Lead<'a> {
-    flight: &'a SingleFlight,
+#[derive(Default)]
+pub struct SingleFlight {
+    marker: Rc<Marker>,
 }
 
-impl Drop for Lead<'_> {
+/// Held by the leading request (or the work it handed to `waitUntil`); dropping it ends the
+/// flight, unless a newer flight has replaced it since (this one went stale and was taken over).
+pub struct Lead {
+    marker: Rc<Marker>,
+    generation: u64,
+}
+
+impl Drop for Lead {
     fn drop(&mut self) {
-        self.flight.started_ms.set(None);
+        if self.marker.generation.get() == self.generation {
+            self.marker.started_ms.set(None);
+        }
     }
 }
 
@@ -32,18 +45,24 @@ impl SingleFlight {
     /// request went away without dropping its lead).
     fn busy(&self, stale_after: Duration) -> bool {
         let now = js_sys::Date::now();
-        self.started_ms
+        self.marker
+            .started_ms
             .get()
             .is_some_and(|t| now - t < stale_after.as_millis() as f64)
     }
 
     /// Leads a new flight unless one younger than `stale_after` is under way.
-    pub fn try_lead(&self, stale_after: Duration) -> Option<Lead<'_>> {
+    pub fn try_lead(&self, stale_after: Duration) -> Option<Lead> {
         if self.busy(stale_after) {
             return None;
         }
-        self.started_ms.set(Some(js_sys::Date::now()));
-        Some(Lead { flight: self })
+        let generation = self.marker.generation.get().wrapping_add(1);
+        self.marker.generation.set(generation);
+        self.marker.started_ms.set(Some(js_sys::Date::now()));
+        Some(Lead {
+            marker: Rc::clone(&self.marker),
+            generation,
+        })
     }
 
     /// Waits (polling) until the flight under way ends or goes stale (`limit` after it began);

@@ -1,8 +1,10 @@
 //! WebCrypto RS256: `importKey` once per key per isolate (the key set keeps the `CryptoKey`),
-//! `verify` per token. Runs in the runtime's native crypto, not in wasm.
+//! `verify` per token; and HMAC-SHA-256 for the key records in KV. Runs in the runtime's native
+//! crypto, not in wasm.
 
-use crate::core::crypto::{CryptoFault, SignatureVerifier};
+use crate::core::crypto::{CryptoFault, RecordAuthenticator, SignatureVerifier};
 use crate::core::jwks::VettedKey;
+use crate::core::secret::GateSecret;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -89,6 +91,66 @@ impl SignatureVerifier for WebCryptoVerifier {
         let promise = self
             .subtle
             .verify_with_str_and_u8_array_and_u8_array(RSA_PKCS1, key, signature, message)
+            .map_err(|e| fault("verify", e))?;
+        let verdict = JsFuture::from(promise)
+            .await
+            .map_err(|e| fault("verify", e))?;
+        Ok(verdict.as_bool() == Some(true))
+    }
+}
+
+/// WebCrypto HMAC-SHA-256 under `GATE_SECRET`: seals and opens the key records in KV. The key
+/// is imported once per isolate (non-extractable).
+pub struct WebCryptoHmac {
+    subtle: SubtleCrypto,
+    key: CryptoKey,
+}
+
+thread_local! {
+    static HMAC: std::cell::OnceCell<std::rc::Rc<WebCryptoHmac>> =
+        const { std::cell::OnceCell::new() };
+}
+
+/// The isolate's record authenticator, importing the secret on first use.
+pub async fn record_authenticator(
+    secret: &GateSecret,
+) -> Result<std::rc::Rc<WebCryptoHmac>, CryptoFault> {
+    if let Some(ready) = HMAC.with(|cell| cell.get().cloned()) {
+        return Ok(ready);
+    }
+    let subtle = verifier()?.subtle.clone();
+    let hash = object(&[("name", &JsValue::from_str("SHA-256"))])?;
+    let algorithm = object(&[("name", &JsValue::from_str("HMAC")), ("hash", &hash)])?;
+    let usages = Array::of2(&JsValue::from_str("sign"), &JsValue::from_str("verify"));
+    let raw = js_sys::Uint8Array::from(secret.as_bytes());
+    let promise = subtle
+        .import_key_with_object("raw", &raw, &algorithm, false, &usages)
+        .map_err(|e| fault("importKey", e))?;
+    let key: CryptoKey = JsFuture::from(promise)
+        .await
+        .map_err(|e| fault("importKey", e))?
+        .unchecked_into();
+    let hmac = std::rc::Rc::new(WebCryptoHmac { subtle, key });
+    Ok(HMAC.with(|cell| std::rc::Rc::clone(cell.get_or_init(|| hmac))))
+}
+
+impl RecordAuthenticator for WebCryptoHmac {
+    async fn tag(&self, message: &[u8]) -> Result<Vec<u8>, CryptoFault> {
+        let promise = self
+            .subtle
+            .sign_with_str_and_u8_array("HMAC", &self.key, message)
+            .map_err(|e| fault("sign", e))?;
+        let signed = JsFuture::from(promise)
+            .await
+            .map_err(|e| fault("sign", e))?;
+        Ok(js_sys::Uint8Array::new(&signed).to_vec())
+    }
+
+    async fn verify_tag(&self, message: &[u8], tag: &[u8]) -> Result<bool, CryptoFault> {
+        // WebCrypto's verify compares in constant time.
+        let promise = self
+            .subtle
+            .verify_with_str_and_u8_array_and_u8_array("HMAC", &self.key, tag, message)
             .map_err(|e| fault("verify", e))?;
         let verdict = JsFuture::from(promise)
             .await

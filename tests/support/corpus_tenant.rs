@@ -8,11 +8,14 @@
 
 use entra_gate::core::config::{binding, from_bindings, GateConfig};
 use entra_gate::core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate::core::keystore::{StoredKeySet, StoredSource, StoredVersion};
+use entra_gate::core::key_record::{StoredKeySet, StoredSource, StoredVersion};
 use entra_gate::core::time::UnixTime;
 use mock_tenant::SigningKey;
 use serde_json::json;
 use std::collections::HashMap;
+
+/// A `GATE_SECRET` for tests only (32 bytes, base64), never a deployment's.
+pub const TEST_SECRET: &str = "dGVzdC1vbmx5LWdhdGUtc2VjcmV0LTMyLWJ5dGVzISE=";
 
 pub const TID: &str = "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b";
 pub const OTHER_TID: &str = "8b7c6d5e-4f3a-4b2c-9d1e-0f1a2b3c4d5e";
@@ -54,6 +57,7 @@ pub fn config() -> GateConfig {
         (binding::AUDIENCES, audiences.as_str()),
         (binding::ORIGIN_URL, "http://127.0.0.1:9"),
         (binding::AUTHORITY, "http://127.0.0.1:9"),
+        (binding::SECRET, TEST_SECRET),
     ]);
     from_bindings(|name| bindings.get(name).map(|v| v.to_string())).expect("valid config")
 }

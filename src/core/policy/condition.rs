@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::IpAddr;
 
-/// Which kind of condition failed: each has its own reason code.
+/// Which kind of condition decided: each has its own reason code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConditionKind {
     Ip,
@@ -28,9 +28,6 @@ pub enum Condition {
     AsnIn(Vec<u32>),
     Time(TimeWindow),
     IpaddrMatchesClient,
-    /// The fact a `not_in` list is about is known: an unknown client IP, country or ASN never
-    /// satisfies a rule, `in` or `not_in` (fail closed).
-    Known(ConditionKind),
 }
 
 /// UTC days and hours; `from` inclusive, `to` exclusive, in minutes since midnight. A window
@@ -41,6 +38,43 @@ pub struct TimeWindow {
     pub days: u8,
     pub from_minute: u16,
     pub to_minute: u16,
+}
+
+/// A condition's value under three-valued (Kleene) logic. A fact the request does not carry
+/// (no client IP, no country, no `ipaddr` in the token) makes a leaf [`Truth::Unknown`], and
+/// unknown stays unknown through `not`, `any` and `all`: `not = { country = { in = ["KP"] } }`
+/// does not hold for a request whose country is unknown. Only [`Truth::Holds`] lets a request
+/// through. Each value carries the kind of the leaf that decided it, for the reason code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    Holds(ConditionKind),
+    Fails(ConditionKind),
+    Unknown(ConditionKind),
+}
+
+/// Why a condition did not hold: the deciding leaf's kind, and whether its fact was unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unmet {
+    pub kind: ConditionKind,
+    pub unknown: bool,
+}
+
+impl Truth {
+    fn of(known: Option<bool>, kind: ConditionKind) -> Truth {
+        match known {
+            Some(true) => Truth::Holds(kind),
+            Some(false) => Truth::Fails(kind),
+            None => Truth::Unknown(kind),
+        }
+    }
+
+    fn negate(self) -> Truth {
+        match self {
+            Truth::Holds(kind) => Truth::Fails(kind),
+            Truth::Fails(kind) => Truth::Holds(kind),
+            Truth::Unknown(kind) => Truth::Unknown(kind),
+        }
+    }
 }
 
 impl Condition {
@@ -56,102 +90,105 @@ impl Condition {
             Condition::IpaddrMatchesClient => {
                 kind == ConditionKind::IpaddrMismatch || kind == ConditionKind::Ip
             }
-            Condition::Known(known) => *known == kind,
         }
     }
 
-    /// `Ok` when the condition holds; otherwise the kind of the leaf that decided it.
+    /// `Ok` only when the condition holds; otherwise what decided it (false or unknown).
     pub fn check(
         &self,
         facts: &RequestFacts,
         identity: Option<&VerifiedIdentity>,
-    ) -> Result<(), ConditionKind> {
+    ) -> Result<(), Unmet> {
+        match self.truth(facts, identity) {
+            Truth::Holds(_) => Ok(()),
+            Truth::Fails(kind) => Err(Unmet {
+                kind,
+                unknown: false,
+            }),
+            Truth::Unknown(kind) => Err(Unmet {
+                kind,
+                unknown: true,
+            }),
+        }
+    }
+
+    /// The condition's value for this request.
+    pub fn truth(&self, facts: &RequestFacts, identity: Option<&VerifiedIdentity>) -> Truth {
         match self {
-            Condition::All(items) => items.iter().try_for_each(|c| c.check(facts, identity)),
-            Condition::Any(items) => {
-                let mut first_failure = None;
+            // False beats unknown beats true; the first child of the winning value decides.
+            Condition::All(items) => {
+                let mut unknown = None;
                 for item in items {
-                    match item.check(facts, identity) {
-                        Ok(()) => return Ok(()),
-                        Err(kind) => {
-                            first_failure.get_or_insert(kind);
+                    match item.truth(facts, identity) {
+                        fails @ Truth::Fails(_) => return fails,
+                        u @ Truth::Unknown(_) => {
+                            unknown.get_or_insert(u);
+                        }
+                        Truth::Holds(_) => {}
+                    }
+                }
+                unknown.unwrap_or_else(|| {
+                    Truth::Holds(items.first().map_or(ConditionKind::Time, Condition::kind))
+                })
+            }
+            // True beats unknown beats false.
+            Condition::Any(items) => {
+                let (mut unknown, mut failed) = (None, None);
+                for item in items {
+                    match item.truth(facts, identity) {
+                        holds @ Truth::Holds(_) => return holds,
+                        u @ Truth::Unknown(_) => {
+                            unknown.get_or_insert(u);
+                        }
+                        f @ Truth::Fails(_) => {
+                            failed.get_or_insert(f);
                         }
                     }
                 }
-                Err(first_failure.unwrap_or(ConditionKind::Ip))
+                unknown
+                    .or(failed)
+                    .unwrap_or(Truth::Fails(ConditionKind::Time))
             }
-            Condition::Not(inner) => match inner.check(facts, identity) {
-                Ok(()) => Err(inner.deciding_kind(facts, identity)),
-                Err(_) => Ok(()),
-            },
-            Condition::Known(kind) => holds(
-                match kind {
-                    ConditionKind::Ip => facts.client_ip.is_some(),
-                    ConditionKind::Country => facts.country.is_some(),
-                    ConditionKind::Asn => facts.asn.is_some(),
-                    _ => true,
-                },
-                *kind,
-            ),
-            Condition::IpIn(nets) => holds(
+            Condition::Not(inner) => inner.truth(facts, identity).negate(),
+            Condition::IpIn(nets) => Truth::of(
                 // An IPv4-mapped IPv6 client (::ffff:10.1.2.3) is the IPv4 address it maps.
                 facts
                     .client_ip
-                    .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip.to_canonical()))),
+                    .map(|ip| nets.iter().any(|n| n.contains(&ip.to_canonical()))),
                 ConditionKind::Ip,
             ),
-            Condition::CountryIn(countries) => holds(
+            Condition::CountryIn(countries) => Truth::of(
                 facts
                     .country
                     .as_ref()
-                    .is_some_and(|c| countries.iter().any(|want| want.eq_ignore_ascii_case(c))),
+                    .map(|c| countries.iter().any(|want| want.eq_ignore_ascii_case(c))),
                 ConditionKind::Country,
             ),
-            Condition::AsnIn(asns) => holds(
-                facts.asn.is_some_and(|a| asns.contains(&a)),
-                ConditionKind::Asn,
-            ),
-            Condition::Time(window) => {
-                holds(window.contains(facts.now.seconds()), ConditionKind::Time)
+            Condition::AsnIn(asns) => {
+                Truth::of(facts.asn.map(|a| asns.contains(&a)), ConditionKind::Asn)
             }
+            Condition::Time(window) => Truth::of(
+                Some(window.contains(facts.now.seconds())),
+                ConditionKind::Time,
+            ),
             Condition::IpaddrMatchesClient => {
                 let token_ip = identity
                     .and_then(|i| i.ip_address.as_deref())
                     .and_then(|s| s.parse::<IpAddr>().ok());
-                holds(
-                    token_ip.is_some() && token_ip == facts.client_ip,
-                    ConditionKind::IpaddrMismatch,
-                )
+                let matches = token_ip
+                    .zip(facts.client_ip)
+                    .map(|(token, client)| token.to_canonical() == client.to_canonical());
+                Truth::of(matches, ConditionKind::IpaddrMismatch)
             }
-        }
-    }
-
-    /// For a condition that holds, the kind of the leaf that made it hold: what a `not` around
-    /// it reports (for `any`, the first child that held; for `all`, its first child).
-    fn deciding_kind(
-        &self,
-        facts: &RequestFacts,
-        identity: Option<&VerifiedIdentity>,
-    ) -> ConditionKind {
-        match self {
-            Condition::Any(items) => items
-                .iter()
-                .find(|c| c.check(facts, identity).is_ok())
-                .map_or(ConditionKind::Ip, |c| c.deciding_kind(facts, identity)),
-            Condition::All(items) => items
-                .first()
-                .map_or(ConditionKind::Ip, |c| c.deciding_kind(facts, identity)),
-            other => other.kind(),
         }
     }
 
     fn kind(&self) -> ConditionKind {
         match self {
             Condition::All(items) | Condition::Any(items) => {
-                items.first().map_or(ConditionKind::Ip, Condition::kind)
+                items.first().map_or(ConditionKind::Time, Condition::kind)
             }
             Condition::Not(inner) => inner.kind(),
-            Condition::Known(kind) => *kind,
             Condition::IpIn(_) => ConditionKind::Ip,
             Condition::CountryIn(_) => ConditionKind::Country,
             Condition::AsnIn(_) => ConditionKind::Asn,
@@ -170,7 +207,7 @@ impl Condition {
             Condition::IpIn(v) => 1 + v.len(),
             Condition::CountryIn(v) => 1 + v.len(),
             Condition::AsnIn(v) => 1 + v.len(),
-            Condition::Time(_) | Condition::IpaddrMatchesClient | Condition::Known(_) => 1,
+            Condition::Time(_) | Condition::IpaddrMatchesClient => 1,
         }
     }
 
@@ -183,14 +220,6 @@ impl Condition {
             Condition::IpaddrMatchesClient => true,
             _ => false,
         }
-    }
-}
-
-fn holds(ok: bool, kind: ConditionKind) -> Result<(), ConditionKind> {
-    if ok {
-        Ok(())
-    } else {
-        Err(kind)
     }
 }
 
@@ -262,11 +291,9 @@ impl RawCondition {
     /// Compiles, reporting problems with their path.
     pub fn compile(self, path: &str, problems: &mut Vec<String>) -> Condition {
         // A placeholder that is never evaluated: a policy with problems is refused whole.
+        // `not_in` is `not` over `in`: an unknown fact stays unknown, so it never holds.
         let set = |raw: RawSetKind, problems: &mut Vec<String>| match raw.pick(path, problems) {
-            Some((leaf, true)) => Condition::All(vec![
-                Condition::Known(leaf.kind()),
-                Condition::Not(Box::new(leaf)),
-            ]),
+            Some((leaf, true)) => Condition::Not(Box::new(leaf)),
             Some((leaf, false)) => leaf,
             None => Condition::All(vec![]),
         };
@@ -426,6 +453,20 @@ mod tests {
         }
     }
 
+    fn fails(kind: ConditionKind) -> Result<(), Unmet> {
+        Err(Unmet {
+            kind,
+            unknown: false,
+        })
+    }
+
+    fn unknown(kind: ConditionKind) -> Result<(), Unmet> {
+        Err(Unmet {
+            kind,
+            unknown: true,
+        })
+    }
+
     fn compile(json: &str) -> Condition {
         let raw: RawCondition = serde_json::from_str(json).expect("json");
         let mut problems = Vec::new();
@@ -445,16 +486,16 @@ mod tests {
         assert_eq!(c.check(&facts("192.0.2.7", "NL", 1, 0), None), Ok(()));
         assert_eq!(
             c.check(&facts("192.0.2.8", "NL", 1, 0), None),
-            Err(ConditionKind::Ip)
+            fails(ConditionKind::Ip)
         );
         assert_eq!(
             c.check(&facts("not an ip", "NL", 1, 0), None),
-            Err(ConditionKind::Ip)
+            unknown(ConditionKind::Ip)
         );
         let not = compile(r#"{"ip":{"not_in":["10.0.0.0/8"]}}"#);
         assert_eq!(
             not.check(&facts("10.1.2.3", "NL", 1, 0), None),
-            Err(ConditionKind::Ip)
+            fails(ConditionKind::Ip)
         );
         assert_eq!(not.check(&facts("11.1.2.3", "NL", 1, 0), None), Ok(()));
     }
@@ -465,18 +506,181 @@ mod tests {
         assert_eq!(c.check(&facts("1.1.1.1", "NL", 1, 0), None), Ok(()));
         assert_eq!(
             c.check(&facts("1.1.1.1", "DE", 1, 0), None),
-            Err(ConditionKind::Country)
+            fails(ConditionKind::Country)
         );
         assert_eq!(
             c.check(&facts("1.1.1.1", "BE", 666, 0), None),
-            Err(ConditionKind::Asn)
+            fails(ConditionKind::Asn)
         );
         let any = compile(r#"{"any":[{"country":{"in":["NL"]}},{"ip":{"in":["10.0.0.0/8"]}}]}"#);
         assert_eq!(any.check(&facts("10.0.0.1", "DE", 1, 0), None), Ok(()));
         assert_eq!(
             any.check(&facts("11.0.0.1", "DE", 1, 0), None),
-            Err(ConditionKind::Country)
+            fails(ConditionKind::Country)
         );
+    }
+
+    fn facts_without(ip: bool, country: bool, asn: bool) -> RequestFacts {
+        let mut f = facts("10.1.2.3", "KP", 666, 0);
+        if !ip {
+            f.client_ip = None;
+        }
+        if !country {
+            f.country = None;
+        }
+        if !asn {
+            f.asn = None;
+        }
+        f
+    }
+
+    #[test]
+    fn an_unknown_fact_stays_unknown_through_not_any_and_all() {
+        let no_country = facts_without(true, false, true);
+        let not_kp = compile(r#"{"not":{"country":{"in":["KP"]}}}"#);
+        assert_eq!(
+            not_kp.check(&no_country, None),
+            unknown(ConditionKind::Country),
+            "not over an unknown country must not let the request in"
+        );
+        assert_eq!(not_kp.check(&facts("10.1.2.3", "NL", 1, 0), None), Ok(()));
+        let not_in = compile(r#"{"country":{"not_in":["KP"]}}"#);
+        assert_eq!(
+            not_in.check(&no_country, None),
+            unknown(ConditionKind::Country)
+        );
+        let double = compile(r#"{"not":{"not":{"country":{"in":["NL"]}}}}"#);
+        assert_eq!(
+            double.check(&no_country, None),
+            unknown(ConditionKind::Country)
+        );
+
+        // any: true beats unknown; unknown beats false.
+        let any = compile(r#"{"any":[{"country":{"in":["NL"]}},{"ip":{"in":["10.0.0.0/8"]}}]}"#);
+        assert_eq!(any.check(&no_country, None), Ok(()), "the IP alone holds");
+        let any_none =
+            compile(r#"{"any":[{"ip":{"in":["11.0.0.0/8"]}},{"country":{"in":["NL"]}}]}"#);
+        assert_eq!(
+            any_none.check(&no_country, None),
+            unknown(ConditionKind::Country)
+        );
+        assert_eq!(
+            any_none.check(&facts("10.1.2.3", "DE", 1, 0), None),
+            fails(ConditionKind::Ip),
+            "all false: the first child decides"
+        );
+        // all: false beats unknown; unknown beats true.
+        let all = compile(r#"{"all":[{"country":{"in":["NL"]}},{"ip":{"in":["11.0.0.0/8"]}}]}"#);
+        assert_eq!(all.check(&no_country, None), fails(ConditionKind::Ip));
+        let all_unknown =
+            compile(r#"{"all":[{"ip":{"in":["10.0.0.0/8"]}},{"country":{"in":["NL"]}}]}"#);
+        assert_eq!(
+            all_unknown.check(&no_country, None),
+            unknown(ConditionKind::Country)
+        );
+        // not over all/any that are unknown stays unknown.
+        let not_all =
+            compile(r#"{"not":{"all":[{"ip":{"in":["10.0.0.0/8"]}},{"asn":{"in":[1]}}]}}"#);
+        assert_eq!(
+            not_all.check(&facts_without(true, true, false), None),
+            unknown(ConditionKind::Asn)
+        );
+        let no_ip = facts_without(false, true, true);
+        for rule in [
+            r#"{"ip":{"in":["10.0.0.0/8"]}}"#,
+            r#"{"ip":{"not_in":["10.0.0.0/8"]}}"#,
+            r#"{"not":{"ip":{"in":["10.0.0.0/8"]}}}"#,
+        ] {
+            assert_eq!(
+                compile(rule).check(&no_ip, None),
+                unknown(ConditionKind::Ip),
+                "{rule}"
+            );
+        }
+        let no_asn = facts_without(true, true, false);
+        assert_eq!(
+            compile(r#"{"asn":{"not_in":[666]}}"#).check(&no_asn, None),
+            unknown(ConditionKind::Asn)
+        );
+    }
+
+    #[test]
+    fn a_negated_condition_reports_the_leaf_that_held() {
+        let c = compile(r#"{"not":{"any":[{"ip":{"in":["11.0.0.0/8"]}},{"asn":{"in":[666]}}]}}"#);
+        assert_eq!(
+            c.check(&facts("10.1.2.3", "NL", 666, 0), None),
+            fails(ConditionKind::Asn)
+        );
+        let all = compile(r#"{"not":{"all":[{"country":{"in":["NL"]}},{"asn":{"in":[666]}}]}}"#);
+        assert_eq!(
+            all.check(&facts("10.1.2.3", "NL", 666, 0), None),
+            fails(ConditionKind::Country)
+        );
+    }
+
+    #[test]
+    fn ipaddr_needs_both_addresses() {
+        let c = Condition::IpaddrMatchesClient;
+        let identity = |ip: Option<&str>| VerifiedIdentity {
+            ip_address: ip.map(str::to_owned),
+            ..crate::core::identity::tests_support::identity()
+        };
+        let f = facts("203.0.113.7", "NL", 1, 0);
+        assert_eq!(c.check(&f, Some(&identity(Some("203.0.113.7")))), Ok(()));
+        assert_eq!(
+            c.check(&f, Some(&identity(Some("::ffff:203.0.113.7")))),
+            Ok(()),
+            "IPv4-mapped is the same address"
+        );
+        assert_eq!(
+            c.check(&f, Some(&identity(Some("203.0.113.8")))),
+            fails(ConditionKind::IpaddrMismatch)
+        );
+        assert_eq!(
+            c.check(&f, Some(&identity(None))),
+            unknown(ConditionKind::IpaddrMismatch)
+        );
+        assert_eq!(c.check(&f, None), unknown(ConditionKind::IpaddrMismatch));
+        assert_eq!(
+            Condition::Not(Box::new(Condition::IpaddrMatchesClient)).check(
+                &facts_without(false, true, true),
+                Some(&identity(Some("1.2.3.4")))
+            ),
+            unknown(ConditionKind::IpaddrMismatch)
+        );
+    }
+
+    #[test]
+    fn mentions_names_exactly_the_facts_read() {
+        let c = compile(
+            r#"{"all":[{"country":{"in":["NL"]}},{"not":{"time":{"from":"08:00","to":"09:00"}}}]}"#,
+        );
+        assert!(c.mentions(ConditionKind::Country));
+        assert!(c.mentions(ConditionKind::Time));
+        assert!(!c.mentions(ConditionKind::Ip));
+        assert!(!c.mentions(ConditionKind::Asn));
+        assert!(!c.mentions(ConditionKind::IpaddrMismatch));
+        let asn = compile(r#"{"any":[{"asn":{"in":[1]}}]}"#);
+        assert!(asn.mentions(ConditionKind::Asn));
+        assert!(!asn.mentions(ConditionKind::Country));
+        assert!(Condition::IpaddrMatchesClient.mentions(ConditionKind::Ip));
+        assert!(Condition::IpaddrMatchesClient.mentions(ConditionKind::IpaddrMismatch));
+        assert!(!Condition::IpaddrMatchesClient.mentions(ConditionKind::Country));
+        assert!(compile(r#"{"ip":{"in":["10.0.0.0/8"]}}"#).mentions(ConditionKind::Ip));
+    }
+
+    #[test]
+    fn size_counts_every_node_and_list_entry() {
+        let c = compile(
+            r#"{"all":[{"ip":{"in":["10.0.0.0/8","11.0.0.0/8"]}},{"not":{"country":{"in":["NL","BE","DE"]}}},{"asn":{"in":[1,2,3,4]}},{"time":{"from":"08:00"}}]}"#,
+        );
+        // all(1) + ip(1+2) + not(1) + country(1+3) + asn(1+4) + time(1)
+        assert_eq!(c.size(), 15);
+        let nested = Condition::Any(vec![Condition::All(vec![Condition::IpaddrMatchesClient])]);
+        assert_eq!(nested.size(), 3);
+        assert!(nested.uses_ipaddr());
+        assert!(Condition::Not(Box::new(nested)).uses_ipaddr());
+        assert!(!compile(r#"{"any":[{"asn":{"in":[1]}}]}"#).uses_ipaddr());
     }
 
     #[test]
@@ -490,12 +694,12 @@ mod tests {
         );
         assert_eq!(
             office.check(&facts("1.1.1.1", "NL", 1, FRIDAY_1030 + 86_400), None),
-            Err(ConditionKind::Time),
+            fails(ConditionKind::Time),
             "Saturday"
         );
         assert_eq!(
             office.check(&facts("1.1.1.1", "NL", 1, FRIDAY_1030 + 8 * 3600), None),
-            Err(ConditionKind::Time),
+            fails(ConditionKind::Time),
             "18:30"
         );
         let night = compile(r#"{"time":{"from":"22:00","to":"06:00"}}"#);
@@ -506,7 +710,7 @@ mod tests {
         );
         assert_eq!(
             night.check(&facts("1.1.1.1", "NL", 1, FRIDAY_1030), None),
-            Err(ConditionKind::Time)
+            fails(ConditionKind::Time)
         );
     }
 

@@ -20,6 +20,16 @@ pub struct RawPolicy {
     pub api_client_id: Option<String>,
     #[serde(default)]
     pub cors: Option<RawCors>,
+    /// Accept tokens with neither `scp` nor `roles` on every route that does not say otherwise
+    /// (and on `default = "authenticated"`). Off: such tokens get `403 no_permissions`.
+    #[serde(default)]
+    pub allow_tokens_without_permissions: bool,
+    /// Route paths match without regard to ASCII case, for origins that route that way
+    /// (ASP.NET Core, IIS). Off: `/API/x` is not `/api/x`.
+    #[serde(default)]
+    pub case_insensitive_paths: bool,
+    /// Absent: no routes (only `default` decides).
+    #[serde(default)]
     pub routes: Vec<RawRoute>,
 }
 
@@ -44,6 +54,9 @@ pub struct RawRoute {
     pub step_up: Option<RawStepUp>,
     #[serde(default)]
     pub conditions: Option<RawCondition>,
+    /// Overrides the policy's `allow_tokens_without_permissions` for this route.
+    #[serde(default)]
+    pub allow_tokens_without_permissions: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,7 +13,7 @@ mod facts;
 mod path;
 mod rules;
 
-pub use condition::{Condition, ConditionKind};
+pub use condition::{Condition, ConditionKind, Truth, Unmet};
 pub use facts::RequestFacts;
 pub use path::PathPattern;
 pub use rules::{ChallengeContext, ClaimMatch, Need, Requirements, StepUp};
@@ -62,6 +62,8 @@ pub struct Cors {
 pub struct Policy {
     pub routes: Vec<Route>,
     pub default_authenticated: bool,
+    /// What `default = "authenticated"` asks of a token.
+    pub default_require: Requirements,
     pub cors: Option<Cors>,
     pub api_client_id: Option<String>,
     /// Claim names generic matchers read (so claims validation keeps exactly these).
@@ -113,6 +115,20 @@ impl Policy {
     /// Whether any route's conditions read the fact `kind` is about.
     pub fn uses(&self, kind: ConditionKind) -> bool {
         self.facts_read.contains(&kind)
+    }
+
+    /// The policy of a gateway configured without one: no routes, every path open to any valid
+    /// token that carries a scope or an app role.
+    pub fn without_routes() -> Policy {
+        Policy {
+            routes: Vec::new(),
+            default_authenticated: true,
+            default_require: Requirements::default(),
+            cors: None,
+            api_client_id: None,
+            extra_claims: Vec::new(),
+            facts_read: Vec::new(),
+        }
     }
 
     /// Parses and validates a policy document; every problem is listed with its path.
@@ -180,6 +196,14 @@ impl Policy {
         }
     }
 
+    /// `default = "authenticated"`: any valid token that meets the default requirements.
+    pub fn authorize_default(&self, id: &VerifiedIdentity) -> Verdict {
+        Verdict {
+            denial: self.default_require.check(id).err(),
+            would_deny: Vec::new(),
+        }
+    }
+
     /// Conditions of a public route (no token to check, but the context still counts).
     pub fn public_conditions(&self, route: &Route, facts: &RequestFacts) -> Verdict {
         match route.conditions.as_ref().map(|c| c.check(facts, None)) {
@@ -239,21 +263,38 @@ impl Policy {
     }
 }
 
-fn condition_refusal(kind: ConditionKind) -> Refusal {
-    let (reason, detail) = match kind {
-        ConditionKind::Ip => (Reason::ConditionIp, "client IP not allowed"),
-        ConditionKind::Country => (Reason::ConditionCountry, "country not allowed"),
-        ConditionKind::Asn => (Reason::ConditionAsn, "network (ASN) not allowed"),
-        ConditionKind::Time => (Reason::ConditionTime, "outside the allowed time window"),
+fn condition_refusal(unmet: Unmet) -> Refusal {
+    let (reason, refused, unknown) = match unmet.kind {
+        ConditionKind::Ip => (
+            Reason::ConditionIp,
+            "client IP not allowed",
+            "client IP unknown",
+        ),
+        ConditionKind::Country => (
+            Reason::ConditionCountry,
+            "country not allowed",
+            "country unknown",
+        ),
+        ConditionKind::Asn => (
+            Reason::ConditionAsn,
+            "network (ASN) not allowed",
+            "network (ASN) unknown",
+        ),
+        ConditionKind::Time => (
+            Reason::ConditionTime,
+            "outside the allowed time window",
+            "time unknown",
+        ),
         ConditionKind::IpaddrMismatch => (
             Reason::ConditionIpaddr,
             "token ipaddr differs from the client IP",
+            "token ipaddr or client IP unknown",
         ),
     };
     Refusal {
         reason,
         params: Vec::new(),
-        detail: detail.into(),
+        detail: if unmet.unknown { unknown } else { refused }.into(),
     }
 }
 
@@ -280,6 +321,10 @@ fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String
         None => deployment.audiences.iter().find_map(|a| normalize_guid(a)),
     };
     let optional: Vec<String> = raw.optional_claims;
+    let defaults = RouteDefaults {
+        allow_without_permissions: raw.allow_tokens_without_permissions,
+        fold_case: raw.case_insensitive_paths,
+    };
     let mut extra_claims = Vec::new();
     let mut routes = Vec::new();
     let mut nodes = 0;
@@ -293,6 +338,7 @@ fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String
             deployment,
             &optional,
             api_client_id.is_some(),
+            defaults,
             problems,
         );
         nodes += route.conditions.as_ref().map_or(0, Condition::size);
@@ -341,6 +387,10 @@ fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String
     Policy {
         routes,
         default_authenticated,
+        default_require: Requirements {
+            allow_without_permissions: defaults.allow_without_permissions,
+            ..Requirements::default()
+        },
         cors,
         api_client_id,
         extra_claims,
@@ -393,18 +443,31 @@ fn guids(values: Vec<String>, at: &str, problems: &mut Vec<String>) -> Vec<Strin
         .collect()
 }
 
+/// Policy-wide settings every route starts from.
+#[derive(Debug, Clone, Copy)]
+struct RouteDefaults {
+    allow_without_permissions: bool,
+    fold_case: bool,
+}
+
 fn compile_route(
     raw: RawRoute,
     at: &str,
     deployment: Deployment<'_>,
     optional: &[String],
     has_client_id: bool,
+    defaults: RouteDefaults,
     problems: &mut Vec<String>,
 ) -> Route {
     let path = PathPattern::parse(&raw.path).unwrap_or_else(|e| {
         problems.push(format!("{at}.path: {e}"));
         PathPattern::root()
     });
+    let path = if defaults.fold_case {
+        path.ignoring_case()
+    } else {
+        path
+    };
     let methods = raw.methods.map(|ms| {
         list(ms, &format!("{at}.methods"), problems)
             .into_iter()
@@ -422,7 +485,17 @@ fn compile_route(
             "{at}: a public route cannot require anything of a token"
         ));
     }
-    let mut require = Requirements::default();
+    if raw.public && raw.allow_tokens_without_permissions.is_some() {
+        problems.push(format!(
+            "{at}.allow_tokens_without_permissions: a public route reads no token"
+        ));
+    }
+    let mut require = Requirements {
+        allow_without_permissions: raw
+            .allow_tokens_without_permissions
+            .unwrap_or(defaults.allow_without_permissions),
+        ..Requirements::default()
+    };
     if let Some(r) = raw.require {
         require.scopes = r
             .scopes

@@ -2,8 +2,10 @@
 //! backtracking): `/health` (exact), `/api/items/*` (`*` is exactly one non-empty segment),
 //! `/api/**` (`**`, last only, is any number of segments, none included).
 //!
-//! Paths are matched as the runtime's URL parser normalised them (dot segments resolved),
-//! without percent-decoding, so `%2F` never splits a segment and `%2e%2e` never climbs.
+//! Paths are matched in their canonical form (`core::canonical_path`): the very string the
+//! origin receives, with unreserved escapes decoded, dot segments resolved, slashes merged, and
+//! anything origins read in different ways (`%2F`, `\\`, `;`) refused before matching. A pattern
+//! may fold ASCII case, for origins that route without regard to it.
 
 use std::fmt;
 
@@ -18,6 +20,8 @@ pub struct PathPattern {
     text: String,
     segments: Vec<Segment>,
     rest: bool,
+    /// Literal segments match without regard to ASCII case.
+    fold_case: bool,
 }
 
 impl fmt::Display for PathPattern {
@@ -33,6 +37,21 @@ impl PathPattern {
             text: "/".into(),
             segments: Vec::new(),
             rest: false,
+            fold_case: false,
+        }
+    }
+
+    /// The same pattern, matching literal segments without regard to ASCII case.
+    pub fn ignoring_case(mut self) -> Self {
+        self.fold_case = true;
+        self
+    }
+
+    fn same_literal(&self, want: &str, got: &str) -> bool {
+        if self.fold_case {
+            want.eq_ignore_ascii_case(got)
+        } else {
+            want == got
         }
     }
 
@@ -62,6 +81,7 @@ impl PathPattern {
             text: text.to_owned(),
             segments,
             rest,
+            fold_case: false,
         })
     }
 
@@ -73,7 +93,7 @@ impl PathPattern {
         let mut parts = body.split('/').skip(usize::from(body.is_empty()));
         for segment in &self.segments {
             match (segment, parts.next()) {
-                (Segment::Literal(want), Some(got)) if want == got => {}
+                (Segment::Literal(want), Some(got)) if self.same_literal(want, got) => {}
                 (Segment::One, Some(got)) if !got.is_empty() => {}
                 _ => return false,
             }
@@ -94,7 +114,9 @@ impl PathPattern {
             .all(|(a, b)| match (a, b) {
                 (Segment::One, Segment::Literal(l)) => !l.is_empty(),
                 (Segment::One, Segment::One) => true,
-                (Segment::Literal(a), Segment::Literal(b)) => a == b,
+                (Segment::Literal(a), Segment::Literal(b)) => {
+                    self.same_literal(a, b) || other.same_literal(a, b)
+                }
                 (Segment::Literal(_), Segment::One) => false,
             })
     }
@@ -131,6 +153,17 @@ mod tests {
     fn encoded_separators_stay_inside_a_segment() {
         assert!(p("/files/*").matches("/files/a%2Fb"));
         assert!(!p("/admin/**").matches("/public/%2e%2e/admin"));
+    }
+
+    #[test]
+    fn case_folding_is_chosen_per_pattern() {
+        assert!(!p("/api/admin/**").matches("/API/Admin/x"));
+        let folded = p("/api/admin/**").ignoring_case();
+        assert!(folded.matches("/API/Admin/x"));
+        assert!(folded.matches("/api/admin"));
+        assert!(!folded.matches("/api/admins"));
+        assert!(folded.covers(&p("/API/ADMIN/x")));
+        assert!(!p("/api/**").covers(&p("/API/x")));
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct ClaimMatch {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Requirements {
+    /// Accept a token that carries neither `scp` nor `roles` (off by default: such a token says
+    /// only "some app in an accepted tenant", which Microsoft.Identity.Web refuses as IDW10201).
+    pub allow_without_permissions: bool,
     pub scopes: Option<Need>,
     pub roles: Option<Need>,
     pub kind: Option<TokenKind>,
@@ -107,6 +110,18 @@ impl Requirements {
             }
             (None, Some(false)) => {
                 return Err(refusal(Reason::InsufficientRole, "missing app role"))
+            }
+            // Nothing asked of scopes or roles: the token must still carry one or the other,
+            // unless the route says otherwise.
+            (None, None)
+                if !self.allow_without_permissions
+                    && id.scopes.is_empty()
+                    && id.roles.is_empty() =>
+            {
+                return Err(refusal(
+                    Reason::NoPermissions,
+                    "token carries neither scp nor roles",
+                ));
             }
             _ => {}
         }

@@ -1,0 +1,396 @@
+//! The KV record of one key set: Entra's documents exactly as fetched, sealed with an
+//! HMAC-SHA-256 under `GATE_SECRET`.
+//!
+//! KV is a cache, never a trust root. Anyone holding an API token scoped to the namespace can
+//! write it, so a record is believed only when all of this holds, in this order:
+//! 1. it carries a tag under the gateway's secret over the KV key and the exact JSON text
+//!    (a record cannot be forged, nor moved to another key);
+//! 2. it is a record of the current format for this very set, and its content hash matches;
+//! 3. it says it was fetched from exactly where this configuration would fetch (the metadata
+//!    addresses of the accepted token versions, and nothing for other versions), and what it
+//!    says the metadata contained passes the same checks a live fetch does (key document on the
+//!    authority, issuer naming the configured tenant);
+//! 4. its timestamps are ordered and not in the future;
+//! 5. it is not older than the copy the isolate holds (adoption is monotonic).
+//!
+//! Even then every key is vetted again when the record is built into a key set.
+//!
+//! On the wire: one line `entra-gate-record/2 <base64url tag>`, a newline, then the JSON.
+
+use super::b64;
+use super::claims::ClaimRules;
+use super::config::GateConfig;
+use super::crypto::{CryptoFault, RecordAuthenticator};
+use super::issuer::IssuerTemplate;
+use super::jwks::{parse_jwks, JwksLimits};
+use super::keyset::KeySet;
+use super::keystore::KeySetSource;
+use super::metadata::{vet_documents, MetadataVersion};
+use super::time::UnixTime;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The JSON carries this format number; any other is refused and refetched.
+pub const RECORD_FORMAT: u32 = 2;
+/// Two JWKS documents and their metadata fit in a few tens of KiB.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// The first line of a record, before the tag.
+const SEAL_PREFIX: &str = "entra-gate-record/2 ";
+/// What the tag covers besides the JSON: the purpose (so a tag made for anything else under the
+/// same secret never fits) and the KV key.
+const MAC_CONTEXT: &[u8] = b"entra-gate kv record v2\0";
+/// Isolates read one clock, but a record written just now by another machine may be a little
+/// ahead of this one's.
+pub const RECORD_CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// One version's documents as fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredSource {
+    pub version: StoredVersion,
+    pub metadata_url: String,
+    pub jwks_uri: String,
+    pub issuer: String,
+    /// The JWKS document text exactly as Entra served it.
+    pub jwks: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredVersion {
+    #[serde(rename = "v1")]
+    V1,
+    #[serde(rename = "v2")]
+    V2,
+}
+
+impl From<MetadataVersion> for StoredVersion {
+    fn from(v: MetadataVersion) -> Self {
+        match v {
+            MetadataVersion::V1 => StoredVersion::V1,
+            MetadataVersion::V2 => StoredVersion::V2,
+        }
+    }
+}
+
+/// The KV record of one key set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredKeySet {
+    pub format: u32,
+    pub set: String,
+    /// When this content was first fetched.
+    pub fetched_at: i64,
+    /// When Entra last confirmed this content (a fetch returned the same documents).
+    pub checked_at: i64,
+    /// [`content_hash`] of `sources`.
+    pub content_hash: String,
+    pub sources: Vec<StoredSource>,
+}
+
+/// Why a record read from KV is not believed. Every one of these means "as if KV were empty":
+/// the keys are fetched from Entra instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// Over [`MAX_RECORD_BYTES`].
+    TooLarge { length: usize },
+    /// No seal line, or a tag that is not 32 bytes of base64url.
+    Unsealed,
+    /// The tag is not the gateway's (another secret, or edited content).
+    BadTag,
+    /// Not the JSON of a record of the current format.
+    Corrupt { detail: String },
+    /// A record of another key set.
+    OtherSet { found: String },
+    /// The content does not match its hash.
+    HashMismatch,
+    /// Not fetched from where this configuration fetches, or saying what a live fetch would
+    /// refuse (another tenant's issuer, a key document off the authority, another version).
+    NotConfigured { detail: String },
+    /// Timestamps out of order, or in the future.
+    BadTimestamps { fetched_at: i64, checked_at: i64 },
+    /// Older than the copy this isolate holds.
+    Older {
+        checked_at: i64,
+        held_checked_at: i64,
+    },
+    /// The platform could not check the tag.
+    Crypto(CryptoFault),
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordError::TooLarge { length } => write!(f, "record of {length} bytes is too large"),
+            RecordError::Unsealed => f.write_str("record has no seal"),
+            RecordError::BadTag => f.write_str("record seal does not verify under GATE_SECRET"),
+            RecordError::Corrupt { detail } => write!(f, "record is corrupt: {detail}"),
+            RecordError::OtherSet { found } => write!(f, "record belongs to set {found:?}"),
+            RecordError::HashMismatch => f.write_str("record content does not match its hash"),
+            RecordError::NotConfigured { detail } => {
+                write!(f, "record does not match the configuration: {detail}")
+            }
+            RecordError::BadTimestamps {
+                fetched_at,
+                checked_at,
+            } => write!(
+                f,
+                "record timestamps fetched_at {fetched_at} / checked_at {checked_at} are out of order or in the future"
+            ),
+            RecordError::Older {
+                checked_at,
+                held_checked_at,
+            } => write!(
+                f,
+                "record checked at {checked_at} is older than the copy held (checked at {held_checked_at})"
+            ),
+            RecordError::Crypto(fault) => fault.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RecordError::Crypto(fault) => Some(fault),
+            _ => None,
+        }
+    }
+}
+
+/// SHA-256 over every source's version, issuer, key document address and text, in order.
+pub fn content_hash(sources: &[StoredSource]) -> String {
+    let mut hasher = Sha256::new();
+    for source in sources {
+        let version = match source.version {
+            StoredVersion::V1 => "v1",
+            StoredVersion::V2 => "v2",
+        };
+        for part in [version, &source.issuer, &source.jwks_uri, &source.jwks] {
+            hasher.update(part.as_bytes());
+            hasher.update([0u8]);
+        }
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The bytes the tag covers.
+fn tagged_message(kv_key: &str, json: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(MAC_CONTEXT.len() + kv_key.len() + 1 + json.len());
+    message.extend_from_slice(MAC_CONTEXT);
+    message.extend_from_slice(kv_key.as_bytes());
+    message.push(0);
+    message.extend_from_slice(json);
+    message
+}
+
+/// Splits a stored text into its tag and JSON.
+fn unseal(text: &[u8]) -> Result<(Vec<u8>, &[u8]), RecordError> {
+    let newline = text
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(RecordError::Unsealed)?;
+    let (line, rest) = text.split_at(newline);
+    let json = rest.get(1..).unwrap_or_default();
+    let tag = line
+        .strip_prefix(SEAL_PREFIX.as_bytes())
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(b64::decode)
+        .filter(|t| t.len() == 32)
+        .ok_or(RecordError::Unsealed)?;
+    Ok((tag, json))
+}
+
+/// What the isolate holds of a set, for the monotonic-adoption check.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldCopy<'a> {
+    pub content_hash: &'a str,
+    pub checked_at: UnixTime,
+}
+
+impl StoredKeySet {
+    pub fn new(set: &str, sources: Vec<StoredSource>, now: UnixTime) -> Self {
+        StoredKeySet {
+            format: RECORD_FORMAT,
+            set: set.to_owned(),
+            fetched_at: now.seconds(),
+            checked_at: now.seconds(),
+            content_hash: content_hash(&sources),
+            sources,
+        }
+    }
+
+    fn json(&self) -> String {
+        // Plain strings and integers: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The text to store under `kv_key`: the seal line, then the JSON.
+    pub async fn seal<A: RecordAuthenticator>(
+        &self,
+        kv_key: &str,
+        authenticator: &A,
+    ) -> Result<String, CryptoFault> {
+        let json = self.json();
+        let tag = authenticator
+            .tag(&tagged_message(kv_key, json.as_bytes()))
+            .await?;
+        Ok(format!("{SEAL_PREFIX}{}\n{json}", b64::encode(&tag)))
+    }
+
+    /// Reads the record stored for `source`, believing it only as the module docs say.
+    pub async fn open<A: RecordAuthenticator>(
+        text: &[u8],
+        source: &KeySetSource,
+        config: &GateConfig,
+        authenticator: &A,
+        now: UnixTime,
+        held: Option<HeldCopy<'_>>,
+    ) -> Result<StoredKeySet, RecordError> {
+        if text.len() > MAX_RECORD_BYTES {
+            return Err(RecordError::TooLarge { length: text.len() });
+        }
+        let (tag, json) = unseal(text)?;
+        let genuine = authenticator
+            .verify_tag(&tagged_message(&source.kv_key(), json), &tag)
+            .await
+            .map_err(RecordError::Crypto)?;
+        if !genuine {
+            return Err(RecordError::BadTag);
+        }
+        let record: StoredKeySet =
+            super::json::from_object(json).map_err(|detail| RecordError::Corrupt { detail })?;
+        record.check(source, config, now, held)?;
+        Ok(record)
+    }
+
+    /// Steps 2–5 of the module docs, for a record whose tag verified.
+    fn check(
+        &self,
+        source: &KeySetSource,
+        config: &GateConfig,
+        now: UnixTime,
+        held: Option<HeldCopy<'_>>,
+    ) -> Result<(), RecordError> {
+        if self.format != RECORD_FORMAT {
+            return Err(RecordError::Corrupt {
+                detail: format!("format {}", self.format),
+            });
+        }
+        if self.set != source.id {
+            return Err(RecordError::OtherSet {
+                found: self.set.clone(),
+            });
+        }
+        if self.content_hash != content_hash(&self.sources) {
+            return Err(RecordError::HashMismatch);
+        }
+        self.check_sources(source, config)?;
+        let latest = now.seconds().saturating_add(RECORD_CLOCK_SKEW_SECONDS);
+        if self.fetched_at > self.checked_at || self.checked_at > latest || self.fetched_at < 0 {
+            return Err(RecordError::BadTimestamps {
+                fetched_at: self.fetched_at,
+                checked_at: self.checked_at,
+            });
+        }
+        if let Some(held) = held.filter(|h| self.is_older_than(*h)) {
+            return Err(RecordError::Older {
+                checked_at: self.checked_at,
+                held_checked_at: held.checked_at.seconds(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Other content than the copy held, confirmed by Entra before that copy was: adopting it
+    /// would step back in time (to keys Entra may have withdrawn since).
+    pub fn is_older_than(&self, held: HeldCopy<'_>) -> bool {
+        held.content_hash != self.content_hash && self.checked_at < held.checked_at.seconds()
+    }
+
+    /// One stored source per accepted version, each from this configuration's metadata address,
+    /// each saying what a live fetch would accept.
+    fn check_sources(&self, source: &KeySetSource, config: &GateConfig) -> Result<(), RecordError> {
+        let not_configured = |detail: String| RecordError::NotConfigured { detail };
+        if self.sources.len() != source.metadata.len() {
+            return Err(not_configured(format!(
+                "{} sources where the configuration reads {}",
+                self.sources.len(),
+                source.metadata.len()
+            )));
+        }
+        for (stored, (version, url)) in self.sources.iter().zip(&source.metadata) {
+            if stored.version != StoredVersion::from(*version) {
+                return Err(not_configured(format!(
+                    "a {:?} source where {} is expected",
+                    stored.version,
+                    version.as_str()
+                )));
+            }
+            if stored.metadata_url != *url {
+                return Err(not_configured(format!(
+                    "metadata from {} instead of {url}",
+                    stored.metadata_url
+                )));
+            }
+            let vetted = vet_documents(
+                stored.issuer.clone(),
+                &stored.jwks_uri,
+                &config.authority,
+                &source.tenant,
+            )
+            .map_err(|e| not_configured(e.to_string()))?;
+            if vetted.jwks_uri.as_str() != stored.jwks_uri {
+                return Err(not_configured(format!(
+                    "jwks_uri {} is not in its normal form",
+                    stored.jwks_uri
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Vets the stored documents and builds the keys and claim rules they imply.
+    pub fn build<P>(&self, config: &GateConfig) -> Result<Built<P>, String> {
+        let limits = JwksLimits::default();
+        let mut intakes = Vec::new();
+        let (mut v1, mut v2) = (None, None);
+        for source in &self.sources {
+            let intake = parse_jwks(source.jwks.as_bytes(), &limits)
+                .map_err(|e| format!("{}: {e}", source.jwks_uri))?;
+            intakes.push(intake);
+            let issuer = Some(IssuerTemplate::new(source.issuer.clone()));
+            match source.version {
+                StoredVersion::V1 => v1 = issuer,
+                StoredVersion::V2 => v2 = issuer,
+            }
+        }
+        let merged = KeySet::merge(intakes);
+        let mut notes: Vec<String> = merged
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.kid.as_deref().unwrap_or("?"), s.why))
+            .collect();
+        notes.extend(merged.conflicts.iter().map(ToString::to_string));
+        if merged.keys.is_empty() {
+            return Err(format!("no usable signing keys ({})", notes.join("; ")));
+        }
+        Ok(Built {
+            keys: merged.keys,
+            rules: ClaimRules::new(config, v1, v2),
+            notes,
+        })
+    }
+}
+
+/// Keys and rules built from a record, plus what intake left out (for the log).
+pub struct Built<P> {
+    pub keys: KeySet<P>,
+    pub rules: ClaimRules,
+    pub notes: Vec<String>,
+}
