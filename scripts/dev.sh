@@ -10,6 +10,7 @@ AUDIENCE="api://entra-gate-dev"
 STATE="$ROOT/.dev"
 
 ensure_toolchain
+ensure_dev_secret
 bash scripts/build.sh
 say "building the mock tenant"
 cargo build --release -q -p mock-tenant

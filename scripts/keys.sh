@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Seeds and inspects the key sets the gateway keeps in KV (binding JWKS), locally (the store
-# `wrangler dev` uses) or in production (--remote). Wraps `wrangler kv`.
+# `wrangler dev` uses) or in production (--remote). Wraps `wrangler kv`. Records are sealed with
+# GATE_SECRET: locally the one in .dev.vars (made on first use); with --remote, export the
+# production secret as GATE_SECRET first (the worker refuses records sealed under another).
 #
 #   scripts/keys.sh list                 [--remote]   every key set with its age and kids
 #   scripts/keys.sh show   KEY           [--remote]   one record in detail
@@ -19,15 +21,31 @@ for arg in "$@"; do
 done
 set -- "${args[@]+"${args[@]}"}"
 
-summarise() { # reads a record on stdin, prints what an operator wants to know
-  node -e '
-    const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
+if [ "$where" = "--local" ]; then
+  ensure_dev_secret
+  export GATE_SECRET="${GATE_SECRET:-$(dev_secret)}"
+fi
+
+summarise() { # reads a stored record on stdin (KEY as $1), prints what an operator wants to know
+  KEY="$1" node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    import { unseal } from "./scripts/kv-record.mjs";
+    const text = readFileSync(0, "utf8");
+    let r, genuine = "unknown (GATE_SECRET not set)";
+    if (process.env.GATE_SECRET) {
+      const opened = unseal(process.env.KEY, text, process.env.GATE_SECRET);
+      r = opened.record;
+      genuine = opened.genuine ? "valid under GATE_SECRET" : "INVALID under GATE_SECRET (the worker refuses this record)";
+    } else {
+      r = JSON.parse(text.slice(text.indexOf("\n") + 1));
+    }
     const now = Math.floor(Date.now() / 1000);
     const age = (t) => `${new Date(t * 1000).toISOString()} (${Math.round((now - t) / 60)} min ago)`;
     console.log(`set         ${r.set}`);
     console.log(`fetched_at  ${age(r.fetched_at)}`);
     console.log(`checked_at  ${age(r.checked_at)}`);
     console.log(`hash        ${r.content_hash}`);
+    console.log(`seal        ${genuine}`);
     for (const s of r.sources) {
       const kids = (JSON.parse(s.jwks).keys ?? []).map((k) => k.kid).join(", ");
       console.log(`${s.version}          issuer ${s.issuer}\n            keys   ${s.jwks_uri}\n            kids   ${kids}`);
@@ -40,22 +58,26 @@ case "$command" in
     if [ -z "$keys" ]; then echo "no key sets stored"; exit 0; fi
     while IFS= read -r key; do
       echo "== $key"
-      wrangler kv key get --binding JWKS "$where" "$key" | summarise
+      wrangler kv key get --binding JWKS "$where" "$key" | summarise "$key"
     done <<< "$keys"
     ;;
   show)
     [ -n "${1:-}" ] || { echo "usage: keys.sh show KEY [--remote]" >&2; exit 2; }
-    wrangler kv key get --binding JWKS "$where" "$1" | summarise
+    wrangler kv key get --binding JWKS "$where" "$1" | summarise "$1"
     ;;
   seed)
+    if [ -z "${GATE_SECRET:-}" ]; then
+      echo "keys.sh seed --remote: export GATE_SECRET (the worker's secret) first" >&2
+      exit 2
+    fi
     built="$(node scripts/kv-record.mjs "$@")"
     key="$(node -p 'JSON.parse(process.argv[1]).key' "$built")"
     file="$(mktemp)"
     trap 'rm -f "$file"' EXIT
-    node -e 'process.stdout.write(JSON.stringify(JSON.parse(process.argv[1]).record))' "$built" > "$file"
+    node -e 'process.stdout.write(JSON.parse(process.argv[1]).text)' "$built" > "$file"
     wrangler kv key put --binding JWKS "$where" "$key" --path "$file"
     echo "seeded $key"
-    wrangler kv key get --binding JWKS "$where" "$key" | summarise
+    wrangler kv key get --binding JWKS "$where" "$key" | summarise "$key"
     ;;
   delete)
     [ -n "${1:-}" ] || { echo "usage: keys.sh delete KEY [--remote]" >&2; exit 2; }

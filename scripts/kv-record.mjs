@@ -1,15 +1,55 @@
-// Builds the KV record of one key set exactly as the worker writes it (src/core/keystore.rs):
-// fetches the tenant's metadata and JWKS documents and wraps them with the set's name,
-// timestamps and content hash. The worker vets every key again when it reads the record, so a
-// record seeded here is trusted no more than one it fetched itself.
+// Builds the KV record of one key set exactly as the worker writes it (src/core/key_record.rs):
+// fetches the tenant's metadata and JWKS documents, wraps them with the set's name, timestamps
+// and content hash, and seals the result with an HMAC-SHA-256 under GATE_SECRET. The worker
+// refuses a record whose seal does not verify under its own secret, and vets every key again
+// when it reads one, so a record seeded here is trusted no more than one it fetched itself.
 //
-//   node scripts/kv-record.mjs --tenant <guid|organizations|common> [--authority URL]
-//        [--versions 1.0,2.0] [--appid <client id>]          → prints {"key": ..., "record": {...}}
-import { createHash } from "node:crypto";
+//   GATE_SECRET=... node scripts/kv-record.mjs --tenant <guid|organizations|common>
+//        [--authority URL] [--versions 1.0,2.0] [--appid <client id>]
+//        → prints {"key": ..., "record": {...}, "text": "<sealed text to store>"}
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 
-export const RECORD_FORMAT = 1;
+export const RECORD_FORMAT = 2;
+const SEAL_PREFIX = "entra-gate-record/2 ";
+const MAC_CONTEXT = "entra-gate kv record v2\0";
+
+/** The 32 bytes of a base64 GATE_SECRET (as `openssl rand -base64 32` prints it). */
+export function secretBytes(secret) {
+  const bytes = Buffer.from(String(secret ?? "").trim(), "base64");
+  if (bytes.length < 32) throw new Error("GATE_SECRET must be base64 of at least 32 bytes");
+  return bytes;
+}
+
+function tag(kvKey, json, secret) {
+  return createHmac("sha256", secretBytes(secret))
+    .update(MAC_CONTEXT)
+    .update(kvKey)
+    .update(Buffer.from([0]))
+    .update(json)
+    .digest();
+}
+
+/** The text the worker stores: the seal line, a newline, then the record's JSON. */
+export function seal(kvKey, record, secret) {
+  const json = typeof record === "string" ? record : JSON.stringify(record);
+  return `${SEAL_PREFIX}${tag(kvKey, json, secret).toString("base64url")}\n${json}`;
+}
+
+/** The record in a stored text, and whether its seal verifies under `secret`. */
+export function unseal(kvKey, text, secret) {
+  const newline = text.indexOf("\n");
+  const line = newline < 0 ? "" : text.slice(0, newline);
+  const json = newline < 0 ? text : text.slice(newline + 1);
+  let genuine = false;
+  if (line.startsWith(SEAL_PREFIX)) {
+    const given = Buffer.from(line.slice(SEAL_PREFIX.length), "base64url");
+    const expected = tag(kvKey, json, secret);
+    genuine = given.length === expected.length && timingSafeEqual(given, expected);
+  }
+  return { record: JSON.parse(json), json, genuine };
+}
 
 /** The set's name and KV key, as core::keystore::sources() makes them. */
 export function keySetId({ authority, tenant, appid }) {
@@ -37,7 +77,7 @@ async function getText(url) {
   return res.text();
 }
 
-export async function buildRecord({ authority, tenant, versions = ["1.0", "2.0"], appid, now = Math.floor(Date.now() / 1000) }) {
+export async function buildRecord({ authority, tenant, versions = ["1.0", "2.0"], appid, secret, now = Math.floor(Date.now() / 1000) }) {
   const base = authority.replace(/\/+$/, "");
   const sources = [];
   for (const version of ["1.0", "2.0"].filter((v) => versions.includes(v))) {
@@ -61,10 +101,9 @@ export async function buildRecord({ authority, tenant, versions = ["1.0", "2.0"]
     });
   }
   const set = keySetId({ authority, tenant, appid });
-  return {
-    key: `jwks:${set}`,
-    record: { format: RECORD_FORMAT, set, fetched_at: now, checked_at: now, content_hash: contentHash(sources), sources },
-  };
+  const key = `jwks:${set}`;
+  const record = { format: RECORD_FORMAT, set, fetched_at: now, checked_at: now, content_hash: contentHash(sources), sources };
+  return { key, record, text: secret === undefined ? undefined : seal(key, record, secret) };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
@@ -80,6 +119,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     console.error("--tenant is required");
     process.exit(2);
   }
-  const built = await buildRecord({ ...values, versions: values.versions.split(",").map((v) => v.trim()) });
+  if (!process.env.GATE_SECRET) {
+    console.error("GATE_SECRET is required in the environment (the worker's secret)");
+    process.exit(2);
+  }
+  const built = await buildRecord({
+    ...values,
+    versions: values.versions.split(",").map((v) => v.trim()),
+    secret: process.env.GATE_SECRET,
+  });
   process.stdout.write(JSON.stringify(built));
 }

@@ -52,6 +52,21 @@ ensure_toolchain() {
   ensure_cargo_tools
 }
 
+# The local GATE_SECRET: `wrangler dev` reads .dev.vars (never committed); made once here with
+# 32 random bytes, so nobody has to think of it locally. Production sets its own with
+# `wrangler secret put GATE_SECRET`.
+ensure_dev_secret() {
+  if ! grep -qs '^GATE_SECRET=' .dev.vars; then
+    say "making a local GATE_SECRET in .dev.vars"
+    printf 'GATE_SECRET="%s"\n' "$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')" >> .dev.vars
+  fi
+}
+
+# The local GATE_SECRET's value.
+dev_secret() {
+  sed -n 's/^GATE_SECRET="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' .dev.vars | head -1
+}
+
 export WRANGLER_SEND_METRICS=false
 export WRANGLER_SEND_ERROR_REPORTS=false
 export CLOUDFLARE_CF_FETCH_ENABLED=false

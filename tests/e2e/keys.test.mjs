@@ -9,7 +9,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEnvironment } from "./support/environment.mjs";
+import { startEnvironment, TEST_SECRET } from "./support/environment.mjs";
+import { seal, unseal } from "../../scripts/kv-record.mjs";
 
 let env;
 const tempDirs = [];
@@ -129,7 +130,9 @@ function assertKeysUnavailable(answer) {
   assert.match(answer.headers.get("retry-after") ?? "", /^[1-9][0-9]*$/, "503 carries Retry-After");
 }
 
-// KV records, as src/core/keystore.rs writes them.
+// KV records, as src/core/key_record.rs writes them: sealed under GATE_SECRET. A test that writes
+// a record seals it with the tests' secret, as the gateway itself would have: it is then about
+// the record's content, not its seal (tests/e2e/kv-trust.test.mjs is about the seal).
 
 const mockHostPort = () => new URL(env.tenant.url).host;
 const setId = (tid = env.tenant.tenantId) => `${mockHostPort()}/${tid}`;
@@ -137,11 +140,15 @@ const kvKey = (tid) => `jwks:${setId(tid)}`;
 
 async function readRecord(gw, tid) {
   const text = await (await gw.kv()).get(kvKey(tid));
-  return text === null ? null : JSON.parse(text);
+  if (text === null) return null;
+  const { record, genuine } = unseal(kvKey(tid), text, TEST_SECRET);
+  assert.ok(genuine, "the gateway seals what it writes");
+  return record;
 }
 
+/** Seals `record` (an object, or JSON text) as the gateway would, and stores it. */
 async function writeRecord(gw, record, tid) {
-  await (await gw.kv()).put(kvKey(tid), typeof record === "string" ? record : JSON.stringify(record));
+  await (await gw.kv()).put(kvKey(tid), seal(kvKey(tid), record, TEST_SECRET));
 }
 
 /** core::keystore::content_hash: SHA-256 over version, issuer, jwks_uri, jwks, each + NUL. */
@@ -347,7 +354,7 @@ test("cold start with KV empty: fetches from Entra once and writes the record", 
   assert.deepEqual(counts, { metadata_v1: 1, metadata_v2: 1, keys_v1: 1, keys_v2: 1, total: ONE_FETCH });
 
   const record = await readRecord(gw);
-  assert.equal(record.format, 1);
+  assert.equal(record.format, 2);
   assert.equal(record.set, setId());
   assert.deepEqual(record.sources.map((s) => s.version), ["v1", "v2"]);
   assert.equal(record.content_hash, contentHash(record.sources));
@@ -355,15 +362,27 @@ test("cold start with KV empty: fetches from Entra once and writes the record", 
   assert.deepEqual(kidsIn(record), ["mock-key-1", "mock-key-2"]);
 });
 
-test("cold start with a corrupt KV record: logs corrupt, refetches and rewrites KV", async (t) => {
+test("cold start with a record that is not believed: logs it once, refetches and rewrites KV", async (t) => {
   const { dir, warm, record: good } = await warmKv(t);
+  const key = kvKey();
+  const sealed = (record) => seal(key, record, TEST_SECRET);
   const forged = JSON.parse(JSON.stringify(good));
   forged.sources[1].jwks = forged.sources[1].jwks.replace("mock-key-2", "mock-key-evil");
+  const future = nowSeconds() + 3600;
+  const otherSecret = Buffer.alloc(32, 7).toString("base64");
   const corruptions = {
-    "not JSON": "this is not a record",
-    "content_hash mismatch": JSON.stringify(forged),
-    "unknown format": JSON.stringify({ ...good, format: 2 }),
-    "another set's record": JSON.stringify({ ...good, set: setId(OTHER_TENANT) }),
+    // No seal, or not ours.
+    "not a record": "this is not a record",
+    "JSON without a seal": JSON.stringify(good),
+    "sealed under another secret": seal(key, good, otherSecret),
+    "sealed for another key": seal(kvKey(OTHER_TENANT), good, TEST_SECRET),
+    "content edited after sealing": sealed(good).replace("mock-key-2", "mock-key-3"),
+    // Sealed, but wrong inside.
+    "content_hash mismatch": sealed(forged),
+    "unknown format": sealed({ ...good, format: 3 }),
+    "another set's record": sealed({ ...good, set: setId(OTHER_TENANT) }),
+    "checked_at in the future": sealed({ ...good, checked_at: future, fetched_at: good.fetched_at }),
+    "fetched after checked": sealed({ ...good, fetched_at: good.checked_at + 10 }),
   };
   await warm.stop();
 
@@ -371,11 +390,12 @@ test("cold start with a corrupt KV record: logs corrupt, refetches and rewrites 
     const before = await entraRequests();
     // A fresh isolate on the shared KV, whose record we spoil first.
     const gw = await gateway(t, {}, { kvPersist: dir });
-    await writeRecord(gw, text);
+    await (await gw.kv()).put(key, text);
     const at = mark();
     assert.equal((await call(gw, await mint({ key: "mock-key-2" }))).status, 200, what);
-    const reads = await logged(at, "kv_read");
-    assert.equal(reads[0].found, "corrupt", `${what}: ${JSON.stringify(reads)}`);
+    const rejected = await logged(at, "kv_record_rejected");
+    assert.equal(rejected.length, 1, `${what}: ${JSON.stringify(rejected)}`);
+    assert.equal(rejected[0].set, setId());
     assert.deepEqual((await logged(at, "kv_write")).map((e) => e.why), ["changed"], what);
     assert.equal((await entraRequests()) - before, ONE_FETCH, what);
     const rewritten = await readRecord(gw);
@@ -559,8 +579,9 @@ test("allow-list: one key set per allowed tenant, others refused without a fetch
   assert.equal(await entraRequests(), 2 * ONE_FETCH);
 
   // Key issuer: tenant B's JWKS publishing mock-key-2 with tenant A's issuer. Entra never does
-  // this, so forge it in KV (with a matching content_hash: the record is then "valid" and read
-  // as is) and show the key-issuer rule still refuses B's tokens signed by that key.
+  // this, so put it in KV as the gateway itself would have stored it (a matching content_hash,
+  // sealed with the gateway's secret: the record is then believed) and show the key-issuer rule
+  // still refuses B's tokens signed by that key.
   const recordB = await readRecord(gw, tenantB);
   const v2 = recordB.sources.find((s) => s.version === "v2");
   const jwks = JSON.parse(v2.jwks);
@@ -611,6 +632,6 @@ test("ENTRA_METADATA_APPID: metadata requests carry ?appid= and the set has its 
   assert.equal(counts[`appid=${appid}`], 2, `the v1 and v2 metadata requests carried it: ${JSON.stringify(counts)}`);
   const names = (await (await gw.kv()).list()).keys.map((k) => k.name);
   assert.deepEqual(names, [`${kvKey()}/appid=${appid}`]);
-  const record = JSON.parse(await (await gw.kv()).get(names[0]));
+  const { record } = unseal(names[0], await (await gw.kv()).get(names[0]), TEST_SECRET);
   assert.ok(record.sources.every((s) => s.metadata_url.endsWith(`?appid=${appid}`)), JSON.stringify(record.sources));
 });

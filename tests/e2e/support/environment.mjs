@@ -6,6 +6,7 @@ import { startGateway } from "./gateway.mjs";
 import net from "node:net";
 
 export const AUDIENCE = "api://entra-gate-dev";
+export { TEST_SECRET } from "./gateway.mjs";
 
 export async function startEnvironment(overrides = {}) {
   const tenant = await startMockTenant();

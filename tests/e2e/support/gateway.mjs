@@ -7,6 +7,8 @@ import { existsSync } from "node:fs";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 export const WORKER_SCRIPT = resolve(ROOT, "build/index.js");
+/** The tests' GATE_SECRET (32 bytes, base64); scripts/kv-record.mjs seals records with it. */
+export const TEST_SECRET = "dGVzdC1vbmx5LWdhdGUtc2VjcmV0LTMyLWJ5dGVzISE=";
 
 /**
  * `kvPersist`: a directory shared by gateways that should see the same KV (a cold isolate
@@ -14,8 +16,13 @@ export const WORKER_SCRIPT = resolve(ROOT, "build/index.js");
  * `kvNamespaces`: further KV namespace bindings besides JWKS (e.g. ["REVOCATIONS"]); read or
  * write them with `kv(name)`.
  */
-export async function startGateway(bindings, { logs, kvPersist, kvNamespaces = [] } = {}) {
+export async function startGateway(given, { logs, kvPersist, kvNamespaces = [] } = {}) {
   if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} missing: run the release build first`);
+  // Every gateway gets the tests' secret unless a test says otherwise; a binding given as
+  // `undefined` is left out (to test a missing one).
+  const bindings = Object.fromEntries(
+    Object.entries({ GATE_SECRET: TEST_SECRET, ...given }).filter(([, value]) => value !== undefined),
+  );
   const mf = new Miniflare({
     modules: true,
     scriptPath: WORKER_SCRIPT,
