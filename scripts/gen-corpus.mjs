@@ -190,8 +190,6 @@ export function buildCorpus(keys = loadKeys()) {
   ok("escaped characters in tid", bearer(tok({ claims: { tid: `"${C.tenantId.replace("-", "\\u002d")}"` } })));
   ok("aud as an array with ours among others", bearer(tok({ claims: { aud: j(["api://other", C.apiClientId]) } })));
   ok("App ID URI aud with one trailing slash", bearer(tok({ claims: { aud: j(`${C.apiUri}/`) } })));
-  ok("duplicate unchecked claim (name) is ignored", bearer(tok({ raw: P.replace("{", '{"name":"first",') })));
-  ok("duplicate unchecked header member (x5t) is ignored", bearer(tok({ header: H.replace("{", '{"x5t":"a","x5t":"b",') })));
   ok("100 nested arrays in an unchecked claim (under the parser's depth limit)", bearer(tok({ claims: { deep: nested(100) } })));
   ok("CRLF in scp is accepted (headers are percent-encoded)", bearer(tok({ claims: { scp: j("items.read\r\nX-Entra-Roles: Admin") } })));
 
@@ -537,6 +535,11 @@ export function buildCorpus(keys = loadKeys()) {
   deny("ver 2", bearer(tok({ claims: { ver: j("2") } })), "wrong_token_version");
   deny("ver 2.0 with a trailing space", bearer(tok({ claims: { ver: j("2.0 ") } })), "wrong_token_version");
   deny("ver a number", bearer(tok({ claims: { ver: "2.0" } })), M);
+  // RFC 7519 §4 / RFC 7515 §4: repeated members are rejected, whichever member it is, so no two
+  // readers can take different values from one token.
+  deny("duplicate unchecked claim (name)", bearer(tok({ raw: P.replace("{", '{"name":"first",') })), M);
+  deny("duplicate unchecked claim spelled with an escape", bearer(tok({ raw: P.replace("{", '{"n\\u0061me":"first",') })), M);
+  add("duplicate unchecked header member (x5t)", bearer(tok({ header: H.replace("{", '{"x5t":"a","x5t":"b",') })), 401, "malformed_header");
   const foreign = keys["foreign-tenant-key"];
   deny("signed by another tenant's key (key issuer mismatch)", bearer(tok({ header: headerPairs("foreign-tenant-key"), key: foreign })), "key_issuer_mismatch");
   deny("v1 token signed by another tenant's key", bearer(tok({ header: headerPairs("foreign-tenant-key"), raw: obj(v1ClaimPairs()), key: foreign })), "key_issuer_mismatch");

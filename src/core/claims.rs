@@ -5,6 +5,7 @@
 use super::guid::is_guid;
 use super::identity::{TokenKind, TokenVersion, VerifiedIdentity};
 use super::issuer::{tenant_segment, IssuerRules, IssuerTemplate};
+use super::json::MemberName;
 use super::jws::SignedPayload;
 use super::reason::Reason;
 use super::time::UnixTime;
@@ -23,6 +24,11 @@ const GRAPH_AUDIENCES: &[&str] = &[
     "https://dod-graph.microsoft.us",
     "https://microsoftgraph.chinacloudapi.cn",
     "https://canary.graph.microsoft.com",
+    // Azure AD Graph (retired, first-party): its tokens are as much Microsoft's own.
+    "00000002-0000-0000-c000-000000000000",
+    "https://graph.windows.net",
+    "https://graph.microsoftazure.de",
+    "https://graph.chinacloudapi.cn",
 ];
 
 pub fn is_graph_audience(aud: &str) -> bool {
@@ -377,6 +383,7 @@ pub fn validate(
 /// Reads the named claims as strings: a string is one value, an array of scalars several,
 /// numbers and booleans their JSON text; objects are never matched. A payload these names
 /// cannot be read from (a lone surrogate escape, say) is malformed, never silently empty.
+/// (A payload that repeats a member never gets here: `json::from_object` refused it.)
 fn extra_claims(
     payload: &[u8],
     names: &[String],
@@ -384,24 +391,75 @@ fn extra_claims(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let all = super::json::from_object::<serde_json::Map<String, serde_json::Value>>(payload)
-        .map_err(malformed)?;
-    let scalar = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
-    Ok(names
-        .iter()
-        .filter_map(|name| {
-            let values = match all.get(name)? {
-                serde_json::Value::Array(items) => items.iter().filter_map(scalar).collect(),
-                other => scalar(other).into_iter().collect(),
-            };
-            Some((name.clone(), values))
+    let mut reader = serde_json::Deserializer::from_slice(payload);
+    let found = serde::de::DeserializeSeed::deserialize(NamedClaims { names }, &mut reader)
+        .map_err(|e| malformed(super::json::json_error(&e)))?;
+    reader
+        .end()
+        .map_err(|e| malformed(super::json::json_error(&e)))?;
+    Ok(found)
+}
+
+/// One pass over the claims object: keeps the named members, skips the rest unread.
+struct NamedClaims<'n> {
+    names: &'n [String],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for NamedClaims<'_> {
+    type Value = Vec<(String, Vec<String>)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+/// A claim's value as the generic matchers read it.
+enum ClaimValue {
+    Scalar(Option<String>),
+    List(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for ClaimValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let scalar = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        Ok(match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Array(items) => {
+                ClaimValue::List(items.iter().filter_map(scalar).collect())
+            }
+            other => ClaimValue::Scalar(scalar(&other)),
         })
-        .collect())
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NamedClaims<'_> {
+    type Value = Vec<(String, Vec<String>)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = Vec::new();
+        while let Some(MemberName(name)) = map.next_key::<MemberName<'de>>()? {
+            if self.names.iter().any(|n| *n == name) {
+                let values = match map.next_value::<ClaimValue>()? {
+                    ClaimValue::Scalar(one) => one.into_iter().collect(),
+                    ClaimValue::List(many) => many,
+                };
+                found.push((name.to_string(), values));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        // The policy's order, whatever the token's.
+        found.sort_by_key(|(name, _)| self.names.iter().position(|n| n == name));
+        Ok(found)
+    }
 }
 
 fn check_times(claims: &RawClaims, skew: i64, now: UnixTime) -> Result<(), ClaimsError> {

@@ -1,11 +1,68 @@
 //! JSON objects from untrusted bytes.
 //!
-//! Two things serde_json does not do for us: it lets a derived struct be read from an array
-//! (positionally), and its error text quotes offending values, which come from tokens. So only
-//! an object is accepted, and errors are redacted: quoted runs are replaced, while member names
-//! (in backticks) and positions stay, so the log still says what was wrong.
+//! Three things serde_json does not do for us: it lets a derived struct be read from an array
+//! (positionally); it takes the last of repeated members we do not read into a field (and a
+//! `Map` takes the last of any); and its error text quotes offending values, which come from
+//! tokens. So only an object is accepted, repeated top-level members are refused whatever they
+//! are (RFC 7515 §4 and RFC 7519 §4: reject, or take the last; parsers that take the first
+//! exist, so only rejecting gives every reader one meaning), and errors are redacted: quoted
+//! runs are replaced, while member names (in backticks) and positions stay, so the log still
+//! says what was wrong.
 
-use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+
+/// A member name, borrowed from the document unless it had to be unescaped.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct MemberName<'de>(pub Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for MemberName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl<'de> Visitor<'de> for Name {
+            type Value = MemberName<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(MemberName(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(MemberName(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
+}
+
+/// Reads an object's members without keeping their values, refusing a name seen twice (after
+/// unescaping: `"aud"` and `"\u0061ud"` are the same member).
+struct UniqueMembers;
+
+impl<'de> Visitor<'de> for UniqueMembers {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(name) = map.next_key::<MemberName<'de>>()? {
+            map.next_value::<IgnoredAny>()?;
+            if let Some(repeated) = seen.replace(name) {
+                return Err(de::Error::custom(format_args!(
+                    "duplicate field `{}`",
+                    super::token::loggable(&repeated.0)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Parses a JSON object (never an array or scalar) into `T`.
 pub fn from_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
@@ -20,6 +77,10 @@ pub fn from_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String>
     if first != Some(&b'{') {
         return Err("not a JSON object".into());
     }
+    let mut unique = serde_json::Deserializer::from_slice(bytes);
+    unique
+        .deserialize_map(UniqueMembers)
+        .map_err(|e| json_error(&e))?;
     serde_json::from_slice(bytes).map_err(|e| json_error(&e))
 }
 
@@ -68,6 +129,32 @@ mod tests {
             from_object::<T>(b"{\"a\":\"x\",\"b\":\"\xff\"}").is_err(),
             "bytes in a skipped member"
         );
+    }
+
+    #[test]
+    fn repeated_members_are_refused_whatever_they_are() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            a: String,
+        }
+        assert!(from_object::<T>(br#"{"a":"x","b":1}"#).is_ok());
+        for repeated in [
+            &br#"{"a":"x","b":1,"b":2}"#[..],
+            br#"{"a":"x","a":"y"}"#,
+            br#"{"a":"x","\u0062":1,"b":2}"#,
+            br#"{"a":"x","b":{"c":1},"b":[]}"#,
+        ] {
+            let e = from_object::<T>(repeated).unwrap_err();
+            assert!(e.starts_with("duplicate field"), "{e}");
+        }
+        assert!(
+            from_object::<T>(br#"{"a":"x","n":{"c":1,"c":2}}"#).is_ok(),
+            "nested objects are the reader's business"
+        );
+        let long = format!(r#"{{"a":"x","{0}":1,"{0}":2}}"#, "n".repeat(500));
+        let e = from_object::<T>(long.as_bytes()).unwrap_err();
+        assert!(e.len() < 120, "the name is cut: {e}");
     }
 
     #[test]

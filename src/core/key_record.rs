@@ -394,3 +394,327 @@ pub struct Built<P> {
     pub rules: ClaimRules,
     pub notes: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::{binding, from_bindings};
+    use crate::core::crypto::RustHmac;
+    use crate::core::keystore::sources;
+    use crate::core::secret::{GateSecret, TEST_SECRET};
+    use std::collections::HashMap;
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const OTHER: &str = "0b5a0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d";
+    const NOW: UnixTime = UnixTime(1_800_000_000);
+
+    fn config(extra: &[(&str, &str)]) -> GateConfig {
+        let mut map: HashMap<&str, &str> = HashMap::from([
+            (binding::TENANT_ID, TID),
+            (binding::AUDIENCES, "api://x"),
+            (binding::ORIGIN_URL, "https://origin.example"),
+            (binding::SECRET, TEST_SECRET),
+        ]);
+        map.extend(extra.iter().copied());
+        from_bindings(|name| map.get(name).map(|v| v.to_string())).expect("valid config")
+    }
+
+    fn hmac() -> RustHmac {
+        let secret = GateSecret::parse(TEST_SECRET).expect("test secret");
+        RustHmac::new(secret.as_bytes())
+    }
+
+    fn source_for(config: &GateConfig) -> KeySetSource {
+        sources(config).remove(0)
+    }
+
+    /// The record the gateway would write for `config` after fetching Entra's documents.
+    fn record_for(config: &GateConfig) -> StoredKeySet {
+        let source = source_for(config);
+        let stored = source
+            .metadata
+            .iter()
+            .map(|(version, url)| {
+                let (issuer, keys) = match version {
+                    MetadataVersion::V1 => (
+                        format!("https://sts.windows.net/{TID}/"),
+                        format!("https://login.microsoftonline.com/{TID}/discovery/keys"),
+                    ),
+                    MetadataVersion::V2 => (
+                        format!("https://login.microsoftonline.com/{TID}/v2.0"),
+                        format!("https://login.microsoftonline.com/{TID}/discovery/v2.0/keys"),
+                    ),
+                };
+                StoredSource {
+                    version: (*version).into(),
+                    metadata_url: url.clone(),
+                    jwks_uri: keys,
+                    issuer,
+                    jwks: r#"{"keys":[]}"#.into(),
+                }
+            })
+            .collect();
+        StoredKeySet::new(&source.id, stored, NOW)
+    }
+
+    fn open(
+        text: &str,
+        config: &GateConfig,
+        held: Option<HeldCopy<'_>>,
+    ) -> Result<StoredKeySet, RecordError> {
+        pollster::block_on(StoredKeySet::open(
+            text.as_bytes(),
+            &source_for(config),
+            config,
+            &hmac(),
+            NOW,
+            held,
+        ))
+    }
+
+    fn sealed(record: &StoredKeySet, kv_key: &str) -> String {
+        pollster::block_on(record.seal(kv_key, &hmac())).expect("sealed")
+    }
+
+    /// Re-seals `record` after `edit`, as someone holding the secret would.
+    fn resealed(config: &GateConfig, edit: impl FnOnce(&mut StoredKeySet)) -> String {
+        let mut record = record_for(config);
+        edit(&mut record);
+        sealed(&record, &source_for(config).kv_key())
+    }
+
+    #[test]
+    fn a_record_round_trips_through_its_seal() {
+        let config = config(&[]);
+        let record = record_for(&config);
+        let text = sealed(&record, &source_for(&config).kv_key());
+        assert!(text.starts_with("entra-gate-record/2 "));
+        assert_eq!(open(&text, &config, None), Ok(record));
+    }
+
+    #[test]
+    fn a_record_without_our_seal_is_refused() {
+        let config = config(&[]);
+        let record = record_for(&config);
+        let key = source_for(&config).kv_key();
+        let text = sealed(&record, &key);
+        let json = text.split_once('\n').map(|(_, j)| j).unwrap_or_default();
+        assert_eq!(open(json, &config, None), Err(RecordError::Unsealed));
+        assert_eq!(open("garbage", &config, None), Err(RecordError::Unsealed));
+        assert_eq!(
+            open(&format!("entra-gate-record/2 AAAA\n{json}"), &config, None),
+            Err(RecordError::Unsealed),
+            "a tag of the wrong length"
+        );
+        // The content edited after sealing.
+        let edited = text.replacen("\"fetched_at\":", "\"fetched_at\": ", 1);
+        assert_ne!(edited, text);
+        assert_eq!(open(&edited, &config, None), Err(RecordError::BadTag));
+        // Sealed under another secret.
+        let other = RustHmac::new(&[7u8; 32]);
+        let foreign = pollster::block_on(record.seal(&key, &other)).expect("sealed");
+        assert_eq!(open(&foreign, &config, None), Err(RecordError::BadTag));
+        // Sealed for another KV key (moved from another set's slot).
+        let moved = sealed(&record, "jwks:login.microsoftonline.com/another");
+        assert_eq!(open(&moved, &config, None), Err(RecordError::BadTag));
+        // Oversized.
+        let huge = format!("{text}{}", " ".repeat(MAX_RECORD_BYTES));
+        assert!(matches!(
+            open(&huge, &config, None),
+            Err(RecordError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_sealed_record_must_still_be_this_sets_in_this_format() {
+        let config = config(&[]);
+        let format = resealed(&config, |r| r.format = 1);
+        assert!(matches!(
+            open(&format, &config, None),
+            Err(RecordError::Corrupt { .. })
+        ));
+        let other_set = resealed(&config, |r| r.set = format!("login.microsoftonline.com/{OTHER}"));
+        assert!(matches!(
+            open(&other_set, &config, None),
+            Err(RecordError::OtherSet { .. })
+        ));
+        let hash = resealed(&config, |r| r.sources[0].jwks = r#"{"keys":[{}]}"#.into());
+        assert_eq!(open(&hash, &config, None), Err(RecordError::HashMismatch));
+        let key = source_for(&config).kv_key();
+        let not_json = pollster::block_on(async {
+            let tag = hmac().tag(&tagged_message(&key, b"[1,2]")).await.expect("tag");
+            format!("{SEAL_PREFIX}{}\n[1,2]", b64::encode(&tag))
+        });
+        assert!(matches!(
+            open(&not_json, &config, None),
+            Err(RecordError::Corrupt { .. })
+        ));
+    }
+
+    /// What a KV writer with the secret could still try: documents this configuration would
+    /// never have fetched.
+    #[test]
+    fn a_sealed_record_must_say_what_this_configuration_fetches() {
+        let config = config(&[]);
+        let rehash = |r: &mut StoredKeySet| r.content_hash = content_hash(&r.sources);
+        let cases: Vec<(&str, String)> = vec![
+            (
+                "issuer swapped for the multi-tenant template",
+                resealed(&config, |r| {
+                    r.sources[1].issuer =
+                        "https://login.microsoftonline.com/{tenantid}/v2.0".into();
+                    rehash(r);
+                }),
+            ),
+            (
+                "another tenant's issuer",
+                resealed(&config, |r| {
+                    r.sources[1].issuer = format!("https://login.microsoftonline.com/{OTHER}/v2.0");
+                    rehash(r);
+                }),
+            ),
+            (
+                "keys from another host",
+                resealed(&config, |r| {
+                    r.sources[0].jwks_uri = "https://evil.example/keys".into();
+                    rehash(r);
+                }),
+            ),
+            (
+                "metadata from another address",
+                resealed(&config, |r| {
+                    r.sources[0].metadata_url =
+                        format!("https://login.microsoftonline.com/{OTHER}/.well-known/openid-configuration");
+                }),
+            ),
+            (
+                "a version the configuration does not read",
+                resealed(&config, |r| {
+                    let extra = r.sources[1].clone();
+                    r.sources.push(extra);
+                    rehash(r);
+                }),
+            ),
+            (
+                "versions swapped",
+                resealed(&config, |r| {
+                    r.sources.swap(0, 1);
+                    rehash(r);
+                }),
+            ),
+        ];
+        for (what, text) in cases {
+            assert!(
+                matches!(open(&text, &config, None), Err(RecordError::NotConfigured { .. })),
+                "{what}: {:?}",
+                open(&text, &config, None)
+            );
+        }
+        // A v2-only deployment refuses a record that also holds v1 documents.
+        let v2_only = config_v2_only();
+        let mut both_versions = record_for(&config);
+        both_versions.set = source_for(&v2_only).id;
+        let text_for_v2 = sealed(&both_versions, &source_for(&v2_only).kv_key());
+        assert!(matches!(
+            open(&text_for_v2, &v2_only, None),
+            Err(RecordError::NotConfigured { .. })
+        ));
+    }
+
+    fn config_v2_only() -> GateConfig {
+        config(&[(binding::TOKEN_VERSIONS, "2.0")])
+    }
+
+    #[test]
+    fn timestamps_must_be_ordered_and_not_in_the_future() {
+        let config = config(&[]);
+        let skew = RECORD_CLOCK_SKEW_SECONDS;
+        let at = |fetched: i64, checked: i64| {
+            resealed(&config, |r| {
+                r.fetched_at = fetched;
+                r.checked_at = checked;
+            })
+        };
+        let now = NOW.seconds();
+        assert!(open(&at(now - 10, now), &config, None).is_ok());
+        assert!(open(&at(now, now + skew), &config, None).is_ok(), "within skew");
+        for (fetched, checked) in [
+            (now, now + skew + 1),
+            (now + 10, now),
+            (now + 86_400 * 365, now + 86_400 * 365),
+            (-5, now),
+        ] {
+            assert!(
+                matches!(
+                    open(&at(fetched, checked), &config, None),
+                    Err(RecordError::BadTimestamps { .. })
+                ),
+                "{fetched} {checked}"
+            );
+        }
+    }
+
+    #[test]
+    fn adoption_never_steps_back_in_time() {
+        let config = config(&[]);
+        let text = resealed(&config, |r| {
+            r.fetched_at = NOW.seconds() - 200;
+            r.checked_at = NOW.seconds() - 100;
+        });
+        let record = open(&text, &config, None).expect("fine alone");
+        let newer = HeldCopy {
+            content_hash: "other content",
+            checked_at: UnixTime(NOW.seconds() - 50),
+        };
+        assert_eq!(
+            open(&text, &config, Some(newer)),
+            Err(RecordError::Older {
+                checked_at: NOW.seconds() - 100,
+                held_checked_at: NOW.seconds() - 50
+            })
+        );
+        assert!(record.is_older_than(newer));
+        let same_content = HeldCopy {
+            content_hash: &record.content_hash,
+            checked_at: UnixTime(NOW.seconds() - 50),
+        };
+        assert!(
+            open(&text, &config, Some(same_content)).is_ok(),
+            "the same content only moves timestamps"
+        );
+        let older_held = HeldCopy {
+            content_hash: "other content",
+            checked_at: UnixTime(NOW.seconds() - 100),
+        };
+        assert!(open(&text, &config, Some(older_held)).is_ok(), "equal time is not older");
+    }
+
+    #[test]
+    fn errors_say_why_and_keep_their_source() {
+        use std::error::Error as _;
+        let fault = RecordError::Crypto(CryptoFault {
+            detail: "no subtle".into(),
+        });
+        assert!(fault.source().is_some());
+        assert!(RecordError::BadTag.source().is_none());
+        assert!(RecordError::BadTag.to_string().contains("GATE_SECRET"));
+    }
+
+    #[test]
+    fn a_record_without_usable_keys_builds_nothing() {
+        let config = config(&[]);
+        let built = record_for(&config).build::<()>(&config);
+        assert!(built.is_err_and(|e| e.contains("no usable signing keys")));
+    }
+
+    #[test]
+    fn the_hash_covers_content_not_timestamps() {
+        let config = config(&[]);
+        let mut a = record_for(&config);
+        let b = record_for(&config);
+        a.checked_at += 500;
+        assert_eq!(content_hash(&a.sources), content_hash(&b.sources));
+        a.sources[0].issuer.push('x');
+        assert_ne!(content_hash(&a.sources), content_hash(&b.sources));
+    }
+}
