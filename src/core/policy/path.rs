@@ -7,6 +7,7 @@
 //! anything origins read in different ways (`%2F`, `\\`, `;`) refused before matching. A pattern
 //! may fold ASCII case, for origins that route without regard to it.
 
+use crate::core::canonical_path::CanonicalPath;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,14 @@ impl fmt::Display for PathPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// A literal segment a canonical request path can contain as it is written.
+fn is_canonical_segment(segment: &str) -> bool {
+    let path = format!("/{segment}");
+    CanonicalPath::parse(&path).is_ok_and(|canonical| canonical.as_str() == path)
+        && segment != "."
+        && segment != ".."
 }
 
 impl PathPattern {
@@ -74,6 +83,13 @@ impl PathPattern {
                 "*" => segments.push(Segment::One),
                 p if p.contains('*') => return Err(format!("{p:?}: * must be a whole segment")),
                 "" if i + 1 < parts.len() => return Err("empty segment (//)".into()),
+                p if !is_canonical_segment(p) => {
+                    return Err(format!(
+                        "{p:?} can never match: request paths are matched in canonical form \
+                         (no dot segments, unreserved characters unescaped, escapes in upper case, \
+                         no ; or encoded / \\)"
+                    ))
+                }
                 p => segments.push(Segment::Literal(p.to_owned())),
             }
         }
@@ -168,9 +184,32 @@ mod tests {
 
     #[test]
     fn refuses_bad_patterns() {
-        for bad in ["health", "/a/**/b", "/a*", "/a//b", "/a?x=1"] {
+        for bad in [
+            "health",
+            "/a/**/b",
+            "/a*",
+            "/a//b",
+            "/a?x=1",
+            "/api/%61dmin",
+            "/api/%2fadmin",
+            "/a/%c3%a9",
+            "/a/./b",
+            "/a/../b",
+            "/a/..",
+            "/a;b",
+            "/a\\b",
+        ] {
             assert!(PathPattern::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn canonical_literals_and_a_trailing_slash_are_fine() {
+        for good in ["/a/", "/api/items/*", "/a/%C3%A9", "/~user/x", "/a/b.c", "/**"] {
+            assert!(PathPattern::parse(good).is_ok(), "{good}");
+        }
+        assert!(p("/a/").matches("/a/"));
+        assert!(!p("/a/").matches("/a"));
     }
 
     #[test]
@@ -179,5 +218,10 @@ mod tests {
         assert!(p("/api/*").covers(&p("/api/x")));
         assert!(!p("/api/x").covers(&p("/api/*")));
         assert!(!p("/api/*").covers(&p("/api/**")));
+        assert!(!p("/a/b/**").covers(&p("/a")), "longer than the other");
+        assert!(!p("/a").covers(&p("/a/b")), "shorter, without a rest");
+        assert!(!p("/a").covers(&p("/a/**")), "the other has a rest");
+        assert!(p("/a/**").covers(&p("/a/**")));
+        assert!(p("/a/**").covers(&p("/a")));
     }
 }
