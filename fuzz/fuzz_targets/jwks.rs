@@ -7,10 +7,13 @@ use entra_gate::core::config::TenantSelector;
 use entra_gate::core::endpoint::Endpoint;
 use entra_gate::core::jwks::{parse_jwks, vet_jwk, JwksLimits, MAX_MODULUS_BITS, MIN_MODULUS_BITS};
 use entra_gate::core::keyset::KeySet;
-use entra_gate::core::keystore::StoredKeySet;
+use entra_gate::core::crypto::RustHmac;
+use entra_gate::core::key_record::{RecordError, StoredKeySet};
+use entra_gate::core::keystore::sources;
+use entra_gate::core::secret::GateSecret;
 use entra_gate::core::metadata::parse_metadata;
 use entra_gate::core::token::MAX_KID_BYTES;
-use entra_gate_fuzz::TID;
+use entra_gate_fuzz::{config, NOW, TEST_SECRET, TID};
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashSet;
 
@@ -52,5 +55,37 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    let _ = StoredKeySet::decode(data, "login.microsoftonline.com/x");
+    key_record(data);
 });
+
+/// A KV record: the bytes as stored (never believed without the seal), and, when they are a
+/// record's JSON, sealed with the secret as a KV writer holding it could, to reach every check
+/// behind the seal. A record that is believed is this set's, with ordered timestamps.
+fn key_record(data: &[u8]) {
+    let config = config();
+    let source = &sources(&config)[0];
+    let secret = GateSecret::parse(TEST_SECRET).expect("test secret");
+    let hmac = RustHmac::new(secret.as_bytes());
+    let open = |text: &[u8]| {
+        pollster::block_on(StoredKeySet::open(text, source, &config, &hmac, NOW, None))
+    };
+    if let Ok(record) = open(data) {
+        panic!("unsealed bytes believed: {record:?}");
+    }
+    let Ok(record) = serde_json::from_slice::<StoredKeySet>(data) else {
+        return;
+    };
+    let sealed = pollster::block_on(record.seal(&source.kv_key(), &hmac)).expect("sealed");
+    match open(sealed.as_bytes()) {
+        Ok(opened) => {
+            assert_eq!(opened, record);
+            assert_eq!(opened.set, source.id);
+            assert!(opened.fetched_at <= opened.checked_at);
+            assert_eq!(opened.sources.len(), source.metadata.len());
+        }
+        Err(RecordError::Unsealed | RecordError::BadTag) => {
+            panic!("a record sealed with the secret was refused for its seal")
+        }
+        Err(_) => {}
+    }
+}
