@@ -28,6 +28,8 @@ import { pathToFileURL } from "node:url";
 
 const ROOT = resolve(import.meta.dirname, "..");
 export const CORPUS_PATH = resolve(ROOT, "tests/data/attack-corpus.json");
+export const PATHS_PATH = resolve(ROOT, "tests/data/attack-corpus-paths.json");
+export const KV_PATH = resolve(ROOT, "tests/data/attack-corpus-kv.json");
 
 export const CORPUS = {
   tenantId: "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b",
@@ -510,7 +512,8 @@ export function buildCorpus(keys = loadKeys()) {
   deny("Graph audience among ours", bearer(tok({ claims: { aud: j([C.apiClientId, "https://graph.microsoft.us"]) } })), "graph_token");
   deny("Graph nonce in the header", bearer(withHeader({ nonce: j("AbCdEf123") })), "graph_token");
   deny("Graph nonce in the header, null", bearer(withHeader({ nonce: "null" })), "graph_token");
-  deny("Azure AD Graph audience (not ours)", bearer(tok({ claims: { aud: j("00000002-0000-0000-c000-000000000000") } })), "invalid_audience");
+  deny("Azure AD Graph audience (first-party, like Graph)", bearer(tok({ claims: { aud: j("00000002-0000-0000-c000-000000000000") } })), "graph_token");
+  deny("Azure AD Graph audience by URI", bearer(tok({ claims: { aud: j("https://graph.windows.net/") } })), "graph_token");
   deny("ID token (nonce claim)", bearer(tok({ claims: { nonce: j("n-0S6_WzA2Mj") } })), "id_token");
   deny("ID token (at_hash)", bearer(tok({ claims: { at_hash: j("77QmUPtjPfzWtF2AnpK9RQ") } })), "id_token");
   deny("ID token (c_hash)", bearer(tok({ claims: { c_hash: j("LDktKdoQak3Pk0cnXxCltA") } })), "id_token");
@@ -559,33 +562,50 @@ export function loadCorpus() {
   return JSON.parse(readFileSync(CORPUS_PATH, "utf8"));
 }
 
+export const loadPathCases = () => JSON.parse(readFileSync(PATHS_PATH, "utf8"));
+export const loadKvCases = () => JSON.parse(readFileSync(KV_PATH, "utf8"));
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const text = render(buildCorpus());
-  if (process.argv.includes("--check")) {
-    let current = "";
-    try {
-      current = readFileSync(CORPUS_PATH, "utf8");
-    } catch {
-      console.error(`${CORPUS_PATH} is missing: run node scripts/gen-corpus.mjs`);
-      process.exit(1);
-    }
-    if (current !== text) {
-      const want = JSON.parse(text);
-      let have = [];
+  const { buildPathCases } = await import("./corpus/paths.mjs");
+  const { buildKvCases } = await import("./corpus/kv-records.mjs");
+  const keys = loadKeys();
+  const files = [
+    [CORPUS_PATH, render(buildCorpus(keys))],
+    [PATHS_PATH, render(uniqueNames(buildPathCases()))],
+    [KV_PATH, render(uniqueNames(buildKvCases({ CORPUS, docs: jwksDocuments(keys), v1Issuer, v2Issuer })))],
+  ];
+  let stale = false;
+  for (const [path, text] of files) {
+    if (process.argv.includes("--check")) {
+      let current = "";
       try {
-        have = JSON.parse(current);
+        current = readFileSync(path, "utf8");
       } catch {}
-      const first = want.findIndex((c, i) => JSON.stringify(c) !== JSON.stringify(have[i]));
-      console.error(`${CORPUS_PATH} is out of date (first difference at case ${first}: ${want[first]?.name ?? "(end)"}); run node scripts/gen-corpus.mjs`);
-      process.exit(1);
+      if (current !== text) {
+        const want = JSON.parse(text);
+        let have = [];
+        try {
+          have = JSON.parse(current);
+        } catch {}
+        const first = want.findIndex((c, i) => JSON.stringify(c) !== JSON.stringify(have[i]));
+        console.error(`${path} is out of date (first difference at case ${first}: ${want[first]?.name ?? "(end)"}); run node scripts/gen-corpus.mjs`);
+        stale = true;
+      } else {
+        console.log(`attack corpus up to date: ${path} (${JSON.parse(text).length} cases)`);
+      }
+    } else {
+      writeFileSync(path, text);
+      console.log(`wrote ${path}: ${JSON.parse(text).length} cases, ${text.length} bytes`);
     }
-    console.log(`attack corpus up to date: ${want_count(text)} cases`);
-  } else {
-    writeFileSync(CORPUS_PATH, text);
-    console.log(`wrote ${CORPUS_PATH}: ${want_count(text)} cases, ${text.length} bytes`);
   }
+  if (stale) process.exit(1);
 }
 
-function want_count(text) {
-  return JSON.parse(text).length;
+function uniqueNames(cases) {
+  const names = new Set();
+  for (const c of cases) {
+    if (names.has(c.name)) throw new Error(`duplicate case name: ${c.name}`);
+    names.add(c.name);
+  }
+  return cases;
 }

@@ -3,16 +3,24 @@
 //! test keys published as the corpus's tenant publishes them, and a fixed clock. Every case must
 //! get exactly its expected answer (status and reason; 200 = accepted).
 //!
-//! The same file runs through the built worker under workerd in tests/e2e/attack.test.mjs.
+//! The same file runs through the built worker under workerd in tests/e2e/attack.test.mjs, as do
+//! the path cases (tests/data/attack-corpus-paths.json) and the KV record cases
+//! (tests/data/attack-corpus-kv.json) below.
 
 // Native only: the file system, pollster and the mock tenant are not there in the wasm test run.
 #![cfg(not(target_arch = "wasm32"))]
 
 use entra_gate::core::answer;
+use entra_gate::core::canonical_path::CanonicalPath;
+use entra_gate::core::crypto::RustHmac;
 use entra_gate::core::crypto::RustVerifier;
 use entra_gate::core::gate::{intake, verify, Denial};
 use entra_gate::core::identity::VerifiedIdentity;
+use entra_gate::core::key_record::{content_hash, seal_json, StoredKeySet, StoredSource};
+use entra_gate::core::keystore::sources;
 use entra_gate::core::reason::{Reason, Stage};
+use entra_gate::core::request_target::{RequestTarget, TargetError};
+use entra_gate::core::secret::GateSecret;
 use entra_gate::core::time::UnixTime;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -20,7 +28,9 @@ use std::path::Path;
 
 #[path = "support/corpus_tenant.rs"]
 mod corpus_tenant;
-use corpus_tenant::{config, key_record, signing_keys, Prepared, NOW_SECONDS};
+use corpus_tenant::{
+    config, key_record, signing_keys, Prepared, NOW_SECONDS, OTHER_TID, TEST_SECRET,
+};
 
 pub struct Case {
     pub name: String,
@@ -146,4 +156,141 @@ fn corpus_expectations_are_consistent_and_complete() {
         .filter(|r| !seen.contains_key(r.code()))
         .collect();
     assert!(missing.is_empty(), "no corpus case for {missing:?}");
+}
+
+fn load_json(file: &str) -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("corpus JSON")
+}
+
+/// tests/data/attack-corpus-paths.json: every request target gets its answer, and what is
+/// forwarded is exactly the canonical path the policy would match (one value for both).
+#[test]
+fn every_path_case_gets_its_answer() {
+    let cases = load_json("attack-corpus-paths.json");
+    assert!(cases.len() >= 40, "only {} path cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().expect("name");
+        let target = case["target"].as_str().expect("target");
+        let expect = &case["expect"];
+        let got = RequestTarget::from_url(&format!("http://gateway.test{target}"));
+        let (status, reason, forwarded) = match &got {
+            Ok(t) => {
+                let query = t
+                    .query
+                    .as_ref()
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default();
+                (200, None, Some(format!("{}{query}", t.path)))
+            }
+            Err(TargetError::Path(_)) => (400, Some(Reason::PathAmbiguous.code()), None),
+            Err(TargetError::Unreadable) => (400, Some(Reason::RequestUnreadable.code()), None),
+        };
+        let want = (
+            expect["status"].as_u64().map(|s| s as u16),
+            expect["reason"].as_str(),
+            expect["forwarded"].as_str().map(str::to_owned),
+        );
+        if (Some(status), reason, forwarded.clone()) != want {
+            failures.push(format!("{name}: {target} expected {want:?}, got {got:?}"));
+        }
+        if let Ok(t) = &got {
+            let again = CanonicalPath::parse(t.path.as_str());
+            assert_eq!(again.as_ref(), Ok(&t.path), "{name}: not a fixed point");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// tests/data/attack-corpus-kv.json: key records someone who can write the JWKS namespace could
+/// store, materialised for this deployment and sealed as each case says; only the believed ones
+/// may open.
+#[test]
+fn every_kv_record_case_is_believed_or_refused_as_expected() {
+    let config = config();
+    let source = sources(&config).remove(0);
+    let authority = config.authority.as_str().trim_end_matches('/').to_owned();
+    let host = source
+        .id
+        .split_once('/')
+        .map(|(host, _)| host.to_owned())
+        .expect("set id");
+    let secret = GateSecret::parse(TEST_SECRET).expect("test secret");
+    let gateway = RustHmac::new(secret.as_bytes());
+    let stranger = RustHmac::new(&[7u8; 32]);
+    let other_key = format!("jwks:{host}/{OTHER_TID}");
+    let cases = load_json("attack-corpus-kv.json");
+    assert!(cases.len() >= 15, "only {} KV cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().expect("name");
+        let json = materialize(&case["record"], &authority, &host, NOW_SECONDS).to_string();
+        let sealed = |kv_key: &str, hmac: &RustHmac| {
+            pollster::block_on(seal_json(kv_key, &json, hmac)).expect("sealed")
+        };
+        let text = match case["seal"].as_str().expect("seal") {
+            "gateway" => sealed(&source.kv_key(), &gateway),
+            "other-secret" => sealed(&source.kv_key(), &stranger),
+            "other-key" => sealed(&other_key, &gateway),
+            "none" => json.clone(),
+            other => panic!("{name}: unknown seal {other}"),
+        };
+        let opened = pollster::block_on(StoredKeySet::open(
+            text.as_bytes(),
+            &source,
+            &config,
+            &gateway,
+            UnixTime(NOW_SECONDS),
+            None,
+        ));
+        let want = case["expect"]["believed"].as_bool().expect("believed");
+        if opened.is_ok() != want {
+            failures.push(format!("{name}: expected believed={want}, got {opened:?}"));
+        }
+        if let Ok(record) = opened {
+            let built = record
+                .build::<Prepared>(&config)
+                .expect("a believed record builds");
+            assert!(built.keys.get("attacker-key").is_none(), "{name}");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The corpus's record templates (see scripts/corpus/kv-records.mjs): `{authority}` and `{host}`
+/// in strings, `{"now": offset}` times, and `"{computed}"` for the true content hash.
+fn materialize(template: &Value, authority: &str, host: &str, now: i64) -> Value {
+    fn walk(value: &Value, authority: &str, host: &str, now: i64) -> Value {
+        match value {
+            Value::String(s) => {
+                Value::String(s.replace("{authority}", authority).replace("{host}", host))
+            }
+            Value::Object(map) if map.len() == 1 && map.contains_key("now") => {
+                Value::from(now + map["now"].as_i64().expect("offset"))
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), walk(v, authority, host, now)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| walk(v, authority, host, now))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    let mut record = walk(template, authority, host, now);
+    if record["content_hash"] == "{computed}" {
+        let sources: Vec<StoredSource> =
+            serde_json::from_value(record["sources"].clone()).expect("sources");
+        record["content_hash"] = Value::from(content_hash(&sources));
+    }
+    record
 }

@@ -206,6 +206,19 @@ fn unseal(text: &[u8]) -> Result<(Vec<u8>, &[u8]), RecordError> {
     Ok((tag, json))
 }
 
+/// Seals JSON text as a record stored under `kv_key` (what [`StoredKeySet::seal`] does for a
+/// record; tools and tests that write records of their own use this).
+pub async fn seal_json<A: RecordAuthenticator>(
+    kv_key: &str,
+    json: &str,
+    authenticator: &A,
+) -> Result<String, CryptoFault> {
+    let tag = authenticator
+        .tag(&tagged_message(kv_key, json.as_bytes()))
+        .await?;
+    Ok(format!("{SEAL_PREFIX}{}\n{json}", b64::encode(&tag)))
+}
+
 /// What the isolate holds of a set, for the monotonic-adoption check.
 #[derive(Debug, Clone, Copy)]
 pub struct HeldCopy<'a> {
@@ -236,11 +249,7 @@ impl StoredKeySet {
         kv_key: &str,
         authenticator: &A,
     ) -> Result<String, CryptoFault> {
-        let json = self.json();
-        let tag = authenticator
-            .tag(&tagged_message(kv_key, json.as_bytes()))
-            .await?;
-        Ok(format!("{SEAL_PREFIX}{}\n{json}", b64::encode(&tag)))
+        seal_json(kv_key, &self.json(), authenticator).await
     }
 
     /// Reads the record stored for `source`, believing it only as the module docs say.
@@ -533,7 +542,9 @@ mod tests {
             open(&format, &config, None),
             Err(RecordError::Corrupt { .. })
         ));
-        let other_set = resealed(&config, |r| r.set = format!("login.microsoftonline.com/{OTHER}"));
+        let other_set = resealed(&config, |r| {
+            r.set = format!("login.microsoftonline.com/{OTHER}")
+        });
         assert!(matches!(
             open(&other_set, &config, None),
             Err(RecordError::OtherSet { .. })
@@ -541,10 +552,7 @@ mod tests {
         let hash = resealed(&config, |r| r.sources[0].jwks = r#"{"keys":[{}]}"#.into());
         assert_eq!(open(&hash, &config, None), Err(RecordError::HashMismatch));
         let key = source_for(&config).kv_key();
-        let not_json = pollster::block_on(async {
-            let tag = hmac().tag(&tagged_message(&key, b"[1,2]")).await.expect("tag");
-            format!("{SEAL_PREFIX}{}\n[1,2]", b64::encode(&tag))
-        });
+        let not_json = pollster::block_on(seal_json(&key, "[1,2]", &hmac())).expect("sealed");
         assert!(matches!(
             open(&not_json, &config, None),
             Err(RecordError::Corrupt { .. })
@@ -605,7 +613,10 @@ mod tests {
         ];
         for (what, text) in cases {
             assert!(
-                matches!(open(&text, &config, None), Err(RecordError::NotConfigured { .. })),
+                matches!(
+                    open(&text, &config, None),
+                    Err(RecordError::NotConfigured { .. })
+                ),
                 "{what}: {:?}",
                 open(&text, &config, None)
             );
@@ -637,7 +648,10 @@ mod tests {
         };
         let now = NOW.seconds();
         assert!(open(&at(now - 10, now), &config, None).is_ok());
-        assert!(open(&at(now, now + skew), &config, None).is_ok(), "within skew");
+        assert!(
+            open(&at(now, now + skew), &config, None).is_ok(),
+            "within skew"
+        );
         for (fetched, checked) in [
             (now, now + skew + 1),
             (now + 10, now),
@@ -686,7 +700,10 @@ mod tests {
             content_hash: "other content",
             checked_at: UnixTime(NOW.seconds() - 100),
         };
-        assert!(open(&text, &config, Some(older_held)).is_ok(), "equal time is not older");
+        assert!(
+            open(&text, &config, Some(older_held)).is_ok(),
+            "equal time is not older"
+        );
     }
 
     #[test]

@@ -10,10 +10,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { startEchoOrigin } from "./support/echo-origin.mjs";
-import { startGateway } from "./support/gateway.mjs";
+import { startGateway, TEST_SECRET } from "./support/gateway.mjs";
+import { raw } from "./support/raw-http.mjs";
+import { contentHash, seal, unseal } from "../../scripts/kv-record.mjs";
 import {
   CORPUS,
   loadCorpus,
+  loadPathCases,
+  loadKvCases,
   loadKeys,
   jwksDocuments,
   compact,
@@ -26,6 +30,8 @@ import {
 
 const TID = CORPUS.tenantId;
 const cases = loadCorpus();
+const pathCases = loadPathCases();
+const kvCases = loadKvCases();
 const keys = loadKeys();
 let tenant, canary, origin, gateway;
 const logs = [];
@@ -78,15 +84,15 @@ before(async () => {
   canary = await startCanary();
   tenant = await startCorpusTenant();
   origin = await startEchoOrigin();
-  gateway = await startGateway(
-    {
-      ENTRA_TENANT_ID: TID,
-      ENTRA_AUDIENCES: `${CORPUS.apiUri},${CORPUS.apiClientId}`,
-      ORIGIN_URL: origin.url,
-      ENTRA_AUTHORITY: tenant.url,
-    },
-    { logs },
-  );
+  gateway = await startGateway(corpusBindings(), { logs });
+});
+
+/** The corpus's deployment (tests/support/corpus_tenant.rs configures the native runs alike). */
+const corpusBindings = () => ({
+  ENTRA_TENANT_ID: TID,
+  ENTRA_AUDIENCES: `${CORPUS.apiUri},${CORPUS.apiClientId}`,
+  ORIGIN_URL: origin.url,
+  ENTRA_AUTHORITY: tenant.url,
 });
 
 after(async () => {
@@ -171,3 +177,79 @@ test("every log line is one JSON object (no kid or claim split a line)", () => {
   assert.ok(decisions.length >= cases.length);
   assert.ok(decisions.every((d) => d.status < 500), "a 5xx was logged");
 });
+
+// ---------------------------------------------------------------------------------------------
+// Paths (tests/data/attack-corpus-paths.json): sent raw, so the target reaches workerd byte for
+// byte; what the origin sees is the canonical path the policy matched.
+
+const baseline = () => `Bearer ${compact(obj(headerPairs("test-key-1")), obj(claimPairs()), keys["test-key-1"])}`;
+
+for (const { name, target, expect } of pathCases) {
+  test(`corpus path: ${name} → ${expect.status} ${expect.reason ?? expect.forwarded}`, async () => {
+    const res = await raw(gateway, target, { headers: [["Authorization", baseline()]] });
+    const fromOrigin = res.headers["x-echo-origin"] === "1";
+    if (expect.forwarded === null) {
+      assert.equal(fromOrigin, false, `${target} reached the origin`);
+      assert.equal(res.status, expect.status, res.text);
+      assert.equal(JSON.parse(res.text).reason, expect.reason);
+    } else {
+      assert.ok(fromOrigin, `${target}: ${res.status} ${res.text}`);
+      assert.equal(JSON.parse(res.text).url, expect.forwarded, target);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// KV records (tests/data/attack-corpus-kv.json): each stored in a fresh gateway's JWKS namespace
+// before its first request. A record not believed is logged once and the keys come from the
+// tenant instead (the request still passes, and KV then holds the gateway's own record); a
+// believed one is read without complaint.
+
+/** The record templates' placeholders (scripts/corpus/kv-records.mjs), for this deployment. */
+function materialize(template, { authority, host, now }) {
+  const walk = (value) => {
+    if (typeof value === "string") return value.replaceAll("{authority}", authority).replaceAll("{host}", host);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === "object") {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === "now") return now + value.now;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    }
+    return value;
+  };
+  const record = walk(template);
+  if (record.content_hash === "{computed}") record.content_hash = contentHash(record.sources);
+  return record;
+}
+
+for (const { name, seal: how, record: template, expect } of kvCases) {
+  test(`corpus KV record: ${name} → ${expect.believed ? "believed" : "refused, keys from Entra"}`, async () => {
+    const host = new URL(tenant.url).host;
+    const key = `jwks:${host}/${TID}`;
+    const record = materialize(template, { authority: tenant.url, host, now: Math.floor(Date.now() / 1000) });
+    const text = {
+      gateway: () => seal(key, record, TEST_SECRET),
+      "other-secret": () => seal(key, record, Buffer.alloc(32, 7).toString("base64")),
+      "other-key": () => seal(`jwks:${host}/${CORPUS.otherTenantId}`, record, TEST_SECRET),
+      none: () => JSON.stringify(record),
+    }[how]();
+    const own = [];
+    const gw = await startGateway(corpusBindings(), { logs: own });
+    try {
+      await (await gw.kv()).put(key, text);
+      const res = await gw.fetch("/items/1", { headers: { authorization: baseline() } });
+      assert.equal(res.status, 200, await res.text());
+      const rejected = own.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((e) => e.event === "kv_record_rejected");
+      if (expect.believed) {
+        assert.deepEqual(rejected, []);
+      } else {
+        assert.equal(rejected.length, 1, JSON.stringify(rejected));
+        const stored = unseal(key, await (await gw.kv()).get(key), TEST_SECRET);
+        assert.ok(stored.genuine, "the gateway replaced it with its own sealed record");
+        assert.ok(!stored.json.includes("attacker-key"));
+      }
+    } finally {
+      await gw.stop();
+    }
+  });
+}

@@ -13,6 +13,7 @@ import http from "node:http";
 import net from "node:net";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { jwtVerify, createLocalJWKSet, createRemoteJWKSet } from "jose";
+import { raw } from "./support/raw-http.mjs";
 import { startEnvironment, parseChallenge, b64url, closedPort } from "./support/environment.mjs";
 
 const JWKS_PATH = "/.well-known/entra-gate/jwks.json";
@@ -108,30 +109,6 @@ const slowGateway = () =>
     ORIGIN_URL: `http://127.0.0.1:${silentOrigin.address().port}`,
     GATE_ORIGIN_TIMEOUT_SECONDS: "1",
   });
-
-/**
- * One HTTP/1.1 request straight to workerd's socket, with the request target and header lines
- * exactly as given (`headers` is a list of [name, value] pairs; repeats and case are kept). A
- * Host of "gateway.test" is added unless one is given.
- */
-function raw(gateway, target, { method = "GET", headers = [], body } = {}) {
-  const socket = new URL(gateway.url);
-  const pairs = headers.some(([n]) => n.toLowerCase() === "host") ? headers : [["Host", "gateway.test"], ...headers];
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: socket.hostname, port: socket.port, method, path: target, headers: pairs.flat(), setHost: false },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 /** What the echo origin saw; fails unless the answer really came from the echo origin. */
 async function echoed(res) {
