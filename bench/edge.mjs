@@ -375,6 +375,8 @@ const specs = {
       { name: "ENTRA_AUDIENCES", text: AUDIENCE },
       { name: "ORIGIN_URL", text: origin.url },
       { name: "ENTRA_AUTHORITY", text: tenantUrl },
+      // A benchmark-only secret (base64 of 32 bytes): seals the KV key records.
+      { name: "GATE_SECRET", text: Buffer.alloc(32, 42).toString("base64") },
       { name: "JWKS", kv: true },
     ],
   },

@@ -125,6 +125,8 @@ async function main() {
       ORIGIN_URL: originUrl,
       ENTRA_AUTHORITY: tenant.url,
       GATE_POLICY: JSON.stringify(POLICY),
+      // A load-test-only secret (base64 of 32 bytes): seals the KV key records.
+      GATE_SECRET: Buffer.alloc(32, 42).toString("base64"),
     },
     kvNamespaces: ["JWKS"],
     cf: false,

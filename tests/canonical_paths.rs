@@ -359,12 +359,9 @@ fn safe_path() -> impl Strategy<Value = String> {
     })
 }
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+#[path = "support/proptest_cases.rs"]
+mod proptest_cases;
+use proptest_cases::cases;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(2048)))]

@@ -329,12 +329,9 @@ fn independently_acceptable(authorization: &str, id: &VerifiedIdentity) -> Resul
     Ok(())
 }
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+#[path = "support/proptest_cases.rs"]
+mod proptest_cases;
+use proptest_cases::cases;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(128)))]

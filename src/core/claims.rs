@@ -537,7 +537,46 @@ impl ClaimRules {
 
 #[cfg(test)]
 mod tests {
-    use super::audience_matches;
+    use super::{audience_matches, ClaimRules, IssuerTemplate};
+    use crate::core::config::{binding, from_bindings};
+
+    /// Whatever issuers the key record names, a version the configuration does not accept gets
+    /// no issuer rule, so its tokens are `wrong_token_version`.
+    #[test]
+    fn only_configured_versions_get_an_issuer_rule() {
+        let config = |versions: &str| {
+            let pairs = [
+                (binding::TENANT_ID, "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+                (binding::AUDIENCES, "api://x"),
+                (binding::ORIGIN_URL, "https://origin.example"),
+                (binding::SECRET, crate::core::secret::TEST_SECRET),
+                (binding::TOKEN_VERSIONS, versions),
+            ];
+            from_bindings(|name| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            })
+            .expect("valid")
+        };
+        let v1 = || {
+            Some(IssuerTemplate::new(
+                "https://sts.windows.net/{tenantid}/".to_owned(),
+            ))
+        };
+        let v2 = || {
+            Some(IssuerTemplate::new(
+                "https://login.microsoftonline.com/{tenantid}/v2.0".to_owned(),
+            ))
+        };
+        let only_v2 = ClaimRules::new(&config("2.0"), v1(), v2());
+        assert!(only_v2.issuers.v1.is_none() && only_v2.issuers.v2.is_some());
+        let only_v1 = ClaimRules::new(&config("1.0"), v1(), v2());
+        assert!(only_v1.issuers.v1.is_some() && only_v1.issuers.v2.is_none());
+        let both = ClaimRules::new(&config("1.0,2.0"), v1(), v2());
+        assert!(both.issuers.v1.is_some() && both.issuers.v2.is_some());
+    }
 
     #[test]
     fn uri_audiences_match_with_one_slash_more_or_less() {

@@ -446,25 +446,25 @@ pub fn from_bindings(
             );
         }
     }
-    let secret = match r.get(binding::SECRET) {
-        None => {
+    const MAKE_SECRET: &str = "openssl rand -base64 32 | npx wrangler secret put GATE_SECRET";
+    let secret = match r.get(binding::SECRET).map(|text| GateSecret::parse(&text)) {
+        Some(Ok(secret)) => Some(secret),
+        Some(Err(e)) => {
             r.problem(
                 binding::SECRET,
-                "required: a Worker secret of at least 32 random bytes in base64 \
-                 (openssl rand -base64 32 | npx wrangler secret put GATE_SECRET)",
+                format!("{e} (make one with {MAKE_SECRET})"),
             );
             None
         }
-        Some(text) => GateSecret::parse(&text)
-            .map_err(|e| {
-                r.problem(
-                    binding::SECRET,
-                    format!(
-                        "{e} (make one with openssl rand -base64 32 | npx wrangler secret put GATE_SECRET)"
-                    ),
-                )
-            })
-            .ok(),
+        None => {
+            r.problem(
+                binding::SECRET,
+                format!(
+                    "required: a Worker secret of at least 32 random bytes in base64 ({MAKE_SECRET})"
+                ),
+            );
+            None
+        }
     };
 
     let prefix = r

@@ -167,6 +167,10 @@ mod tests {
         let e = serde_json::from_str::<T>(r#"{"exp":"secret-value"}"#).unwrap_err();
         let safe = json_error(&e);
         assert!(!safe.contains("secret-value"), "{safe}");
+        assert!(
+            safe.contains("expected u64") && safe.contains("line 1"),
+            "what follows a quoted value stays: {safe}"
+        );
         let number = serde_json::from_str::<T>(r#"{"exp":-12345}"#).unwrap_err();
         assert!(
             !json_error(&number).contains("12345"),

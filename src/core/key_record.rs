@@ -404,7 +404,8 @@ pub struct Built<P> {
     pub notes: Vec<String>,
 }
 
-#[cfg(test)]
+// Native only: the HMAC and the executor these tests use are native test tools.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::core::config::{binding, from_bindings};

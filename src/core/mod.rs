@@ -9,6 +9,7 @@ pub mod claims;
 pub mod config;
 pub mod crypto;
 pub mod endpoint;
+pub mod flight;
 pub mod forward;
 pub mod gate;
 pub mod guid;

@@ -104,7 +104,7 @@ pub fn scheduled(set: &str, outcome: &str) {
 
 /// The instance is about to trap; the next event gets a fresh one.
 pub fn panicked(location: &str) {
-    emit(json!({ "event": "panic", "reason": "internal_error", "where": location }));
+    emit(json!({ "event": "panic", "reason": Reason::InternalError.code(), "where": location }));
 }
 
 pub fn revocations_loaded(entries: usize) {

@@ -263,6 +263,35 @@ test("rotation: concurrent first requests signed by a newly published key share 
   );
 });
 
+test("rotation: a refresh started by a client that goes away still finishes for those waiting on it", async (t) => {
+  const gw = await gateway(t, { ENTRA_KID_MISS_WINDOW_SECONDS: "1" });
+  assert.equal((await call(gw, await mint())).status, 200);
+  await sleep(1100);
+  await env.tenant.publish("mock-key-unpublished", true);
+  // Entra answers slowly: the first client's kid miss starts a refresh, then that client hangs
+  // up before it ends. The refresh runs under waitUntil, so it is not the client's to cancel.
+  // (Local workerd does not cancel a request whose client hung up, so here this shows the join
+  // across a disconnect; on Cloudflare, where a disconnect cancels the request's own work, it
+  // is waitUntil that keeps the refresh alive.)
+  await env.tenant.setMode("delayed");
+  const [first, second] = await mintMany(2, () => ({ key: "mock-key-unpublished" }));
+  const at = mark();
+  const hangUp = new AbortController();
+  const gone = gw.fetch("/items", { headers: { authorization: `Bearer ${first}` }, signal: hangUp.signal }).catch(() => null);
+  await waitFor(() => events(at, "kid_miss").some((e) => e.action === "fetching"), "the first kid miss");
+  hangUp.abort();
+  await gone;
+  // The second caller joins the refresh under way and must get the key it brings.
+  const answer = await call(gw, second);
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.deepEqual(
+    events(at, "kid_miss").map((e) => e.action),
+    ["fetching", "joined"],
+    "one fetch, joined by the second caller",
+  );
+  await env.tenant.setMode("ok");
+});
+
 // ---------------------------------------------------------------------------------------------
 // 2. Entra down while KV holds last-known-good keys
 

@@ -321,7 +321,8 @@ test("country and network (ASN)", async () => {
     status: 403,
     reason: "condition_asn",
   });
-  // No country known at all (cf is off in these tests): the allow-list does not hold.
+  // No X-Dev-Country: the country is Miniflare's placeholder `request.cf` ("US"), not on the list.
+  // (A country that is unknown altogether: tests/e2e/boundary.test.mjs, with `cf: {}`.)
   refused(await call(token, { path: "/eu/data" }), { status: 403, reason: "condition_country" });
 });
 

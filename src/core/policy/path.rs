@@ -205,7 +205,14 @@ mod tests {
 
     #[test]
     fn canonical_literals_and_a_trailing_slash_are_fine() {
-        for good in ["/a/", "/api/items/*", "/a/%C3%A9", "/~user/x", "/a/b.c", "/**"] {
+        for good in [
+            "/a/",
+            "/api/items/*",
+            "/a/%C3%A9",
+            "/~user/x",
+            "/a/b.c",
+            "/**",
+        ] {
             assert!(PathPattern::parse(good).is_ok(), "{good}");
         }
         assert!(p("/a/").matches("/a/"));

@@ -10,7 +10,7 @@
 // which is how a test sees how often the gateway reads the list.
 import http from "node:http";
 import { Miniflare } from "miniflare";
-import { WORKER_SCRIPT, TEST_SECRET } from "./gateway.mjs";
+import { WORKER, withTestSecret, logTo } from "./gateway.mjs";
 
 /**
  * The binding object: `get`, `put` and `list`, the three methods the gateway checks for. A
@@ -41,18 +41,21 @@ export default function makeBinding(env) {
  * "incomplete_no_cursor" (one page with `list_complete: false` and no cursor).
  */
 export async function startFakeKv() {
-  const state = { mode: "ok", keys: [], pageSize: 1000, calls: [] };
-  const server = http.createServer((req, res) => {
+  const state = { mode: "ok", keys: [], pageSize: 1000, delayMs: 0, calls: [] };
+  const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://control");
     if (url.pathname !== "/list") {
       res.writeHead(404).end();
       return;
     }
     const cursor = url.searchParams.get("cursor");
-    state.calls.push({ at: Date.now(), cursor, mode: state.mode });
-    const names = state.keys.map((name) => ({ name }));
+    // The answer is decided when the call arrives, even if it is sent later.
+    const { mode, keys, pageSize } = state;
+    state.calls.push({ at: Date.now(), cursor, mode });
+    if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
+    const names = keys.map((name) => ({ name }));
     let page;
-    switch (state.mode) {
+    switch (mode) {
       case "fail":
         res.writeHead(503, { "content-type": "text/plain" }).end("KV is down");
         return;
@@ -64,7 +67,7 @@ export async function startFakeKv() {
         break;
       default: {
         const start = cursor === null ? 0 : Number(cursor);
-        const end = start + state.pageSize;
+        const end = start + pageSize;
         page =
           end >= names.length
             ? { keys: names.slice(start), list_complete: true, cacheStatus: null }
@@ -89,6 +92,10 @@ export async function startFakeKv() {
     setPageSize: (size) => {
       state.pageSize = size;
     },
+    /** How long each list() answer takes, in ms. */
+    setDelay: (ms) => {
+      state.delayMs = ms;
+    },
     /** Every list() call so far: { at (ms), cursor, mode }. */
     calls: () => [...state.calls],
     close: () =>
@@ -99,20 +106,6 @@ export async function startFakeKv() {
   };
 }
 
-/** Appends the runtime's output to `logs` one whole line at a time (as gateway.mjs does). */
-function captureLines(stream, logs) {
-  let pending = "";
-  stream.on("data", (chunk) => {
-    const lines = (pending + chunk.toString()).split("\n");
-    pending = lines.pop();
-    if (logs) logs.push(...lines.filter(Boolean));
-  });
-  stream.on("end", () => {
-    if (logs && pending) logs.push(pending);
-    pending = "";
-  });
-}
-
 /**
  * The built worker under workerd, like `startGateway`, with:
  * `revocations`: a fake KV from `startFakeKv()`, bound as REVOCATIONS;
@@ -121,21 +114,7 @@ function captureLines(stream, logs) {
  * no ASN, as for a request Cloudflare could not place.
  */
 export async function startCustomGateway(given, { logs, revocations, cf = false } = {}) {
-  const bindings = Object.fromEntries(
-    Object.entries({ GATE_SECRET: TEST_SECRET, ...given }).filter(([, value]) => value !== undefined),
-  );
-  const gateway = {
-    name: "gateway",
-    modules: true,
-    scriptPath: WORKER_SCRIPT,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2026-08-01",
-    bindings,
-    kvNamespaces: ["JWKS"],
-  };
+  const gateway = { name: "gateway", ...WORKER, bindings: withTestSecret(given), kvNamespaces: ["JWKS"] };
   const workers = [gateway];
   if (revocations) {
     gateway.wrappedBindings = { REVOCATIONS: { scriptName: "fake-kv", bindings: { CONTROL: revocations.url } } };
@@ -145,10 +124,7 @@ export async function startCustomGateway(given, { logs, revocations, cf = false 
   const mf = new Miniflare({
     workers,
     cf,
-    handleRuntimeStdio(stdout, stderr) {
-      captureLines(stdout, logs);
-      captureLines(stderr, logs);
-    },
+    handleRuntimeStdio: logTo(logs),
   });
   const url = await mf.ready;
   let stopped;

@@ -16,42 +16,33 @@ export const TEST_SECRET = "dGVzdC1vbmx5LWdhdGUtc2VjcmV0LTMyLWJ5dGVzISE=";
  * `kvNamespaces`: further KV namespace bindings besides JWKS (e.g. ["REVOCATIONS"]); read or
  * write them with `kv(name)`.
  */
+/** The built worker as Miniflare loads it. */
+export const WORKER = {
+  modules: true,
+  scriptPath: WORKER_SCRIPT,
+  modulesRules: [
+    { type: "ESModule", include: ["**/*.js"] },
+    { type: "CompiledWasm", include: ["**/*.wasm"] },
+  ],
+  compatibilityDate: "2026-08-01",
+};
+
+/**
+ * Every gateway gets the tests' secret unless a test says otherwise; a binding given as
+ * `undefined` is left out (to test a missing one).
+ */
+export const withTestSecret = (given) =>
+  Object.fromEntries(Object.entries({ GATE_SECRET: TEST_SECRET, ...given }).filter(([, value]) => value !== undefined));
+
 export async function startGateway(given, { logs, kvPersist, kvNamespaces = [] } = {}) {
   if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} missing: run the release build first`);
-  // Every gateway gets the tests' secret unless a test says otherwise; a binding given as
-  // `undefined` is left out (to test a missing one).
-  const bindings = Object.fromEntries(
-    Object.entries({ GATE_SECRET: TEST_SECRET, ...given }).filter(([, value]) => value !== undefined),
-  );
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: WORKER_SCRIPT,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2026-08-01",
-    bindings,
+    ...WORKER,
+    bindings: withTestSecret(given),
     kvNamespaces: ["JWKS", ...kvNamespaces],
     ...(kvPersist ? { kvPersist } : {}),
     cf: false,
-    handleRuntimeStdio(stdout, stderr) {
-      for (const stream of [stdout, stderr]) {
-        // A chunk may end inside a line (a burst of requests logs faster than the pipe is
-        // read): keep the unfinished tail until its newline arrives, so every JSON line
-        // reaches `logs` whole.
-        let pending = "";
-        stream.on("data", (chunk) => {
-          const lines = (pending + chunk.toString()).split("\n");
-          pending = lines.pop();
-          if (logs) logs.push(...lines.filter(Boolean));
-        });
-        stream.on("end", () => {
-          if (logs && pending) logs.push(pending);
-          pending = "";
-        });
-      }
-    },
+    handleRuntimeStdio: logTo(logs),
   });
   // The workerd socket, for raw HTTP requests (repeated headers, absolute-form targets, unnormalised paths).
   const url = await mf.ready;
@@ -66,4 +57,28 @@ export async function startGateway(given, { logs, kvPersist, kvNamespaces = [] }
     /** Idempotent: a test may stop a gateway early and the environment stops it again. */
     stop: () => (stopped ??= mf.dispose()),
   };
+}
+
+/** Miniflare's `handleRuntimeStdio`, appending both streams to `logs` (see `captureLines`). */
+export const logTo = (logs) => (stdout, stderr) => {
+  captureLines(stdout, logs);
+  captureLines(stderr, logs);
+};
+
+/**
+ * Appends the runtime's output to `logs` one whole line at a time: a chunk may end inside a
+ * line (a burst of requests logs faster than the pipe is read), so the unfinished tail is kept
+ * until its newline arrives and every JSON line reaches `logs` whole.
+ */
+function captureLines(stream, logs) {
+  let pending = "";
+  stream.on("data", (chunk) => {
+    const lines = (pending + chunk.toString()).split("\n");
+    pending = lines.pop();
+    if (logs) logs.push(...lines.filter(Boolean));
+  });
+  stream.on("end", () => {
+    if (logs && pending) logs.push(pending);
+    pending = "";
+  });
 }

@@ -21,6 +21,8 @@ pub enum Mode {
     Error,
     /// Answers after 15 s.
     Slow,
+    /// Answers after 1.5 s: slow, but within the gateway's timeout.
+    Delayed,
     /// 200 with a body that is not JSON.
     Garbage,
     /// 200 with a 2 MiB body.
@@ -151,6 +153,10 @@ fn handle(mut request: Request, shared: &Mutex<Shared>, base: &str) {
         (Mode::Error, _) => json_response(500, &json!({"error": "server_error"})),
         (Mode::Slow, Some(doc)) => {
             std::thread::sleep(Duration::from_secs(15));
+            json_response(200, &doc)
+        }
+        (Mode::Delayed, Some(doc)) => {
+            std::thread::sleep(Duration::from_millis(1500));
             json_response(200, &doc)
         }
         (Mode::Garbage, _) => text_response(200, "<html>this is not json</html>"),
