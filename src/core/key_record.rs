@@ -527,12 +527,19 @@ mod tests {
         // Sealed for another KV key (moved from another set's slot).
         let moved = sealed(&record, "jwks:login.microsoftonline.com/another");
         assert_eq!(open(&moved, &config, None), Err(RecordError::BadTag));
-        // Oversized.
+        // Oversized; exactly the limit is still read.
         let huge = format!("{text}{}", " ".repeat(MAX_RECORD_BYTES));
         assert!(matches!(
             open(&huge, &config, None),
             Err(RecordError::TooLarge { .. })
         ));
+        let padded = format!("{text}{}", " ".repeat(MAX_RECORD_BYTES - text.len()));
+        assert_eq!(padded.len(), MAX_RECORD_BYTES);
+        assert_eq!(
+            open(&padded, &config, None),
+            Err(RecordError::BadTag),
+            "read, then refused for its seal"
+        );
     }
 
     #[test]

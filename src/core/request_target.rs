@@ -105,6 +105,17 @@ mod tests {
     }
 
     #[test]
+    fn errors_say_what_and_keep_their_source() {
+        use std::error::Error as _;
+        let unreadable = TargetError::Unreadable;
+        assert_eq!(unreadable.to_string(), "the request URL is not absolute");
+        assert!(unreadable.source().is_none());
+        let path = RequestTarget::from_url("https://h.example/a%2Fb").expect_err("refused");
+        assert!(path.to_string().starts_with("path refused: "), "{path}");
+        assert!(path.source().is_some());
+    }
+
+    #[test]
     fn refuses_what_cannot_be_read_one_way() {
         assert_eq!(
             RequestTarget::from_url("/relative"),

@@ -187,6 +187,12 @@ mod tests {
     }
 
     #[test]
+    fn entries_outlive_the_longest_token_by_default() {
+        // Continuous Access Evaluation tokens live up to 28 hours.
+        assert_eq!(DEFAULT_ENTRY_SECONDS, 100_800);
+    }
+
+    #[test]
     fn a_fresh_copy_is_used_and_an_old_one_re_read() {
         let mut state = ReadState::default();
         assert_eq!(
