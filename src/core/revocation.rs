@@ -145,14 +145,6 @@ impl RevocationList {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// Which entry revokes this caller, if any (`uti`, `user` or `app`).
     pub fn revoked(&self, id: &VerifiedIdentity) -> Option<&'static str> {
         if id
