@@ -715,6 +715,24 @@ mod tests {
     }
 
     #[test]
+    fn lists_may_hold_exactly_the_limit() {
+        let asns = |n: usize| {
+            let list: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+            format!(r#"{{"asn":{{"in":[{}]}}}}"#, list.join(","))
+        };
+        let compiled = |json: &str| {
+            let raw: RawCondition = serde_json::from_str(json).expect("json");
+            let mut problems = Vec::new();
+            raw.compile("c", &mut problems);
+            problems
+        };
+        assert!(compiled(&asns(super::super::MAX_LIST_ENTRIES)).is_empty());
+        let over = compiled(&asns(super::super::MAX_LIST_ENTRIES + 1));
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert!(over[0].contains("entries exceed"), "{over:?}");
+    }
+
+    #[test]
     fn compile_reports_every_problem_with_its_path() {
         let raw: RawCondition = serde_json::from_str(
             r#"{"all":[{"ip":{"in":["10.0.0.0/33"]}},{"country":{"in":["NLD"]}},{"time":{"days":["funday"],"from":"25:00"}},{"any":[]},{"asn":{}}]}"#,
