@@ -10,20 +10,20 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use criterion::{BatchSize, Criterion};
-    use entra_gate::core::claims::{self, ClaimRules};
-    use entra_gate::core::crypto::{RustVerifier, SignatureVerifier};
-    use entra_gate::core::gate;
-    use entra_gate::core::identity::VerifiedIdentity;
-    use entra_gate::core::issuer::{IssuerRules, IssuerTemplate};
-    use entra_gate::core::jwks::{parse_jwks, JwksLimits};
-    use entra_gate::core::jws::{self, SignedPayload, SigningAlgorithm};
-    use entra_gate::core::keyset::KeySet;
-    use entra_gate::core::policy::{
+    use entra_gate_core::claims::{self, ClaimRules};
+    use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
+    use entra_gate_core::gate;
+    use entra_gate_core::identity::VerifiedIdentity;
+    use entra_gate_core::issuer::{IssuerRules, IssuerTemplate};
+    use entra_gate_core::jwks::{parse_jwks, JwksLimits};
+    use entra_gate_core::jws::{self, SignedPayload, SigningAlgorithm};
+    use entra_gate_core::keyset::KeySet;
+    use entra_gate_core::policy::{
         ChallengeContext, Deployment, Policy, RequestFacts, RouteChoice,
     };
-    use entra_gate::core::time::UnixTime;
-    use entra_gate::core::token::UntrustedToken;
-    use entra_gate::core::token_cache::TokenCache;
+    use entra_gate_core::time::UnixTime;
+    use entra_gate_core::token::UntrustedToken;
+    use entra_gate_core::token_cache::TokenCache;
     use mock_tenant::mint::standard_header;
     use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
     use serde_json::{json, Value};

@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 ensure_toolchain
 
-if [ -f build/index.js ] && [ -z "$(find src Cargo.toml Cargo.lock scripts/build.sh scripts/lib.sh package-lock.json -newer build/index.js -print -quit)" ]; then
+if [ -f build/index.js ] && [ -z "$(find src core Cargo.toml Cargo.lock scripts/build.sh scripts/lib.sh package-lock.json -newer build/index.js -print -quit)" ]; then
   say "build/ is up to date"
   exit 0
 fi

@@ -1,4 +1,4 @@
-// Builds the KV record of one key set exactly as the worker writes it (src/core/key_record.rs):
+// Builds the KV record of one key set exactly as the worker writes it (core/src/key_record.rs):
 // fetches the tenant's metadata and JWKS documents, wraps them with the set's name, timestamps
 // and content hash, and seals the result with an HMAC-SHA-256 under GATE_SECRET. The worker
 // refuses a record whose seal does not verify under its own secret, and vets every key again

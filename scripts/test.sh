@@ -18,6 +18,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 say "clippy (wasm32)"
 cargo clippy -p entra-gate --target wasm32-unknown-unknown --all-targets --features rust-verifier -- -D warnings
+cargo clippy -p entra-gate-core --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+say "the core crate stays platform-free (no wasm-bindgen, js-sys or web-sys in its tree)"
+if cargo tree -p entra-gate-core --target all -e normal --features rust-verifier | grep -E "wasm-bindgen|js-sys|web-sys"; then
+  echo "entra-gate-core depends on a JavaScript binding crate" >&2
+  exit 1
+fi
 
 say "attack corpus is what scripts/gen-corpus.mjs makes"
 node scripts/gen-corpus.mjs --check

@@ -10,18 +10,18 @@
 // Native only: the file system, pollster and the mock tenant are not there in the wasm test run.
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate::core::answer;
-use entra_gate::core::canonical_path::CanonicalPath;
-use entra_gate::core::crypto::RustHmac;
-use entra_gate::core::crypto::RustVerifier;
-use entra_gate::core::gate::{intake, verify, Denial};
-use entra_gate::core::identity::VerifiedIdentity;
-use entra_gate::core::key_record::{content_hash, seal_json, StoredKeySet, StoredSource};
-use entra_gate::core::keystore::sources;
-use entra_gate::core::reason::{Reason, Stage};
-use entra_gate::core::request_target::{RequestTarget, TargetError};
-use entra_gate::core::secret::GateSecret;
-use entra_gate::core::time::UnixTime;
+use entra_gate_core::answer;
+use entra_gate_core::canonical_path::CanonicalPath;
+use entra_gate_core::crypto::RustHmac;
+use entra_gate_core::crypto::RustVerifier;
+use entra_gate_core::gate::{intake, verify, Denial};
+use entra_gate_core::identity::VerifiedIdentity;
+use entra_gate_core::key_record::{content_hash, seal_json, StoredKeySet, StoredSource};
+use entra_gate_core::keystore::sources;
+use entra_gate_core::reason::{Reason, Stage};
+use entra_gate_core::request_target::{RequestTarget, TargetError};
+use entra_gate_core::secret::GateSecret;
+use entra_gate_core::time::UnixTime;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;

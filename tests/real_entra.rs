@@ -13,20 +13,20 @@
 // Native only: the file system, pollster and the mock tenant are not there in the wasm test run.
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate::core::b64;
-use entra_gate::core::claims::ClaimRules;
-use entra_gate::core::config::{
+use entra_gate_core::b64;
+use entra_gate_core::claims::ClaimRules;
+use entra_gate_core::config::{
     binding, from_bindings, GateConfig, TenantSelector, DEFAULT_MAX_TOKEN_BYTES,
 };
-use entra_gate::core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate::core::gate::{intake, parse, verify, Denial};
-use entra_gate::core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
-use entra_gate::core::issuer::{tenant_segment, IssuerTemplate};
-use entra_gate::core::jwks::{parse_jwks, JwksLimits, KeySkip};
-use entra_gate::core::keyset::KeySet;
-use entra_gate::core::metadata::parse_metadata;
-use entra_gate::core::reason::Reason;
-use entra_gate::core::time::UnixTime;
+use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
+use entra_gate_core::gate::{intake, parse, verify, Denial};
+use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
+use entra_gate_core::issuer::{tenant_segment, IssuerTemplate};
+use entra_gate_core::jwks::{parse_jwks, JwksLimits, KeySkip};
+use entra_gate_core::keyset::KeySet;
+use entra_gate_core::metadata::parse_metadata;
+use entra_gate_core::reason::Reason;
+use entra_gate_core::time::UnixTime;
 use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

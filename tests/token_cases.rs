@@ -9,16 +9,16 @@
 // Native only: the file system, pollster and the mock tenant are not there in the wasm test run.
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate::core::b64;
-use entra_gate::core::claims::ClaimRules;
-use entra_gate::core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate::core::gate::{intake, verify, Denial};
-use entra_gate::core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
-use entra_gate::core::issuer::{IssuerRules, IssuerTemplate};
-use entra_gate::core::jwks::{parse_jwks, JwksLimits};
-use entra_gate::core::keyset::KeySet;
-use entra_gate::core::reason::{Reason, Stage};
-use entra_gate::core::time::UnixTime;
+use entra_gate_core::b64;
+use entra_gate_core::claims::ClaimRules;
+use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
+use entra_gate_core::gate::{intake, verify, Denial};
+use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
+use entra_gate_core::issuer::{IssuerRules, IssuerTemplate};
+use entra_gate_core::jwks::{parse_jwks, JwksLimits};
+use entra_gate_core::keyset::KeySet;
+use entra_gate_core::reason::{Reason, Stage};
+use entra_gate_core::time::UnixTime;
 use hmac::{Hmac, Mac};
 use mock_tenant::mint::{standard_header, DEFAULT_CLIENT_ID};
 use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};

@@ -7,8 +7,8 @@
 // (tests/webcrypto_wycheproof.rs covers the vectors under V8).
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate::core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate::core::jwks::{vet_jwk, KeySkip};
+use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
+use entra_gate_core::jwks::{vet_jwk, KeySkip};
 use serde_json::Value;
 use std::path::Path;
 

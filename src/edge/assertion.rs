@@ -1,7 +1,7 @@
 //! Signs identity assertions with WebCrypto Ed25519; the key is imported once per isolate.
 
-use crate::core::assertion::{AssertionClaims, AssertionKey};
-use crate::core::b64;
+use entra_gate_core::assertion::{AssertionClaims, AssertionKey};
+use entra_gate_core::b64;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};

@@ -3,7 +3,7 @@
 
 use super::kv::KvNamespace;
 use super::log;
-use crate::core::config::{self, binding, ConfigProblem, GateConfig};
+use entra_gate_core::config::{self, binding, ConfigProblem, GateConfig};
 use js_sys::{Promise, Reflect};
 use std::cell::OnceCell;
 use std::rc::Rc;

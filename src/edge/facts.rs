@@ -4,9 +4,9 @@
 //! development and tests) do `X-Dev-Client-IP`, `X-Dev-Country` and `X-Dev-ASN` override them.
 //! A fact no rule reads is not fetched: `request.cf` in particular is built on first access.
 
-use crate::core::config::GateConfig;
-use crate::core::policy::{ConditionKind, RequestFacts};
-use crate::core::time::UnixTime;
+use entra_gate_core::config::GateConfig;
+use entra_gate_core::policy::{ConditionKind, RequestFacts};
+use entra_gate_core::time::UnixTime;
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use web_sys::{Headers, Request};

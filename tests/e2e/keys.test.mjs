@@ -130,7 +130,7 @@ function assertKeysUnavailable(answer) {
   assert.match(answer.headers.get("retry-after") ?? "", /^[1-9][0-9]*$/, "503 carries Retry-After");
 }
 
-// KV records, as src/core/key_record.rs writes them: sealed under GATE_SECRET. A test that writes
+// KV records, as core/src/key_record.rs writes them: sealed under GATE_SECRET. A test that writes
 // a record seals it with the tests' secret, as the gateway itself would have: it is then about
 // the record's content, not its seal (tests/e2e/kv-trust.test.mjs is about the seal).
 

@@ -77,7 +77,7 @@ pub fn sources(config: &GateConfig) -> Vec<KeySetSource> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::{binding, from_bindings};
+    use crate::config::{binding, from_bindings};
     use std::collections::HashMap;
 
     const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -88,7 +88,7 @@ mod tests {
             (binding::TENANT_ID, TID),
             (binding::AUDIENCES, "api://x"),
             (binding::ORIGIN_URL, "https://origin.example"),
-            (binding::SECRET, crate::core::secret::TEST_SECRET),
+            (binding::SECRET, crate::secret::TEST_SECRET),
         ]);
         map.extend(extra.iter().copied());
         from_bindings(|name| map.get(name).map(|v| v.to_string())).expect("valid config")

@@ -152,9 +152,10 @@ impl fmt::Display for RecordError {
 
 impl std::error::Error for RecordError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            RecordError::Crypto(fault) => Some(fault),
-            _ => None,
+        if let RecordError::Crypto(fault) = self {
+            Some(fault)
+        } else {
+            None
         }
     }
 }
@@ -408,10 +409,10 @@ pub struct Built<P> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::core::config::{binding, from_bindings};
-    use crate::core::crypto::RustHmac;
-    use crate::core::keystore::sources;
-    use crate::core::secret::{GateSecret, TEST_SECRET};
+    use crate::config::{binding, from_bindings};
+    use crate::crypto::RustHmac;
+    use crate::keystore::sources;
+    use crate::secret::{GateSecret, TEST_SECRET};
     use std::collections::HashMap;
 
     const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

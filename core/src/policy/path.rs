@@ -7,7 +7,7 @@
 //! anything origins read in different ways (`%2F`, `\\`, `;`) refused before matching. A pattern
 //! may fold ASCII case, for origins that route without regard to it.
 
-use crate::core::canonical_path::CanonicalPath;
+use crate::canonical_path::CanonicalPath;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! walk over a tree whose size is capped when the policy is loaded.
 
 use super::facts::RequestFacts;
-use crate::core::identity::VerifiedIdentity;
+use crate::identity::VerifiedIdentity;
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -218,7 +218,10 @@ impl Condition {
             }
             Condition::Not(inner) => inner.uses_ipaddr(),
             Condition::IpaddrMatchesClient => true,
-            _ => false,
+            Condition::IpIn(_)
+            | Condition::CountryIn(_)
+            | Condition::AsnIn(_)
+            | Condition::Time(_) => false,
         }
     }
 }
@@ -227,8 +230,9 @@ impl TimeWindow {
     pub fn contains(&self, unix_seconds: i64) -> bool {
         let days = unix_seconds.div_euclid(86_400);
         // 1970-01-01 was a Thursday (Monday = 0 → Thursday = 3).
-        let weekday = (days + 3).rem_euclid(7) as u8;
-        let minute = (unix_seconds.rem_euclid(86_400) / 60) as u16;
+        // Both in range by construction (0..7 and 0..1440): the fallbacks never apply.
+        let weekday = u8::try_from((days + 3).rem_euclid(7)).unwrap_or(0);
+        let minute = u16::try_from(unix_seconds.rem_euclid(86_400) / 60).unwrap_or(0);
         let in_hours = if self.from_minute <= self.to_minute {
             (self.from_minute..self.to_minute).contains(&minute)
         } else {
@@ -438,7 +442,7 @@ impl RawSetKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::time::UnixTime;
+    use crate::time::UnixTime;
 
     fn facts(ip: &str, country: &str, asn: u32, now: i64) -> RequestFacts {
         RequestFacts {
@@ -623,7 +627,7 @@ mod tests {
         let c = Condition::IpaddrMatchesClient;
         let identity = |ip: Option<&str>| VerifiedIdentity {
             ip_address: ip.map(str::to_owned),
-            ..crate::core::identity::tests_support::identity()
+            ..crate::identity::tests_support::identity()
         };
         let f = facts("203.0.113.7", "NL", 1, 0);
         assert_eq!(c.check(&f, Some(&identity(Some("203.0.113.7")))), Ok(()));

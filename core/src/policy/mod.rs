@@ -18,10 +18,10 @@ pub use facts::RequestFacts;
 pub use path::PathPattern;
 pub use rules::{ChallengeContext, ClaimMatch, Need, Requirements, StepUp};
 
-use crate::core::endpoint::is_origin;
-use crate::core::guid::normalize_guid;
-use crate::core::identity::{TokenKind, VerifiedIdentity};
-use crate::core::reason::Reason;
+use crate::endpoint::is_origin;
+use crate::guid::normalize_guid;
+use crate::identity::{TokenKind, VerifiedIdentity};
+use crate::reason::Reason;
 use document::{RawCors, RawNeed, RawPolicy, RawRoute};
 
 /// Limits that keep loading and evaluation cheap and bounded.

@@ -351,7 +351,8 @@ fn vet(jwk: RawJwk) -> Result<VettedKey, KeySkip> {
 
 fn modulus_bits(modulus: &[u8]) -> usize {
     match modulus.first() {
-        Some(&top) => modulus.len() * 8 - top.leading_zeros() as usize,
+        // A u8 has at most 8 leading zeros: the conversion cannot fail.
+        Some(&top) => modulus.len() * 8 - usize::try_from(top.leading_zeros()).unwrap_or(8),
         None => 0,
     }
 }

@@ -8,7 +8,9 @@ use super::issuer::{tenant_segment, IssuerRules, IssuerTemplate};
 use super::json::MemberName;
 use super::jws::SignedPayload;
 use super::reason::Reason;
-use super::time::UnixTime;
+// Log details print NumericDates in whole seconds: a float formatter in the worker for a detail
+// nobody reads to the fraction would cost size.
+use super::time::{seconds_as_f64, whole_seconds, UnixTime};
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
@@ -125,11 +127,6 @@ impl fmt::Display for ClaimsError {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct NumericDate(f64);
 
-/// A NumericDate for a log message, in whole seconds (saturating): printing floats would pull
-/// the float formatter into the worker for a detail nobody reads to the fraction.
-fn whole_seconds(value: f64) -> i64 {
-    value as i64
-}
 
 impl<'de> Deserialize<'de> for NumericDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -140,10 +137,11 @@ impl<'de> Deserialize<'de> for NumericDate {
                 f.write_str("a NumericDate (a JSON number)")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
-                Ok(NumericDate(v as f64))
+                // Beyond i64 is beyond any date: saturate, then compare as a float.
+                Ok(NumericDate(seconds_as_f64(i64::try_from(v).unwrap_or(i64::MAX))))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
-                Ok(NumericDate(v as f64))
+                Ok(NumericDate(seconds_as_f64(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumericDate, E> {
                 if v.is_finite() {
@@ -371,11 +369,14 @@ pub fn validate(
         roles: claims.roles.unwrap_or_default(),
         acrs: claims.acrs.unwrap_or_default(),
         amr: claims.amr.unwrap_or_default(),
-        auth_time: claims.auth_time.map(|t| t.0.floor() as i64),
+        auth_time: claims.auth_time.map(|t| whole_seconds(t.0.floor())),
         xms_cc: claims.xms_cc.unwrap_or_default(),
         token_id: claims.uti,
         ip_address: claims.ipaddr,
-        expires_at: claims.exp.map(|t| t.0.floor() as i64).unwrap_or_default(),
+        expires_at: claims
+            .exp
+            .map(|t| whole_seconds(t.0.floor()))
+            .unwrap_or_default(),
         extra_claims,
     })
 }
@@ -425,13 +426,19 @@ impl<'de> Deserialize<'de> for ClaimValue {
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Number(n) => Some(n.to_string()),
             serde_json::Value::Bool(b) => Some(b.to_string()),
-            _ => None,
+            serde_json::Value::Null | serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                None
+            }
         };
         Ok(match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::Array(items) => {
                 ClaimValue::List(items.iter().filter_map(scalar).collect())
             }
-            other => ClaimValue::Scalar(scalar(&other)),
+            scalar_or_object @ (serde_json::Value::Null
+            | serde_json::Value::Bool(_)
+            | serde_json::Value::Number(_)
+            | serde_json::Value::String(_)
+            | serde_json::Value::Object(_)) => ClaimValue::Scalar(scalar(&scalar_or_object)),
         })
     }
 }
@@ -464,8 +471,8 @@ impl<'de> serde::de::Visitor<'de> for NamedClaims<'_> {
 
 fn check_times(claims: &RawClaims, skew: i64, now: UnixTime) -> Result<(), ClaimsError> {
     let now_s = now.seconds();
-    let now_f = now_s as f64;
-    let skew_f = skew as f64;
+    let now_f = seconds_as_f64(now_s);
+    let skew_f = seconds_as_f64(skew);
     let exp = claims.exp.ok_or_else(|| malformed("no exp"))?.0;
     // Valid while now < exp + skew; at exactly exp + skew the token has expired.
     if now_f >= exp + skew_f {
@@ -538,7 +545,7 @@ impl ClaimRules {
 #[cfg(test)]
 mod tests {
     use super::{audience_matches, ClaimRules, IssuerTemplate};
-    use crate::core::config::{binding, from_bindings};
+    use crate::config::{binding, from_bindings};
 
     /// Whatever issuers the key record names, a version the configuration does not accept gets
     /// no issuer rule, so its tokens are `wrong_token_version`.
@@ -549,7 +556,7 @@ mod tests {
                 (binding::TENANT_ID, "72f988bf-86f1-41af-91ab-2d7cd011db47"),
                 (binding::AUDIENCES, "api://x"),
                 (binding::ORIGIN_URL, "https://origin.example"),
-                (binding::SECRET, crate::core::secret::TEST_SECRET),
+                (binding::SECRET, crate::secret::TEST_SECRET),
                 (binding::TOKEN_VERSIONS, versions),
             ];
             from_bindings(|name| {

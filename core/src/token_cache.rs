@@ -153,7 +153,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::identity::{TokenKind, TokenVersion};
+    use crate::identity::{TokenKind, TokenVersion};
 
     fn identity(kid: &str, exp: i64) -> Rc<VerifiedIdentity> {
         Rc::new(VerifiedIdentity {

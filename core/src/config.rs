@@ -547,7 +547,7 @@ mod tests {
     fn load(pairs: &[(&str, &str)]) -> Result<GateConfig, Vec<ConfigProblem>> {
         let mut map: HashMap<String, String> = HashMap::from([(
             binding::SECRET.to_string(),
-            crate::core::secret::TEST_SECRET.to_string(),
+            crate::secret::TEST_SECRET.to_string(),
         )]);
         map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         from_bindings(|name| map.get(name).cloned())

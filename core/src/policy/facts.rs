@@ -1,7 +1,7 @@
 //! What the edge knows about a request, apart from the token: the inputs of route matching and
 //! conditions. The edge fills it from the request, `CF-Connecting-IP` and `request.cf`.
 
-use crate::core::time::UnixTime;
+use crate::time::UnixTime;
 use std::net::IpAddr;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

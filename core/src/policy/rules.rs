@@ -1,8 +1,8 @@
 //! Per-route requirements on the verified token, and step-up.
 
 use super::Refusal;
-use crate::core::identity::{TokenKind, VerifiedIdentity};
-use crate::core::reason::Reason;
+use crate::identity::{TokenKind, VerifiedIdentity};
+use crate::reason::Reason;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 

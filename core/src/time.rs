@@ -1,0 +1,35 @@
+//! Time as a value: the core never reads a clock, the caller passes "now" in.
+
+/// Seconds since the Unix epoch, as the caller's clock sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixTime(pub i64);
+
+impl UnixTime {
+    pub fn seconds(self) -> i64 {
+        self.0
+    }
+
+    /// From milliseconds, as `Date.now()` gives them; fractions are dropped (floor).
+    pub fn from_millis(millis: f64) -> Self {
+        UnixTime(whole_seconds((millis / 1000.0).floor()))
+    }
+
+    pub fn plus(self, seconds: i64) -> Self {
+        UnixTime(self.0.saturating_add(seconds))
+    }
+}
+
+/// A float number of seconds as whole seconds: `as` saturates at the `i64` range and maps NaN
+/// to 0, which is what every caller wants (a clock reading, a NumericDate already checked to be
+/// finite, a log detail). The one float-to-integer cast in the crate.
+#[allow(clippy::as_conversions)]
+pub fn whole_seconds(value: f64) -> i64 {
+    value as i64
+}
+
+/// Whole seconds as a float, for comparisons with fractional NumericDates: exact for every
+/// instant within ±2^53 s (285 million years). The one integer-to-float cast in the crate.
+#[allow(clippy::as_conversions)]
+pub fn seconds_as_f64(value: i64) -> f64 {
+    value as f64
+}
