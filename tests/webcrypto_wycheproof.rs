@@ -3,9 +3,9 @@
 //! wasm under V8 (`cargo test --target wasm32-unknown-unknown --features rust-verifier`).
 #![cfg(target_arch = "wasm32")]
 
+use entra_gate::edge::webcrypto;
 use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
 use entra_gate_core::jwks::{vet_jwk, KeySkip};
-use entra_gate::edge::webcrypto;
 use serde_json::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -127,7 +127,6 @@ impl fmt::Display for ClaimsError {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct NumericDate(f64);
 
-
 impl<'de> Deserialize<'de> for NumericDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct NumberOnly;
@@ -138,7 +137,9 @@ impl<'de> Deserialize<'de> for NumericDate {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
                 // Beyond i64 is beyond any date: saturate, then compare as a float.
-                Ok(NumericDate(seconds_as_f64(i64::try_from(v).unwrap_or(i64::MAX))))
+                Ok(NumericDate(seconds_as_f64(
+                    i64::try_from(v).unwrap_or(i64::MAX),
+                )))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
                 Ok(NumericDate(seconds_as_f64(v)))
@@ -426,9 +427,9 @@ impl<'de> Deserialize<'de> for ClaimValue {
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Number(n) => Some(n.to_string()),
             serde_json::Value::Bool(b) => Some(b.to_string()),
-            serde_json::Value::Null | serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
-                None
-            }
+            serde_json::Value::Null
+            | serde_json::Value::Array(_)
+            | serde_json::Value::Object(_) => None,
         };
         Ok(match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::Array(items) => {

@@ -20,6 +20,7 @@ mod single_flight;
 mod sweep;
 pub mod webcrypto;
 
+use bindings::{Env, ExecutionContext, LazyKv};
 use entra_gate_core::assertion::JWKS_PATH;
 use entra_gate_core::config::{binding, GateConfig, DEFAULT_REALM};
 use entra_gate_core::gate::{self, Denial};
@@ -28,7 +29,6 @@ use entra_gate_core::policy::{ChallengeContext, Preflight, RequestFacts, RouteCh
 use entra_gate_core::reason::Reason;
 use entra_gate_core::request_target::{RequestTarget, TargetError};
 use entra_gate_core::token_cache::TokenCache;
-use bindings::{Env, ExecutionContext, LazyKv};
 use keystore::{now, KeyStore};
 use log::Decision;
 use proxy::Target;
