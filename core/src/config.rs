@@ -6,7 +6,8 @@ use super::claims::is_graph_audience;
 use super::endpoint::Endpoint;
 use super::forward::{IdentityHeaders, DEFAULT_PREFIX};
 use super::guid::normalize_guid;
-use super::policy::{Deployment, Policy};
+use super::keystore::{sources, KeySetSource};
+use super::policy::{ChallengeContext, Deployment, Policy};
 use super::refresh::CachePolicy;
 use super::revocation::RevocationPolicy;
 use super::secret::GateSecret;
@@ -111,6 +112,11 @@ pub struct GateConfig {
     pub strip_headers: Vec<String>,
     /// Seals the key records kept in KV.
     pub secret: GateSecret,
+    /// The key sets this configuration reads (see `keystore::sources`), in a fixed order: steps
+    /// of the request walk name a set by its index here.
+    pub key_sets: Vec<KeySetSource>,
+    /// Where a claims challenge sends the client, and which API asks.
+    pub challenge: ChallengeContext,
     pub identity_headers: IdentityHeaders,
     pub origin_timeout_seconds: u32,
     /// `None`: no assertion header (no key configured).
@@ -509,7 +515,15 @@ pub fn from_bindings(
 
     match (tenant, origin, authority, secret) {
         (Some(tenant), Some(origin), Some(authority), Some(secret)) if r.problems.is_empty() => {
-            Ok(GateConfig {
+            let challenge = ChallengeContext {
+                authorization_uri: format!(
+                    "{}/{}/oauth2/v2.0/authorize",
+                    authority.as_str().trim_end_matches('/'),
+                    tenant.path_segment()
+                ),
+                client_id: policy.api_client_id.clone(),
+            };
+            let mut config = GateConfig {
                 tenant,
                 audiences,
                 origin,
@@ -529,10 +543,14 @@ pub fn from_bindings(
                 revocation,
                 strip_headers,
                 secret,
+                key_sets: Vec::new(),
+                challenge,
                 identity_headers,
                 origin_timeout_seconds,
                 assertion_key,
-            })
+            };
+            config.key_sets = sources(&config);
+            Ok(config)
         }
         _ => Err(r.problems),
     }

@@ -24,6 +24,19 @@ impl KeySetSource {
     }
 }
 
+/// The set that verifies tokens of `tenant` (an unverified hint, read from the token only to
+/// choose; the chosen set's keys and issuer rules then decide). With a single set, that set.
+pub fn set_for(sets: &[KeySetSource], tenant: impl FnOnce() -> Option<String>) -> Option<usize> {
+    match sets {
+        [_] => Some(0),
+        many => {
+            let tid = tenant()?;
+            many.iter()
+                .position(|s| s.tenant_id.as_deref() == Some(tid.as_str()))
+        }
+    }
+}
+
 /// The key sets a configuration needs. With an allow-list of tenants, one set per tenant (as
 /// Microsoft advises: `cache[tid][kid]`); otherwise one set for the configured tenant selector.
 pub fn sources(config: &GateConfig) -> Vec<KeySetSource> {

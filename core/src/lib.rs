@@ -32,3 +32,4 @@ pub mod secret;
 pub mod time;
 pub mod token;
 pub mod token_cache;
+pub mod walk;

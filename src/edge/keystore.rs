@@ -11,10 +11,11 @@ use entra_gate_core::endpoint::Endpoint;
 use entra_gate_core::jwks::JwksLimits;
 use entra_gate_core::key_record::{HeldCopy, RecordError, StoredKeySet, StoredSource};
 use entra_gate_core::keyset::KeySet;
-use entra_gate_core::keystore::{sources, KeySetSource};
+use entra_gate_core::keystore::KeySetSource;
 use entra_gate_core::metadata::{parse_metadata, MAX_METADATA_BYTES};
 use entra_gate_core::refresh::{CachePolicy, Held, KvFound, Step, UnknownKids};
 use entra_gate_core::time::UnixTime;
+use entra_gate_core::walk::KeysView;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -64,8 +65,10 @@ impl KeyStore {
     pub fn for_isolate(config: &Rc<GateConfig>) -> Rc<KeyStore> {
         STORE.with(|cell| {
             Rc::clone(cell.get_or_init(|| {
-                let sets = sources(config)
-                    .into_iter()
+                let sets = config
+                    .key_sets
+                    .iter()
+                    .cloned()
                     .map(|source| {
                         Rc::new(SetState {
                             source,
@@ -88,25 +91,20 @@ impl KeyStore {
         &self.sets
     }
 
-    /// The set that verifies tokens of `tenant` (an unverified hint; see
-    /// `UntrustedToken::unverified_tenant`). With a single set, that set.
-    pub fn set_for(&self, tenant: impl FnOnce() -> Option<String>) -> Option<Rc<SetState>> {
-        match self.sets.as_slice() {
-            [only] => Some(Rc::clone(only)),
-            many => {
-                let tid = tenant()?;
-                many.iter()
-                    .find(|s| s.source.tenant_id.as_deref() == Some(tid.as_str()))
-                    .cloned()
-            }
-        }
+    /// Key set `index` of `GateConfig::key_sets` (the walk names sets by index).
+    pub fn set(&self, index: usize) -> Option<&Rc<SetState>> {
+        self.sets.get(index)
     }
 }
 
 impl Loaded {
-    /// Identifies this key set's content (for the verified-token cache).
-    pub fn content_hash(&self) -> &str {
-        &self.content_hash
+    /// The keys as the core's walk reads them.
+    pub fn view(&self) -> KeysView<'_, CryptoKey> {
+        KeysView {
+            keys: &self.keys,
+            rules: &self.rules,
+            content_hash: &self.content_hash,
+        }
     }
 }
 

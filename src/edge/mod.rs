@@ -21,18 +21,17 @@ mod sweep;
 pub mod webcrypto;
 
 use bindings::{Env, ExecutionContext, LazyKv};
-use entra_gate_core::assertion::JWKS_PATH;
 use entra_gate_core::config::{binding, GateConfig, DEFAULT_REALM};
-use entra_gate_core::gate::{self, Denial};
 use entra_gate_core::identity::VerifiedIdentity;
-use entra_gate_core::policy::{ChallengeContext, Preflight, RequestFacts, RouteChoice, Verdict};
+use entra_gate_core::policy::RequestFacts;
 use entra_gate_core::reason::Reason;
 use entra_gate_core::request_target::{RequestTarget, TargetError};
 use entra_gate_core::token_cache::TokenCache;
-use keystore::{now, KeyStore};
+use entra_gate_core::walk::{self, Step, Walk};
+use keystore::{now, KeyStore, Loaded};
 use log::Decision;
 use proxy::Target;
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -67,10 +66,9 @@ const TOKEN_CACHE_CAPACITY: usize = 4096;
 const TOKEN_CACHE_BYTES: usize = 8 << 20;
 
 thread_local! {
-    /// What a claims challenge points at: fixed by the configuration, so built once.
-    static CHALLENGE: OnceCell<Rc<ChallengeContext>> = const { OnceCell::new() };
-    static VERIFIED: RefCell<TokenCache> =
-        RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY, TOKEN_CACHE_BYTES));
+    /// Verified tokens this isolate has seen; the walk borrows it only between awaits.
+    static VERIFIED: Rc<RefCell<TokenCache>> =
+        Rc::new(RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY, TOKEN_CACHE_BYTES)));
 }
 
 /// Runs once when the instance starts. A panic aborts (`panic = "abort"`), which leaves this
@@ -134,19 +132,14 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
                     ],
                     None => Vec::new(),
                 };
-                let target = Target {
-                    method: &facts.method,
-                    path: &facts.path,
-                    query: query.as_deref(),
-                };
                 let incoming = Incoming {
                     request: &request,
                     headers: &headers,
-                    target: &target,
+                    query: query.as_deref(),
                     env: &env,
                     ctx: ctx.as_ref(),
                 };
-                match handle(&incoming, &config, &facts, &decision).await {
+                match handle(&incoming, &config, facts, &decision).await {
                     Ok(Answer::Ready(response)) => Ok(response),
                     Ok(Answer::Forwarding(fetching)) => {
                         let forwarded = pending::Forwarded {
@@ -182,7 +175,8 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
 struct Incoming<'a> {
     request: &'a Request,
     headers: &'a Headers,
-    target: &'a Target<'a>,
+    /// As the client sent it; the path comes from the walk's facts (the canonical one).
+    query: Option<&'a str>,
     env: &'a Env,
     ctx: Option<&'a ExecutionContext>,
 }
@@ -192,226 +186,132 @@ fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refused
     reason.into()
 }
 
+/// Runs the core's walk for this request: the core decides every step, this only performs the
+/// I/O each step asks for (keys, a kid-miss refresh, the revocation list) and translates the
+/// outcome into a response or a forward.
 async fn handle(
     incoming: &Incoming<'_>,
     config: &Rc<GateConfig>,
-    facts: &RequestFacts,
+    facts: RequestFacts,
     decision: &RefCell<Decision>,
 ) -> Outcome {
     let request_id = decision.borrow().request_id().to_owned();
-    if let Some(key) = config
-        .assertion_key
-        .as_ref()
-        .filter(|_| facts.method == "GET" && facts.path == JWKS_PATH)
-    {
-        decision.borrow_mut().outcome("jwks");
-        return respond::jwks(&key.public_jwks(), &request_id)
+    let authorization = incoming.headers.get("authorization").ok().flatten();
+    let revocations_bound = bindings::has_revocations(incoming.env);
+    let mut walk = Walk::new(config, facts, authorization, revocations_bound);
+    let outcome = drive(&mut walk, incoming, config, &request_id).await;
+    record(&walk, &outcome, &mut decision.borrow_mut());
+    match outcome {
+        walk::Outcome::PublishKeys => match &config.assertion_key {
+            Some(key) => respond::jwks(&key.public_jwks(), &request_id)
+                .map(Answer::Ready)
+                .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e))),
+            None => Err(refuse(decision, Reason::InternalError, "no assertion key")),
+        },
+        walk::Outcome::Preflight { headers } => respond::preflight(&headers, &request_id)
             .map(Answer::Ready)
-            .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e)));
-    }
-    let policy = &config.policy;
-    if let Some(preflight) = policy.preflight(facts) {
-        return match preflight {
-            Preflight::Allow { headers } => {
-                decision.borrow_mut().outcome("preflight");
-                respond::preflight(&headers, &request_id)
-                    .map(Answer::Ready)
-                    .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e)))
-            }
-            Preflight::Refuse => Err(refuse(
-                decision,
-                Reason::CorsNotAllowed,
-                "preflight refused",
-            )),
-        };
-    }
-    let route = match policy.route_for(facts) {
-        RouteChoice::Route(route) => {
-            decision.borrow_mut().route(&route.name);
-            Some(route)
+            .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e))),
+        walk::Outcome::Refuse(refusal) => Err(Refused {
+            reason: refusal.reason,
+            params: refusal.params,
+        }),
+        walk::Outcome::Forward { identity } => {
+            // The one path: what the policy matched (the walk's facts) is what the origin gets.
+            let facts = walk.facts();
+            let target = Target {
+                method: &facts.method,
+                path: &facts.path,
+                query: incoming.query,
+            };
+            forward(incoming, &target, config, identity.as_deref(), decision).await
         }
-        RouteChoice::DefaultAuthenticated => None,
-        RouteChoice::Unmatched => {
-            return Err(refuse(decision, Reason::NoRoute, "no route matched"))
-        }
-    };
-
-    if let Some(route) = route.filter(|r| r.public) {
-        enforce(policy.public_conditions(route, facts), decision)?;
-        decision.borrow_mut().outcome("public");
-        return forward(incoming, config, None, decision).await;
-    }
-
-    let identity = authenticate(incoming, config, decision).await?;
-    decision.borrow_mut().identity(&identity);
-    revocation_check(incoming.env, config, &identity, decision).await?;
-    let verdict = match route {
-        Some(route) => {
-            let ctx = CHALLENGE.with(|cell| {
-                Rc::clone(cell.get_or_init(|| {
-                    Rc::new(ChallengeContext {
-                        authorization_uri: format!(
-                            "{}/{}/oauth2/v2.0/authorize",
-                            config.authority.as_str().trim_end_matches('/'),
-                            config.tenant.path_segment()
-                        ),
-                        client_id: policy.api_client_id.clone(),
-                    })
-                }))
-            });
-            policy.authorize(route, &identity, facts, &ctx)
-        }
-        None => policy.authorize_default(&identity),
-    };
-    enforce(verdict, decision)?;
-    forward(incoming, config, Some(&identity), decision).await
-}
-
-/// Records report-only findings and turns an enforced denial into a refusal.
-fn enforce(verdict: Verdict, decision: &RefCell<Decision>) -> std::result::Result<(), Refused> {
-    for finding in &verdict.would_deny {
-        decision
-            .borrow_mut()
-            .would_deny(finding.reason, &finding.detail);
-    }
-    match verdict.denial {
-        Some(denial) => {
-            decision.borrow_mut().refused(denial.reason, &denial.detail);
-            Err(Refused {
-                reason: denial.reason,
-                params: denial.params,
-            })
-        }
-        None => Ok(()),
     }
 }
 
-async fn authenticate(
+/// The walk's steps, performed.
+async fn drive(
+    walk: &mut Walk<'_>,
     incoming: &Incoming<'_>,
     config: &Rc<GateConfig>,
-    decision: &RefCell<Decision>,
-) -> std::result::Result<Rc<VerifiedIdentity>, Refused> {
-    let request_id = decision.borrow().request_id().to_owned();
-    let authorization = incoming.headers.get("authorization").ok().flatten();
-    let denied =
-        |denial: Denial| -> Refused { refuse(decision, denial.reason(), &denial.to_string()) };
-    let raw =
-        gate::bearer_token(authorization.as_deref(), config.max_token_bytes).map_err(denied)?;
+    request_id: &str,
+) -> walk::Outcome {
     let store = KeyStore::for_isolate(config);
     let kv = LazyKv::new(incoming.env, binding::JWKS_KV);
-    if let Some(identity) = cached(raw, &store, &kv, incoming.ctx).await {
-        decision.borrow_mut().cached();
-        return Ok(identity);
-    }
-
-    let token = gate::parse(raw, config.max_token_bytes).map_err(denied)?;
-    decision.borrow_mut().kid(&token.header().kid);
-    let Some(set) = store.set_for(|| token.unverified_tenant()) else {
-        return Err(refuse(
-            decision,
-            Reason::TenantNotAllowed,
-            "no key set for the token's tenant",
-        ));
-    };
-    let Some(keys) = set.current(&kv, incoming.ctx).await else {
-        return Err(refuse(
-            decision,
-            Reason::KeysUnavailable,
-            "no usable signing keys",
-        ));
-    };
-
-    let verifier = webcrypto::verifier()
-        .map_err(|e| refuse(decision, Reason::InternalError, &e.to_string()))?;
-    let verifier = verifier.as_ref();
-    let first = gate::verify(token.clone(), &keys.keys, verifier, &keys.rules, now()).await;
-    let (identity, used) = match first {
-        Err(denial) if denial.is_unknown_kid() => {
-            match set
-                .kid_miss(&token.header().kid, &kv, incoming.ctx, &request_id)
-                .await
-            {
-                Some(fresh) => {
-                    let verified = gate::verify(token, &fresh.keys, verifier, &fresh.rules, now());
-                    (verified.await.map_err(denied)?, fresh)
-                }
-                None => return Err(denied(denial)),
+    let cache = VERIFIED.with(Rc::clone);
+    // The keys the walk was last given: a signature is checked with exactly those.
+    let mut held: Option<Rc<Loaded>> = None;
+    let mut step = walk.start(&cache, now());
+    loop {
+        step = match step {
+            Step::Done(outcome) => return outcome,
+            Step::NeedKeys { set } => {
+                held = match store.set(set) {
+                    Some(set) => set.current(&kv, incoming.ctx).await,
+                    None => None,
+                };
+                walk.keys_arrived(held.as_deref().map(Loaded::view), &cache)
             }
-        }
-        other => (other.map_err(denied)?, keys),
-    };
-    let identity = Rc::new(identity);
-    VERIFIED.with(|c| {
-        let mut cache = c.borrow_mut();
-        cache.use_key_set(set.id(), used.content_hash(), |kid| {
-            used.keys.get(kid).is_some()
-        });
-        cache.insert(set.id(), raw, Rc::clone(&identity), now());
-    });
-    Ok(identity)
-}
-
-/// The identity this very token was verified as before, if the cache still holds it and the
-/// key that signed it is still in its tenant's current key set. Anything else (no keys, a
-/// withdrawn kid, an expired entry) falls through to the full verification, which decides.
-async fn cached(
-    raw: &str,
-    store: &KeyStore,
-    kv: &LazyKv<'_>,
-    ctx: Option<&ExecutionContext>,
-) -> Option<Rc<VerifiedIdentity>> {
-    let seen = VERIFIED.with(|c| c.borrow_mut().get(raw, now()))?;
-    let set = store.set_for(|| Some(seen.tenant_id.clone()))?;
-    let keys = set.current(kv, ctx).await?;
-    VERIFIED.with(|c| {
-        c.borrow_mut()
-            .use_key_set(set.id(), keys.content_hash(), |kid| {
-                keys.keys.get(kid).is_some()
-            })
-    });
-    // What `use_key_set` keeps, checked for this entry without a second lookup.
-    keys.keys.get(&seen.kid).is_some().then_some(seen)
-}
-
-/// With a `REVOCATIONS` KV binding, every verified caller is checked against the list.
-async fn revocation_check(
-    env: &Env,
-    config: &GateConfig,
-    identity: &VerifiedIdentity,
-    decision: &RefCell<Decision>,
-) -> std::result::Result<(), Refused> {
-    if !bindings::has_revocations(env) {
-        return Ok(());
+            Step::NeedKeysWithKid { set, kid } => {
+                held = match store.set(set) {
+                    Some(set) => set.kid_miss(&kid, &kv, incoming.ctx, request_id).await,
+                    None => None,
+                };
+                walk.keys_arrived(held.as_deref().map(Loaded::view), &cache)
+            }
+            Step::NeedSignature { .. } => match (webcrypto::verifier(), held.as_deref()) {
+                (Ok(verifier), Some(keys)) => {
+                    walk.check_signature(keys.view(), verifier.as_ref(), &cache, now())
+                        .await
+                }
+                (Err(fault), _) => walk.platform_failed(&fault.to_string()),
+                (Ok(_), None) => walk.platform_failed("no keys held for the signature"),
+            },
+            Step::NeedRevocations => {
+                let kv = LazyKv::new(incoming.env, binding::REVOCATIONS_KV);
+                let list = revocation::for_isolate()
+                    .current(&kv, &config.revocation)
+                    .await;
+                walk.revocations_arrived(list.as_deref())
+            }
+        };
     }
-    let kv = LazyKv::new(env, binding::REVOCATIONS_KV);
-    let Some(list) = revocation::for_isolate()
-        .current(&kv, &config.revocation)
-        .await
-    else {
-        return Err(refuse(
-            decision,
-            Reason::RevocationUnavailable,
-            "no copy of the revocation list fresh enough to trust",
-        ));
-    };
-    match list.revoked(identity) {
-        Some(by) => Err(refuse(
-            decision,
-            Reason::TokenRevoked,
-            &format!("revoked by its {by} entry"),
-        )),
-        None => Ok(()),
+}
+
+/// What the decision line says of the walk.
+fn record(walk: &Walk<'_>, outcome: &walk::Outcome, decision: &mut Decision) {
+    let trace = walk.trace();
+    if let Some(route) = &trace.route {
+        decision.route(route);
+    }
+    if let Some(kid) = &trace.kid {
+        decision.kid(kid);
+    }
+    if let Some(identity) = walk.identity() {
+        decision.identity(identity);
+    }
+    if trace.cached {
+        decision.cached();
+    }
+    for finding in &trace.would_deny {
+        decision.would_deny(finding.reason, &finding.detail);
+    }
+    match outcome {
+        walk::Outcome::Forward { identity: None } => decision.outcome("public"),
+        walk::Outcome::Forward { identity: Some(_) } => {}
+        walk::Outcome::Preflight { .. } => decision.outcome("preflight"),
+        walk::Outcome::PublishKeys => decision.outcome("jwks"),
+        walk::Outcome::Refuse(refusal) => decision.refused(refusal.reason, &refusal.detail),
     }
 }
 
 async fn forward(
     incoming: &Incoming<'_>,
+    target: &Target<'_>,
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
     decision: &RefCell<Decision>,
 ) -> Outcome {
     let request_id = decision.borrow().request_id().to_owned();
-    let target = incoming.target;
     proxy::forward(incoming.request, target, config, identity, &request_id)
         .await
         .map(Answer::Forwarding)

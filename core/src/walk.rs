@@ -1,0 +1,464 @@
+//! The whole decision for one request, as a sans-I/O state machine: the edge feeds it the
+//! request and what it has fetched, and it answers either the outcome (forward with this plan,
+//! answer this way, refuse with this reason) or the I/O it needs next. Like a rustls handshake,
+//! it never waits on anything itself: every step is a plain call, so every path through a
+//! request (cached tokens, unknown kids and their refresh, keys unavailable, the revocation list
+//! failing, every policy refusal) runs natively with fakes.
+//!
+//! ```text
+//! start ──► Done (JWKS, preflight, no route, public route, bad Authorization)
+//!   │
+//!   └─► NeedKeys ──keys_arrived──► NeedKeysWithKid ──keys_arrived──┐   (unknown kid: one refresh)
+//!                       │                                          │
+//!                       └──────────────► NeedSignature ◄───────────┘
+//!                                            │ check_signature (crypto provider)
+//!                                            ▼
+//!                                  NeedRevocations ──revocations_arrived──► Done
+//!                                  (only with a list)                       (authorize, forward)
+//! ```
+//!
+//! Crypto is not I/O here: the signature is checked through the [`SignatureVerifier`] provider
+//! the edge passes to [`Walk::check_signature`], as rustls takes its `CryptoProvider`.
+
+use crate::claims::ClaimRules;
+use crate::config::GateConfig;
+use crate::crypto::SignatureVerifier;
+use crate::gate::{self, Denial};
+use crate::identity::VerifiedIdentity;
+use crate::keyset::KeySet;
+use crate::keystore::set_for;
+use crate::policy::{Preflight, Refusal, RequestFacts, Route, RouteChoice, Verdict};
+use crate::reason::Reason;
+use crate::revocation::RevocationList;
+use crate::time::UnixTime;
+use crate::token_cache::TokenCache;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The path of the gateway's own key set for signed identity assertions.
+pub use crate::assertion::JWKS_PATH;
+
+/// Keys of one key set as the edge holds them: vetted keys (with whatever the platform prepared
+/// for each), the claim rules their documents imply, and an id of their content.
+pub struct KeysView<'k, P> {
+    /// The keys, by `kid`.
+    pub keys: &'k KeySet<P>,
+    /// What tokens verified with these keys must claim.
+    pub rules: &'k ClaimRules,
+    /// Changes whenever the keys do (the token cache follows it).
+    pub content_hash: &'k str,
+}
+
+// By hand: a view is references only, whatever `P` is.
+impl<P> Clone for KeysView<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for KeysView<'_, P> {}
+
+/// What to do next.
+#[derive(Debug)]
+pub enum Step {
+    /// The request is decided.
+    Done(Outcome),
+    /// The current keys of key set `set` (an index into `GateConfig::key_sets`), or none when
+    /// they cannot be had: memory, KV or Entra, as `refresh::CachePolicy` says.
+    NeedKeys {
+        /// Which key set.
+        set: usize,
+    },
+    /// Key set `set` refreshed because the token names `kid`, which it lacks: the edge applies
+    /// the kid-miss policy (join a refresh under way, the penalty window, or fetch), and answers
+    /// with the keys it then holds, or none.
+    NeedKeysWithKid {
+        /// Which key set.
+        set: usize,
+        /// The unknown key id (already bounded in length by the token's intake).
+        kid: String,
+    },
+    /// The signature, checked with the keys just given: call [`Walk::check_signature`].
+    NeedSignature {
+        /// Which key set the keys are.
+        set: usize,
+    },
+    /// The revocation list (asked only when one is bound), or none when no copy fresh enough
+    /// can be had.
+    NeedRevocations,
+}
+
+/// How a request ends.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Forward to the origin, with identity headers for this caller (none on a public route).
+    Forward {
+        /// The verified caller.
+        identity: Option<Rc<VerifiedIdentity>>,
+    },
+    /// Answer a CORS preflight with these headers.
+    Preflight {
+        /// `Access-Control-*` and `Vary`.
+        headers: Vec<(&'static str, String)>,
+    },
+    /// Answer with the gateway's assertion key set.
+    PublishKeys,
+    /// Refuse.
+    Refuse(Refusal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// Before `start`.
+    New,
+    /// A cached identity, waiting for its key set (to check its `kid` is still published).
+    Cached { set: usize },
+    /// Waiting for keys to verify with.
+    Keys { set: usize, kid: String },
+    /// Waiting for keys refreshed for an unknown kid.
+    KidMiss { set: usize, kid: String },
+    /// Keys given; the signature is next.
+    Signature { set: usize },
+    /// Verified; waiting for the revocation list.
+    Revocations,
+    /// Decided.
+    Done,
+}
+
+/// One request's walk. See the module docs for the order of the steps.
+pub struct Walk<'c> {
+    config: &'c GateConfig,
+    facts: RequestFacts,
+    authorization: Option<String>,
+    revocations_bound: bool,
+    route: Option<&'c Route>,
+    state: State,
+    identity: Option<Rc<VerifiedIdentity>>,
+    trace: Trace,
+}
+
+/// What the decision line records about a walk: never token material beyond identifiers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// The route that applied (`None`: the default, or no route at all).
+    pub route: Option<String>,
+    /// The token's `kid`, once read.
+    pub kid: Option<String>,
+    /// Verified in an earlier request (the token cache).
+    pub cached: bool,
+    /// Report-only findings: what would have been refused.
+    pub would_deny: Vec<Refusal>,
+    /// Why it was refused, for the log (more than the answer tells the client).
+    pub detail: Option<String>,
+}
+
+fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
+    Refusal {
+        reason,
+        params: Vec::new(),
+        detail: detail.into(),
+    }
+}
+
+impl<'c> Walk<'c> {
+    /// A walk for one request. `authorization` is the `Authorization` header's value;
+    /// `revocations_bound` whether a revocation list exists to be asked for.
+    pub fn new(
+        config: &'c GateConfig,
+        facts: RequestFacts,
+        authorization: Option<String>,
+        revocations_bound: bool,
+    ) -> Self {
+        Walk {
+            config,
+            facts,
+            authorization,
+            revocations_bound,
+            route: None,
+            state: State::New,
+            identity: None,
+            trace: Trace::default(),
+        }
+    }
+
+    /// The request's facts (the canonical path among them: what the origin receives).
+    pub fn facts(&self) -> &RequestFacts {
+        &self.facts
+    }
+
+    /// What the decision line records.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// The verified caller, once there is one.
+    pub fn identity(&self) -> Option<&Rc<VerifiedIdentity>> {
+        self.identity.as_ref()
+    }
+
+    fn done(&mut self, outcome: Outcome) -> Step {
+        if let Outcome::Refuse(refusal) = &outcome {
+            self.trace.detail = Some(refusal.detail.clone());
+        }
+        self.state = State::Done;
+        Step::Done(outcome)
+    }
+
+    fn refuse(&mut self, refusal: Refusal) -> Step {
+        self.done(Outcome::Refuse(refusal))
+    }
+
+    fn denied(&mut self, denial: &Denial) -> Step {
+        self.refuse(refusal(denial.reason(), denial.to_string()))
+    }
+
+    /// Records report-only findings, and refuses when the verdict does.
+    fn enforce(&mut self, verdict: Verdict) -> Option<Step> {
+        self.trace.would_deny.extend(verdict.would_deny);
+        verdict.denial.map(|denial| self.refuse(denial))
+    }
+
+    /// The first step: everything that needs no I/O (the gateway's own answers, the route, a
+    /// public route's conditions, the `Authorization` header, the token cache).
+    pub fn start(&mut self, cache: &RefCell<TokenCache>, now: UnixTime) -> Step {
+        if self.state != State::New {
+            return self.refuse(refusal(Reason::InternalError, "walk started twice"));
+        }
+        let config = self.config;
+        let policy = &config.policy;
+        if config.assertion_key.is_some()
+            && self.facts.method == "GET"
+            && self.facts.path == JWKS_PATH
+        {
+            return self.done(Outcome::PublishKeys);
+        }
+        if let Some(preflight) = policy.preflight(&self.facts) {
+            return match preflight {
+                Preflight::Allow { headers } => self.done(Outcome::Preflight { headers }),
+                Preflight::Refuse => {
+                    self.refuse(refusal(Reason::CorsNotAllowed, "preflight refused"))
+                }
+            };
+        }
+        self.route = match policy.route_for(&self.facts) {
+            RouteChoice::Route(route) => {
+                self.trace.route = Some(route.name.clone());
+                Some(route)
+            }
+            RouteChoice::DefaultAuthenticated => None,
+            RouteChoice::Unmatched => {
+                return self.refuse(refusal(Reason::NoRoute, "no route matched"))
+            }
+        };
+        if let Some(route) = self.route.filter(|r| r.public) {
+            if let Some(step) = self.enforce(policy.public_conditions(route, &self.facts)) {
+                return step;
+            }
+            return self.done(Outcome::Forward { identity: None });
+        }
+        let raw = match gate::bearer_token(self.authorization.as_deref(), config.max_token_bytes) {
+            Ok(raw) => raw,
+            Err(denial) => return self.denied(&denial),
+        };
+        // A token verified before: only its key set's current keys are needed (its kid must
+        // still be published), then the rules that depend on the request.
+        let seen = cache.borrow_mut().get(raw, now);
+        if let Some(seen) = seen {
+            if let Some(set) = set_for(&config.key_sets, || Some(seen.tenant_id.clone())) {
+                self.identity = Some(seen);
+                self.state = State::Cached { set };
+                return Step::NeedKeys { set };
+            }
+        }
+        self.full_verification()
+    }
+
+    /// Parses the token and asks for the keys of the set its (unverified) tenant names.
+    fn full_verification(&mut self) -> Step {
+        self.identity = None;
+        let raw = self.authorization.as_deref().unwrap_or_default();
+        let token = match gate::intake(Some(raw), self.config.max_token_bytes) {
+            Ok(token) => token,
+            Err(denial) => return self.denied(&denial),
+        };
+        let kid = token.header().kid.clone();
+        self.trace.kid = Some(kid.clone());
+        match set_for(&self.config.key_sets, || token.unverified_tenant()) {
+            Some(set) => {
+                self.state = State::Keys { set, kid };
+                Step::NeedKeys { set }
+            }
+            None => self.refuse(refusal(
+                Reason::TenantNotAllowed,
+                "no key set for the token's tenant",
+            )),
+        }
+    }
+
+    /// The keys the last `NeedKeys`/`NeedKeysWithKid` asked for (`None`: they cannot be had).
+    pub fn keys_arrived<P>(
+        &mut self,
+        keys: Option<KeysView<'_, P>>,
+        cache: &RefCell<TokenCache>,
+    ) -> Step {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Cached { set } => {
+                let Some(view) = keys else {
+                    return self.refuse(refusal(Reason::KeysUnavailable, "no usable signing keys"));
+                };
+                let set_id = self.set_id(set);
+                cache
+                    .borrow_mut()
+                    .use_key_set(&set_id, view.content_hash, |kid| {
+                        view.keys.get(kid).is_some()
+                    });
+                match self.identity.clone() {
+                    Some(seen) if view.keys.get(&seen.kid).is_some() => {
+                        self.trace.cached = true;
+                        self.trace.kid = Some(seen.kid.clone());
+                        self.verified()
+                    }
+                    // Its key left the set: verify again from scratch, which decides.
+                    _ => self.full_verification(),
+                }
+            }
+            State::Keys { set, kid } => match keys {
+                None => self.refuse(refusal(Reason::KeysUnavailable, "no usable signing keys")),
+                Some(view) if view.keys.get(&kid).is_none() => {
+                    self.state = State::KidMiss {
+                        set,
+                        kid: kid.clone(),
+                    };
+                    Step::NeedKeysWithKid { set, kid }
+                }
+                Some(_) => {
+                    self.state = State::Signature { set };
+                    Step::NeedSignature { set }
+                }
+            },
+            State::KidMiss { set, kid } => match keys {
+                Some(view) if view.keys.get(&kid).is_some() => {
+                    self.state = State::Signature { set };
+                    Step::NeedSignature { set }
+                }
+                Some(_) | None => self.refuse(refusal(
+                    Reason::UnknownKid,
+                    format!("no key with kid {kid:?}"),
+                )),
+            },
+            other @ (State::New | State::Signature { .. } | State::Revocations | State::Done) => {
+                self.out_of_order(other, "keys")
+            }
+        }
+    }
+
+    /// The platform could not do what a step needed (no crypto provider, say): refused, never
+    /// passed.
+    pub fn platform_failed(&mut self, detail: &str) -> Step {
+        self.refuse(refusal(Reason::InternalError, detail))
+    }
+
+    fn out_of_order(&mut self, state: State, what: &str) -> Step {
+        self.refuse(refusal(
+            Reason::InternalError,
+            format!("{what} arrived in state {state:?}"),
+        ))
+    }
+
+    fn set_id(&self, set: usize) -> String {
+        self.config
+            .key_sets
+            .get(set)
+            .map(|s| s.id.clone())
+            .unwrap_or_default()
+    }
+
+    /// Checks the signature with the keys given for `NeedSignature`, then the claims; a token
+    /// that passes is remembered in `cache`.
+    pub async fn check_signature<V: SignatureVerifier>(
+        &mut self,
+        keys: KeysView<'_, V::PreparedKey>,
+        verifier: &V,
+        cache: &RefCell<TokenCache>,
+        now: UnixTime,
+    ) -> Step {
+        let set = match std::mem::replace(&mut self.state, State::Done) {
+            State::Signature { set } => set,
+            other @ (State::New
+            | State::Cached { .. }
+            | State::Keys { .. }
+            | State::KidMiss { .. }
+            | State::Revocations
+            | State::Done) => return self.out_of_order(other, "a signature check"),
+        };
+        let raw = self.authorization.clone().unwrap_or_default();
+        let verified = match gate::intake(Some(&raw), self.config.max_token_bytes) {
+            Ok(token) => gate::verify(token, keys.keys, verifier, keys.rules, now).await,
+            Err(denial) => Err(denial),
+        };
+        match verified {
+            Ok(identity) => {
+                let identity = Rc::new(identity);
+                let set_id = self.set_id(set);
+                let mut cache = cache.borrow_mut();
+                cache.use_key_set(&set_id, keys.content_hash, |kid| {
+                    keys.keys.get(kid).is_some()
+                });
+                if let Ok(token) = gate::bearer_token(Some(&raw), self.config.max_token_bytes) {
+                    cache.insert(&set_id, token, Rc::clone(&identity), now);
+                }
+                drop(cache);
+                self.identity = Some(identity);
+                self.verified()
+            }
+            Err(denial) => self.denied(&denial),
+        }
+    }
+
+    /// A verified caller: the revocation list if there is one, then the route policy.
+    fn verified(&mut self) -> Step {
+        if self.revocations_bound {
+            self.state = State::Revocations;
+            return Step::NeedRevocations;
+        }
+        self.authorize()
+    }
+
+    /// The revocation list asked for (`None`: no copy fresh enough could be had).
+    pub fn revocations_arrived(&mut self, list: Option<&RevocationList>) -> Step {
+        let state = std::mem::replace(&mut self.state, State::Done);
+        if state != State::Revocations {
+            return self.out_of_order(state, "the revocation list");
+        }
+        let Some(list) = list else {
+            return self.refuse(refusal(
+                Reason::RevocationUnavailable,
+                "no copy of the revocation list fresh enough to trust",
+            ));
+        };
+        if let Some(by) = self.identity.as_deref().and_then(|id| list.revoked(id)) {
+            return self.refuse(refusal(
+                Reason::TokenRevoked,
+                format!("revoked by its {by} entry"),
+            ));
+        }
+        self.authorize()
+    }
+
+    fn authorize(&mut self) -> Step {
+        let Some(identity) = self.identity.clone() else {
+            return self.refuse(refusal(Reason::InternalError, "authorize without a caller"));
+        };
+        let policy = &self.config.policy;
+        let verdict = match self.route {
+            Some(route) => policy.authorize(route, &identity, &self.facts, &self.config.challenge),
+            None => policy.authorize_default(&identity),
+        };
+        if let Some(step) = self.enforce(verdict) {
+            return step;
+        }
+        self.done(Outcome::Forward {
+            identity: Some(identity),
+        })
+    }
+}

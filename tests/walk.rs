@@ -1,0 +1,568 @@
+//! Every path through a request's walk (`entra_gate_core::walk`), natively, with fakes for the
+//! I/O the edge does: keys that are there, missing, or refreshed for an unknown kid; a
+//! revocation list that is there, revokes, or cannot be had; the token cache across requests.
+//! The crypto provider is the pure-Rust verifier; the clock is fixed.
+
+// Native only: the file system, pollster and the mock tenant are not there in the wasm test run.
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "support/corpus_tenant.rs"]
+mod corpus_tenant;
+
+use corpus_tenant::{
+    key_record, signing_keys, v2_issuer, Prepared, API_CLIENT_ID, API_URI, NOW_SECONDS,
+    TEST_SECRET, TID,
+};
+use entra_gate_core::config::{binding, from_bindings, GateConfig};
+use entra_gate_core::crypto::RustVerifier;
+use entra_gate_core::key_record::{Built, StoredKeySet, StoredSource, StoredVersion};
+use entra_gate_core::policy::RequestFacts;
+use entra_gate_core::reason::Reason;
+use entra_gate_core::revocation::{token_key, RevocationList};
+use entra_gate_core::time::UnixTime;
+use entra_gate_core::token_cache::TokenCache;
+use entra_gate_core::walk::{KeysView, Outcome, Step, Walk};
+use mock_tenant::mint::standard_header;
+use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+const NOW: UnixTime = UnixTime(NOW_SECONDS);
+
+fn config_with(extra: &[(&str, &str)]) -> GateConfig {
+    let audiences = format!("{API_URI},{API_CLIENT_ID}");
+    let mut bindings: HashMap<&str, &str> = HashMap::from([
+        (binding::TENANT_ID, TID),
+        (binding::AUDIENCES, audiences.as_str()),
+        (binding::ORIGIN_URL, "http://127.0.0.1:9"),
+        (binding::AUTHORITY, "http://127.0.0.1:9"),
+        (binding::SECRET, TEST_SECRET),
+    ]);
+    bindings.extend(extra.iter().copied());
+    from_bindings(|name| bindings.get(name).map(|v| v.to_string())).expect("valid config")
+}
+
+fn policy(document: Value) -> GateConfig {
+    config_with(&[(binding::POLICY, &document.to_string())])
+}
+
+/// The corpus tenant's keys, as its documents publish them.
+fn keys(config: &GateConfig, signing: &[SigningKey]) -> Built<Prepared> {
+    key_record(signing)
+        .build::<Prepared>(config)
+        .expect("the test keys build")
+}
+
+/// Only `published` in the tenant's v2 document (a key withdrawn, or one not yet published).
+fn only(config: &GateConfig, published: &[&SigningKey]) -> Built<Prepared> {
+    let jwks = json!({ "keys": published.iter().map(|k| k.public_jwk(Some(&v2_issuer(TID)))).collect::<Vec<_>>() });
+    let source = StoredSource {
+        version: StoredVersion::V2,
+        metadata_url: format!("http://127.0.0.1:9/{TID}/v2.0/.well-known/openid-configuration"),
+        jwks_uri: format!("http://127.0.0.1:9/{TID}/discovery/v2.0/keys"),
+        issuer: v2_issuer(TID),
+        jwks: jwks.to_string(),
+    };
+    StoredKeySet::new(&config.key_sets[0].id, vec![source], NOW)
+        .build::<Prepared>(config)
+        .expect("the keys build")
+}
+
+fn view(built: &Built<Prepared>) -> KeysView<'_, Prepared> {
+    KeysView {
+        keys: &built.keys,
+        rules: &built.rules,
+        content_hash: "content-1",
+    }
+}
+
+/// A v2 delegated token signed by `key`, with claim edits.
+fn token(key: &SigningKey, edit: Value) -> String {
+    token_of(Kind::User, key, edit, &[])
+}
+
+/// A v2 token of `kind` signed by `key`, with claim edits and claims removed.
+fn token_of(kind: Kind, key: &SigningKey, edit: Value, remove: &[&str]) -> String {
+    let header = Value::Object(standard_header(Version::V2, key)).to_string();
+    let mut claims = standard_claims(
+        Version::V2,
+        kind,
+        TID,
+        &v2_issuer(TID),
+        API_CLIENT_ID,
+        NOW_SECONDS,
+        3600,
+    );
+    claims.extend(edit.as_object().expect("object").clone());
+    for name in remove {
+        claims.remove(*name);
+    }
+    compact(&header, &Value::Object(claims).to_string(), key)
+}
+
+fn get(path: &str) -> RequestFacts {
+    RequestFacts {
+        method: "GET".into(),
+        path: path.into(),
+        client_ip: None,
+        country: None,
+        asn: None,
+        now: NOW,
+        origin: None,
+        preflight_method: None,
+    }
+}
+
+/// What the fake edge does at each step.
+struct Fake<'a> {
+    /// The keys each `NeedKeys` gets.
+    keys: Option<&'a Built<Prepared>>,
+    /// The keys a `NeedKeysWithKid` gets (the refresh).
+    refreshed: Option<&'a Built<Prepared>>,
+    revocations: Option<RevocationList>,
+}
+
+/// Drives a walk to its end; returns the outcome and the steps it asked for, by name.
+fn drive(
+    walk: &mut Walk<'_>,
+    fake: &Fake<'_>,
+    cache: &RefCell<TokenCache>,
+) -> (Outcome, Vec<&'static str>) {
+    let mut asked = Vec::new();
+    let mut step = walk.start(cache, NOW);
+    let mut last_view = None;
+    loop {
+        step = match step {
+            Step::Done(outcome) => return (outcome, asked),
+            Step::NeedKeys { .. } => {
+                asked.push("keys");
+                last_view = fake.keys.map(view);
+                walk.keys_arrived(last_view, cache)
+            }
+            Step::NeedKeysWithKid { .. } => {
+                asked.push("kid refresh");
+                last_view = fake.refreshed.map(view);
+                walk.keys_arrived(last_view, cache)
+            }
+            Step::NeedSignature { .. } => {
+                asked.push("signature");
+                let keys = last_view.expect("keys before the signature");
+                pollster::block_on(walk.check_signature(keys, &RustVerifier, cache, NOW))
+            }
+            Step::NeedRevocations => {
+                asked.push("revocations");
+                walk.revocations_arrived(fake.revocations.as_ref())
+            }
+        };
+    }
+}
+
+fn new_cache() -> RefCell<TokenCache> {
+    RefCell::new(TokenCache::new(64, 1 << 20))
+}
+
+fn run<'c>(
+    config: &'c GateConfig,
+    facts: RequestFacts,
+    authorization: Option<String>,
+    fake: &Fake<'_>,
+    cache: &RefCell<TokenCache>,
+) -> (Outcome, Vec<&'static str>, Walk<'c>) {
+    let mut walk = Walk::new(config, facts, authorization, fake.revocations.is_some());
+    let (outcome, asked) = drive(&mut walk, fake, cache);
+    (outcome, asked, walk)
+}
+
+fn refused(outcome: &Outcome) -> Option<Reason> {
+    match outcome {
+        Outcome::Refuse(refusal) => Some(refusal.reason),
+        Outcome::Forward { .. } | Outcome::Preflight { .. } | Outcome::PublishKeys => None,
+    }
+}
+
+fn forwarded_caller(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Forward { identity } => identity.as_ref().map(|id| id.object_id.clone()),
+        Outcome::Refuse(_) | Outcome::Preflight { .. } | Outcome::PublishKeys => None,
+    }
+}
+
+fn bearer(token: &str) -> Option<String> {
+    Some(format!("Bearer {token}"))
+}
+
+#[test]
+fn a_new_token_then_the_same_token_from_the_cache() {
+    let config = config_with(&[]);
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let fake = Fake {
+        keys: Some(&built),
+        refreshed: None,
+        revocations: None,
+    };
+    let cache = new_cache();
+    let t = bearer(&token(&signing[0], json!({})));
+    let (outcome, asked, walk) = run(&config, get("/items/1"), t.clone(), &fake, &cache);
+    assert!(forwarded_caller(&outcome).is_some(), "{outcome:?}");
+    assert_eq!(asked, ["keys", "signature"]);
+    assert!(!walk.trace().cached);
+    assert_eq!(walk.trace().kid.as_deref(), Some("test-key-1"));
+
+    let (outcome, asked, walk) = run(&config, get("/items/2"), t, &fake, &cache);
+    assert!(forwarded_caller(&outcome).is_some());
+    assert_eq!(asked, ["keys"], "no signature work for a token seen before");
+    assert!(walk.trace().cached);
+}
+
+#[test]
+fn a_cached_token_whose_key_left_the_set_is_verified_again() {
+    let config = config_with(&[]);
+    let signing = signing_keys();
+    let both = keys(&config, &signing);
+    let cache = new_cache();
+    let t = bearer(&token(&signing[0], json!({})));
+    let fake = Fake {
+        keys: Some(&both),
+        refreshed: None,
+        revocations: None,
+    };
+    assert!(forwarded_caller(&run(&config, get("/"), t.clone(), &fake, &cache).0).is_some());
+    // test-key-1 withdrawn: the set's content changes, the entry goes, and the full walk decides.
+    let without = only(&config, &[&signing[1]]);
+    let changed_view = KeysView {
+        keys: &without.keys,
+        rules: &without.rules,
+        content_hash: "content-2",
+    };
+    let mut walk = Walk::new(&config, get("/"), t, false);
+    let mut step = walk.start(&cache, NOW);
+    let mut asked = Vec::new();
+    let outcome = loop {
+        step = match step {
+            Step::Done(outcome) => break outcome,
+            Step::NeedKeys { .. } => {
+                asked.push("keys");
+                walk.keys_arrived(Some(changed_view), &cache)
+            }
+            Step::NeedKeysWithKid { .. } => {
+                asked.push("kid refresh");
+                walk.keys_arrived(Some(changed_view), &cache)
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+    };
+    assert_eq!(refused(&outcome), Some(Reason::UnknownKid));
+    assert_eq!(asked, ["keys", "keys", "kid refresh"]);
+    assert!(
+        cache.borrow().is_empty(),
+        "the withdrawn key's token is forgotten"
+    );
+}
+
+#[test]
+fn keys_that_cannot_be_had_fail_closed() {
+    let config = config_with(&[]);
+    let signing = signing_keys();
+    let fake = Fake {
+        keys: None,
+        refreshed: None,
+        revocations: None,
+    };
+    let (outcome, asked, _) = run(
+        &config,
+        get("/"),
+        bearer(&token(&signing[0], json!({}))),
+        &fake,
+        &new_cache(),
+    );
+    assert_eq!(refused(&outcome), Some(Reason::KeysUnavailable));
+    assert_eq!(asked, ["keys"]);
+}
+
+#[test]
+fn an_unknown_kid_asks_for_one_refresh_and_uses_what_it_brings() {
+    let config = config_with(&[]);
+    let signing = signing_keys();
+    let old = only(&config, &[&signing[1]]);
+    let fresh = keys(&config, &signing);
+    let t = bearer(&token(&signing[0], json!({})));
+    for (refreshed, want) in [
+        (Some(&fresh), None),
+        (Some(&old), Some(Reason::UnknownKid)),
+        (None, Some(Reason::UnknownKid)),
+    ] {
+        let fake = Fake {
+            keys: Some(&old),
+            refreshed,
+            revocations: None,
+        };
+        let (outcome, asked, _) = run(&config, get("/"), t.clone(), &fake, &new_cache());
+        assert_eq!(refused(&outcome), want, "{outcome:?}");
+        let expected: &[&str] = if want.is_none() {
+            &["keys", "kid refresh", "signature"]
+        } else {
+            &["keys", "kid refresh"]
+        };
+        assert_eq!(asked, expected);
+    }
+}
+
+#[test]
+fn bad_tokens_are_refused_at_their_stage_and_never_cached() {
+    let config = config_with(&[]);
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let fake = Fake {
+        keys: Some(&built),
+        refreshed: Some(&built),
+        revocations: None,
+    };
+    let good = token(&signing[0], json!({}));
+    let (head, _) = good.rsplit_once('.').expect("three segments");
+    let forged = format!(
+        "{head}.{}",
+        token(&signing[1], json!({}))
+            .rsplit_once('.')
+            .expect("sig")
+            .1
+    );
+    let cache = new_cache();
+    for (authorization, want, asked_want) in [
+        (None, Reason::TokenMissing, vec![]),
+        (
+            Some("Bearer".to_owned()),
+            Reason::MalformedAuthorization,
+            vec![],
+        ),
+        (bearer("a.b"), Reason::MalformedJws, vec![]),
+        (
+            bearer(&forged),
+            Reason::InvalidSignature,
+            vec!["keys", "signature"],
+        ),
+        (
+            bearer(&token(&signing[0], json!({"exp": NOW_SECONDS - 3600}))),
+            Reason::TokenExpired,
+            vec!["keys", "signature"],
+        ),
+        (
+            bearer(&token(
+                &signing[0],
+                json!({"tid": "8b7c6d5e-4f3a-4b2c-9d1e-0f1a2b3c4d5e"}),
+            )),
+            Reason::TenantMismatch,
+            vec!["keys", "signature"],
+        ),
+    ] {
+        let (outcome, asked, walk) = run(&config, get("/"), authorization, &fake, &cache);
+        assert_eq!(refused(&outcome), Some(want), "{outcome:?}");
+        assert_eq!(asked, asked_want, "{want}");
+        assert!(walk.trace().detail.is_some());
+    }
+    assert!(cache.borrow().is_empty());
+}
+
+#[test]
+fn the_revocation_list_is_asked_for_only_when_bound_and_fails_closed() {
+    let config = config_with(&[]);
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let t = token(&signing[0], json!({"uti": "leaked-token-id"}));
+    let with_list = |list: Option<RevocationList>| Fake {
+        keys: Some(&built),
+        refreshed: None,
+        revocations: list,
+    };
+    let run_with = |fake: &Fake<'_>, bound: bool| {
+        let mut walk = Walk::new(&config, get("/"), bearer(&t), bound);
+        drive(&mut walk, fake, &new_cache())
+    };
+    let (outcome, asked) = run_with(&with_list(Some(RevocationList::new([]))), true);
+    assert!(forwarded_caller(&outcome).is_some());
+    assert_eq!(asked, ["keys", "signature", "revocations"]);
+
+    let revoked = RevocationList::new([token_key("leaked-token-id")]);
+    let (outcome, _) = run_with(&with_list(Some(revoked)), true);
+    assert_eq!(refused(&outcome), Some(Reason::TokenRevoked));
+
+    let (outcome, _) = run_with(&with_list(None), true);
+    assert_eq!(refused(&outcome), Some(Reason::RevocationUnavailable));
+
+    let (outcome, asked) = run_with(&with_list(None), false);
+    assert!(
+        forwarded_caller(&outcome).is_some(),
+        "no list bound: none asked for"
+    );
+    assert_eq!(asked, ["keys", "signature"]);
+}
+
+#[test]
+fn the_gateways_own_answers_and_public_routes_need_no_token() {
+    let config = policy(json!({
+        "cors": {"allowed_origins": ["https://app.example"]},
+        "routes": [
+            {"name": "health", "path": "/health", "public": true},
+            {"name": "office", "path": "/office", "public": true,
+             "conditions": {"country": {"in": ["NL"]}}},
+            {"name": "items", "path": "/items/**"},
+        ],
+    }));
+    let fake = Fake {
+        keys: None,
+        refreshed: None,
+        revocations: None,
+    };
+    let cache = new_cache();
+    let (outcome, asked, walk) = run(&config, get("/health"), None, &fake, &cache);
+    assert!(matches!(outcome, Outcome::Forward { identity: None }));
+    assert!(asked.is_empty());
+    assert_eq!(walk.trace().route.as_deref(), Some("health"));
+
+    let (outcome, _, walk) = run(&config, get("/office"), None, &fake, &cache);
+    assert_eq!(refused(&outcome), Some(Reason::ConditionCountry));
+    assert_eq!(walk.trace().detail.as_deref(), Some("country unknown"));
+
+    let (outcome, _, _) = run(&config, get("/elsewhere"), None, &fake, &cache);
+    assert_eq!(refused(&outcome), Some(Reason::NoRoute));
+
+    let mut preflight = get("/items/1");
+    preflight.method = "OPTIONS".into();
+    preflight.origin = Some("https://app.example".into());
+    preflight.preflight_method = Some("GET".into());
+    let (outcome, asked, _) = run(&config, preflight.clone(), None, &fake, &cache);
+    assert!(matches!(outcome, Outcome::Preflight { .. }), "{outcome:?}");
+    assert!(asked.is_empty());
+    preflight.origin = Some("https://evil.example".into());
+    let (outcome, _, _) = run(&config, preflight, None, &fake, &cache);
+    assert_eq!(refused(&outcome), Some(Reason::CorsNotAllowed));
+}
+
+#[test]
+fn route_policy_report_only_and_secure_defaults() {
+    let config = policy(json!({
+        "default": "authenticated",
+        "routes": [
+            {"name": "admin", "path": "/admin/**", "require": {"roles": {"any_of": ["Admin"]}}},
+            {"name": "trial", "path": "/trial", "report_only": true,
+             "require": {"roles": {"any_of": ["Admin"]}}},
+        ],
+    }));
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let fake = Fake {
+        keys: Some(&built),
+        refreshed: None,
+        revocations: None,
+    };
+    let user = bearer(&token(&signing[0], json!({})));
+    let (outcome, _, _) = run(&config, get("/admin/x"), user.clone(), &fake, &new_cache());
+    assert_eq!(refused(&outcome), Some(Reason::InsufficientRole));
+
+    let (outcome, _, walk) = run(&config, get("/trial"), user.clone(), &fake, &new_cache());
+    assert!(forwarded_caller(&outcome).is_some());
+    assert_eq!(
+        walk.trace()
+            .would_deny
+            .iter()
+            .map(|r| r.reason)
+            .collect::<Vec<_>>(),
+        [Reason::InsufficientRole]
+    );
+
+    let (outcome, _, walk) = run(&config, get("/anything"), user, &fake, &new_cache());
+    assert!(forwarded_caller(&outcome).is_some());
+    assert_eq!(walk.trace().route, None, "the default");
+    // An app-only token granted nothing: refused by the default too.
+    let bare = bearer(&token_of(Kind::App, &signing[0], json!({}), &["roles"]));
+    let (outcome, _, _) = run(&config, get("/anything"), bare, &fake, &new_cache());
+    assert_eq!(refused(&outcome), Some(Reason::NoPermissions));
+}
+
+#[test]
+fn steps_out_of_order_are_refused_not_trusted() {
+    let config = config_with(&[]);
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let cache = new_cache();
+    let mut walk = Walk::new(
+        &config,
+        get("/"),
+        bearer(&token(&signing[0], json!({}))),
+        false,
+    );
+    // Keys before `start`, a revocation list nobody asked for, a second start.
+    assert!(matches!(
+        walk.keys_arrived(Some(view(&built)), &cache),
+        Step::Done(Outcome::Refuse(r)) if r.reason == Reason::InternalError
+    ));
+    let mut walk = Walk::new(
+        &config,
+        get("/"),
+        bearer(&token(&signing[0], json!({}))),
+        false,
+    );
+    assert!(matches!(walk.start(&cache, NOW), Step::NeedKeys { set: 0 }));
+    assert!(matches!(
+        walk.revocations_arrived(None),
+        Step::Done(Outcome::Refuse(r)) if r.reason == Reason::InternalError
+    ));
+    let mut walk = Walk::new(
+        &config,
+        get("/"),
+        bearer(&token(&signing[0], json!({}))),
+        false,
+    );
+    let _ = walk.start(&cache, NOW);
+    assert!(matches!(
+        walk.start(&cache, NOW),
+        Step::Done(Outcome::Refuse(r)) if r.reason == Reason::InternalError
+    ));
+    // A signature check without keys first.
+    let mut walk = Walk::new(
+        &config,
+        get("/"),
+        bearer(&token(&signing[0], json!({}))),
+        false,
+    );
+    let _ = walk.start(&cache, NOW);
+    let step = pollster::block_on(walk.check_signature(view(&built), &RustVerifier, &cache, NOW));
+    assert!(matches!(
+        step,
+        Step::Done(Outcome::Refuse(r)) if r.reason == Reason::InternalError
+    ));
+}
+
+#[test]
+fn with_an_allow_list_each_tenant_has_its_set_and_others_none() {
+    let other = "8b7c6d5e-4f3a-4b2c-9d1e-0f1a2b3c4d5e";
+    let allowed = format!("{TID},{other}");
+    let config = config_with(&[
+        (binding::TENANT_ID, "organizations"),
+        (binding::ALLOWED_TENANTS, &allowed),
+    ]);
+    assert_eq!(config.key_sets.len(), 2);
+    let signing = signing_keys();
+    let cache = new_cache();
+    let mut walk = Walk::new(
+        &config,
+        get("/"),
+        bearer(&token(&signing[0], json!({}))),
+        false,
+    );
+    assert!(matches!(walk.start(&cache, NOW), Step::NeedKeys { set: 0 }));
+    let theirs = token(&signing[0], json!({"tid": other, "iss": v2_issuer(other)}));
+    let mut walk = Walk::new(&config, get("/"), bearer(&theirs), false);
+    assert!(matches!(walk.start(&cache, NOW), Step::NeedKeys { set: 1 }));
+    let stranger = "3f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+    let unlisted = token(
+        &signing[0],
+        json!({"tid": stranger, "iss": v2_issuer(stranger)}),
+    );
+    let mut walk = Walk::new(&config, get("/"), bearer(&unlisted), false);
+    assert!(matches!(
+        walk.start(&cache, NOW),
+        Step::Done(Outcome::Refuse(r)) if r.reason == Reason::TenantNotAllowed
+    ));
+}
