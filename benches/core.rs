@@ -168,14 +168,10 @@ mod native {
         });
 
         let facts = RequestFacts {
-            method: "GET".into(),
-            path: "/api/items/42".into(),
             client_ip: Some("203.0.113.7".parse().expect("ip")),
             country: Some("NL".into()),
             asn: Some(13335),
-            now,
-            origin: None,
-            preflight_method: None,
+            ..RequestFacts::new("GET", "/api/items/42", now)
         };
         let ctx = ChallengeContext {
             authorization_uri: format!(

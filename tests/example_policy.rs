@@ -25,16 +25,7 @@ fn example() -> Policy {
 }
 
 fn route(policy: &Policy, method: &str, path: &str) -> Option<String> {
-    let facts = RequestFacts {
-        method: method.into(),
-        path: path.into(),
-        client_ip: None,
-        country: None,
-        asn: None,
-        now: UnixTime(0),
-        origin: None,
-        preflight_method: None,
-    };
+    let facts = RequestFacts::new(method, path, UnixTime(0));
     match policy.route_for(&facts) {
         RouteChoice::Route(r) => Some(r.name.clone()),
         RouteChoice::DefaultAuthenticated => Some("(default)".into()),

@@ -110,14 +110,10 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 fn facts(method: &str, path: &str) -> RequestFacts {
     RequestFacts {
-        method: method.into(),
-        path: path.into(),
         client_ip: Some("198.51.100.20".parse().expect("ip")),
         country: Some("NL".into()),
         asn: Some(1136),
-        now: UnixTime(NOW),
-        origin: None,
-        preflight_method: None,
+        ..RequestFacts::new(method, path, UnixTime(NOW))
     }
 }
 

@@ -102,16 +102,7 @@ fn token_of(kind: Kind, key: &SigningKey, edit: Value, remove: &[&str]) -> Strin
 }
 
 fn get(path: &str) -> RequestFacts {
-    RequestFacts {
-        method: "GET".into(),
-        path: path.into(),
-        client_ip: None,
-        country: None,
-        asn: None,
-        now: NOW,
-        origin: None,
-        preflight_method: None,
-    }
+    RequestFacts::new("GET", path, NOW)
 }
 
 /// What the fake edge does at each step.

@@ -31,17 +31,15 @@ fuzz_target!(|data: &[u8]| {
             ("GET", "/api/items/1"),
             ("POST", "/api/admin/x/y"),
             ("OPTIONS", "/health"),
-            ("DELETE", "/a/%2F/b"),
+            ("DELETE", "/a/%C3%A9/b"),
         ] {
             let facts = RequestFacts {
-                method: method.into(),
-                path: path.into(),
                 client_ip: "203.0.113.7".parse().ok(),
                 country: Some("NL".into()),
                 asn: Some(13335),
-                now: NOW,
                 origin: Some("https://app.contoso.example".into()),
                 preflight_method: (method == "OPTIONS").then(|| "GET".into()),
+                ..RequestFacts::new(method, path, NOW)
             };
             let _ = policy.preflight(&facts);
             let _ = policy.cors_origin(&facts);

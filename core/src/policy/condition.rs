@@ -80,15 +80,32 @@ impl Truth {
 impl Condition {
     /// Whether any leaf reads the fact `kind` is about (so the edge fetches only facts a rule uses).
     pub fn mentions(&self, kind: ConditionKind) -> bool {
+        let mut read = Vec::new();
+        self.facts_read(&mut read);
+        read.contains(&kind)
+    }
+
+    /// Adds the kinds of fact this condition reads to `out` (each once). Derived from the
+    /// leaves, so a new kind of condition is counted without a list to keep up to date.
+    pub fn facts_read(&self, out: &mut Vec<ConditionKind>) {
+        let mut add = |kind: ConditionKind| {
+            if !out.contains(&kind) {
+                out.push(kind);
+            }
+        };
         match self {
-            Condition::All(items) | Condition::Any(items) => items.iter().any(|c| c.mentions(kind)),
-            Condition::Not(inner) => inner.mentions(kind),
-            Condition::IpIn(_) => kind == ConditionKind::Ip,
-            Condition::CountryIn(_) => kind == ConditionKind::Country,
-            Condition::AsnIn(_) => kind == ConditionKind::Asn,
-            Condition::Time(_) => kind == ConditionKind::Time,
+            Condition::All(items) | Condition::Any(items) => {
+                items.iter().for_each(|c| c.facts_read(out));
+            }
+            Condition::Not(inner) => inner.facts_read(out),
+            Condition::IpIn(_) => add(ConditionKind::Ip),
+            Condition::CountryIn(_) => add(ConditionKind::Country),
+            Condition::AsnIn(_) => add(ConditionKind::Asn),
+            Condition::Time(_) => add(ConditionKind::Time),
+            // The token's `ipaddr` against the client IP: both facts.
             Condition::IpaddrMatchesClient => {
-                kind == ConditionKind::IpaddrMismatch || kind == ConditionKind::Ip
+                add(ConditionKind::IpaddrMismatch);
+                add(ConditionKind::Ip);
             }
         }
     }
@@ -446,14 +463,10 @@ mod tests {
 
     fn facts(ip: &str, country: &str, asn: u32, now: i64) -> RequestFacts {
         RequestFacts {
-            method: "GET".into(),
-            path: "/".into(),
             client_ip: ip.parse().ok(),
             country: Some(country.into()),
             asn: Some(asn),
-            now: UnixTime(now),
-            origin: None,
-            preflight_method: None,
+            ..RequestFacts::new("GET", "/", UnixTime(now))
         }
     }
 

@@ -4,10 +4,12 @@
 use crate::time::UnixTime;
 use std::net::IpAddr;
 
+/// A request's facts. Add a fact here, in [`RequestFacts::new`], in the edge's
+/// `facts::of` (which reads it only when a rule does), and in the condition that reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestFacts {
     pub method: String,
-    /// The URL path as the runtime normalised it (not percent-decoded).
+    /// The canonical path (`canonical_path`): what routes match and the origin receives.
     pub path: String,
     pub client_ip: Option<IpAddr>,
     /// ISO 3166-1 alpha-2, upper case.
@@ -18,4 +20,21 @@ pub struct RequestFacts {
     pub origin: Option<String>,
     /// An `OPTIONS` request with `Origin` and `Access-Control-Request-Method`.
     pub preflight_method: Option<String>,
+}
+
+impl RequestFacts {
+    /// A request with only its method, canonical path and time known: every other fact unknown
+    /// (and an unknown fact never satisfies a condition).
+    pub fn new(method: &str, path: &str, now: UnixTime) -> Self {
+        RequestFacts {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            client_ip: None,
+            country: None,
+            asn: None,
+            now,
+            origin: None,
+            preflight_method: None,
+        }
+    }
 }

@@ -369,21 +369,10 @@ fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String
         ));
     }
     let cors = raw.cors.map(|c| compile_cors(c, problems));
-    let facts_read = [
-        ConditionKind::Ip,
-        ConditionKind::Country,
-        ConditionKind::Asn,
-        ConditionKind::Time,
-        ConditionKind::IpaddrMismatch,
-    ]
-    .into_iter()
-    .filter(|&kind| {
-        routes
-            .iter()
-            .filter_map(|route| route.conditions.as_ref())
-            .any(|condition| condition.mentions(kind))
-    })
-    .collect();
+    let mut facts_read = Vec::new();
+    for condition in routes.iter().filter_map(|route| route.conditions.as_ref()) {
+        condition.facts_read(&mut facts_read);
+    }
     Policy {
         routes,
         default_authenticated,
