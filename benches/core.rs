@@ -184,7 +184,7 @@ mod native {
                 RouteChoice::Route(route) => f
                     .policy
                     .authorize(route, &f.identity, &facts, &ctx)
-                    .denial
+                    .refusal
                     .is_none(),
                 _ => false,
             })

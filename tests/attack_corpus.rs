@@ -14,7 +14,7 @@ use entra_gate_core::answer;
 use entra_gate_core::canonical_path::CanonicalPath;
 use entra_gate_core::crypto::RustHmac;
 use entra_gate_core::crypto::RustVerifier;
-use entra_gate_core::gate::{intake, verify, Denial};
+use entra_gate_core::gate::{intake, verify, VerifyError};
 use entra_gate_core::identity::VerifiedIdentity;
 use entra_gate_core::key_record::{content_hash, seal_json, StoredKeySet, StoredSource};
 use entra_gate_core::keystore::sources;
@@ -62,7 +62,7 @@ fn reason_named(code: &str) -> Reason {
 }
 
 /// The status and reason code the worker would answer with.
-fn answer_for(outcome: &Result<VerifiedIdentity, Denial>) -> (u16, Option<&'static str>) {
+fn answer_for(outcome: &Result<VerifiedIdentity, VerifyError>) -> (u16, Option<&'static str>) {
     match outcome {
         Ok(_) => (200, None),
         Err(denial) => {

@@ -183,7 +183,7 @@ fn denial(policy: &Policy, id: &VerifiedIdentity, f: &RequestFacts) -> Option<Re
         v.would_deny.is_empty(),
         "unexpected report-only finding {v:?}"
     );
-    v.denial
+    v.refusal
 }
 
 fn reason(policy: &Policy, id: &VerifiedIdentity, f: &RequestFacts) -> Option<Reason> {
@@ -1160,7 +1160,7 @@ fn claims_challenge_names_the_routes_context() {
     };
     let refusal = policy
         .authorize(route, &capable, &f, &bare)
-        .denial
+        .refusal
         .expect("challenge");
     let names: Vec<&str> = refusal.params.iter().map(|(n, _)| *n).collect();
     assert_eq!(names, ["authorization_uri", "claims", "cc_type"]);
@@ -1299,7 +1299,7 @@ fn report_only_moves_the_denial_to_would_deny() {
         ("/status", Reason::ConditionIp),
     ] {
         let v = verdict(&policy, &capable, &get(path));
-        assert_eq!(v.denial, None, "{path} enforced");
+        assert_eq!(v.refusal, None, "{path} enforced");
         let found: Vec<Reason> = v.would_deny.iter().map(|r| r.reason).collect();
         assert_eq!(found, [want], "{path}");
     }
@@ -1466,7 +1466,7 @@ fn public_routes_need_no_token_but_keep_their_conditions() {
     assert_eq!(
         policy
             .public_conditions(docs, &from_kp)
-            .denial
+            .refusal
             .map(|d| d.reason),
         Some(Reason::ConditionCountry)
     );
@@ -2382,7 +2382,7 @@ fn the_policy_wide_opt_out_is_the_default_for_routes_and_for_default_authenticat
 
     let strict = load(json!({"default": "authenticated"}));
     assert_eq!(
-        strict.authorize_default(&bare).denial.map(|d| d.reason),
+        strict.authorize_default(&bare).refusal.map(|d| d.reason),
         Some(Reason::NoPermissions)
     );
     assert_eq!(strict.authorize_default(&user()), Verdict::default());
@@ -2394,7 +2394,7 @@ fn the_policy_wide_opt_out_is_the_default_for_routes_and_for_default_authenticat
         RouteChoice::DefaultAuthenticated
     );
     assert_eq!(
-        absent.authorize_default(&bare).denial.map(|d| d.reason),
+        absent.authorize_default(&bare).refusal.map(|d| d.reason),
         Some(Reason::NoPermissions)
     );
     assert_eq!(absent.authorize_default(&app()), Verdict::default());

@@ -19,7 +19,7 @@ use entra_gate_core::config::{
     binding, from_bindings, GateConfig, TenantSelector, DEFAULT_MAX_TOKEN_BYTES,
 };
 use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate_core::gate::{intake, parse, verify, Denial};
+use entra_gate_core::gate::{intake, parse, verify, VerifyError};
 use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
 use entra_gate_core::issuer::{tenant_segment, IssuerTemplate};
 use entra_gate_core::jwks::{parse_jwks, JwksLimits, KeySkip};
@@ -260,14 +260,14 @@ fn walk(
     config: &GateConfig,
     rules: &ClaimRules,
     now: i64,
-) -> Result<VerifiedIdentity, Denial> {
+) -> Result<VerifiedIdentity, VerifyError> {
     let authorization = format!("Bearer {token}");
     intake(Some(&authorization), config.max_token_bytes).and_then(|token| {
         pollster::block_on(verify(token, keys, &RustVerifier, rules, UnixTime(now)))
     })
 }
 
-fn reason_of(outcome: &Result<VerifiedIdentity, Denial>) -> Result<String, (Reason, String)> {
+fn reason_of(outcome: &Result<VerifiedIdentity, VerifyError>) -> Result<String, (Reason, String)> {
     outcome
         .as_ref()
         .map(|id| format!("accepted {:?} {:?}", id.version, id.kind))
@@ -510,7 +510,7 @@ fn long_after_expiry_the_reason_comes_after_the_signature() {
         let (config, rules) = deployment_for(row, &s);
         let keys = key_set(&s);
         let intact = walk(s.token(), &keys, &config, &rules, LATER);
-        if intact.as_ref().err().map(Denial::reason) != Some(row.later) {
+        if intact.as_ref().err().map(VerifyError::reason) != Some(row.later) {
             failures.push(format!(
                 "{}: intact at {LATER}: expected {:?}, got {:?}",
                 row.file,
@@ -531,7 +531,7 @@ fn long_after_expiry_the_reason_comes_after_the_signature() {
             &rules,
             LATER,
         );
-        if tampered.as_ref().err().map(Denial::reason) != Some(expected) {
+        if tampered.as_ref().err().map(VerifyError::reason) != Some(expected) {
             failures.push(format!(
                 "{}: tampered at {LATER}: expected {expected:?}, got {:?}",
                 row.file,
@@ -555,7 +555,7 @@ fn one_flipped_signature_character_is_invalid_signature() {
         };
         let tampered = flip_signature_char(s.token());
         let outcome = walk(&tampered, &key_set(&s), &config, &rules, s.iat());
-        if outcome.as_ref().err().map(Denial::reason) != Some(expected) {
+        if outcome.as_ref().err().map(VerifyError::reason) != Some(expected) {
             failures.push(format!(
                 "{}: expected {expected:?}, got {:?}",
                 row.file,
@@ -605,7 +605,7 @@ fn spn_audience_matches_only_literally() {
         let (config, rules) = deployment(&s.tenant(), &audiences);
         let outcome = walk(s.token(), &keys, &config, &rules, s.iat());
         assert_eq!(
-            outcome.as_ref().err().map(Denial::reason),
+            outcome.as_ref().err().map(VerifyError::reason),
             expected,
             "ENTRA_AUDIENCES={audiences}: {:?}",
             reason_of(&outcome)
@@ -622,7 +622,7 @@ fn first_party_audiences() {
     let (config, rules) = deployment(&s.tenant(), SOME_API);
     let outcome = walk(s.token(), &key_set(&s), &config, &rules, s.iat());
     assert_eq!(
-        outcome.as_ref().err().map(Denial::reason),
+        outcome.as_ref().err().map(VerifyError::reason),
         Some(Reason::InvalidAudience)
     );
 

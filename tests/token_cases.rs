@@ -12,7 +12,7 @@
 use entra_gate_core::b64;
 use entra_gate_core::claims::ClaimRules;
 use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate_core::gate::{intake, verify, Denial};
+use entra_gate_core::gate::{intake, verify, VerifyError};
 use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
 use entra_gate_core::issuer::{IssuerRules, IssuerTemplate};
 use entra_gate_core::jwks::{parse_jwks, JwksLimits};
@@ -476,7 +476,7 @@ fn cases(k: &TestKeys) -> Vec<Case> {
 }
 
 /// What the gateway makes of one row's request.
-fn outcome(case: &Case, keys: &Keys) -> Result<VerifiedIdentity, Denial> {
+fn outcome(case: &Case, keys: &Keys) -> Result<VerifiedIdentity, VerifyError> {
     let rules = case.rules.build();
     intake(case.authorization.as_deref(), MAX_TOKEN_BYTES).and_then(|token| {
         pollster::block_on(verify(token, keys, &RustVerifier, &rules, UnixTime(NOW)))

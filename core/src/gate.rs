@@ -13,37 +13,42 @@ use super::time::UnixTime;
 use super::token::{TokenError, UntrustedToken};
 use std::fmt;
 
-/// A refusal from any stage, keeping that stage's context for the log.
+/// Why verification would not accept a token: the failing stage's own error, with its context
+/// for the log. Each maps to exactly one [`Reason`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Denial {
+pub enum VerifyError {
+    /// The `Authorization` header.
     Bearer(BearerError),
+    /// The token's shape and JOSE header.
     Token(TokenError),
+    /// The key and the signature.
     Signature(JwsError),
+    /// The claims, once the signature verified.
     Claims(ClaimsError),
 }
 
-impl Denial {
+impl VerifyError {
     pub fn reason(&self) -> Reason {
         match self {
-            Denial::Bearer(e) => e.reason(),
-            Denial::Token(e) => e.reason(),
-            Denial::Signature(e) => e.reason(),
-            Denial::Claims(e) => e.reason(),
+            VerifyError::Bearer(e) => e.reason(),
+            VerifyError::Token(e) => e.reason(),
+            VerifyError::Signature(e) => e.reason(),
+            VerifyError::Claims(e) => e.reason(),
         }
     }
 
     pub fn is_unknown_kid(&self) -> bool {
-        matches!(self, Denial::Signature(JwsError::UnknownKid { .. }))
+        matches!(self, VerifyError::Signature(JwsError::UnknownKid { .. }))
     }
 }
 
-impl fmt::Display for Denial {
+impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Denial::Bearer(e) => e.fmt(f),
-            Denial::Token(e) => e.fmt(f),
-            Denial::Signature(e) => e.fmt(f),
-            Denial::Claims(e) => e.fmt(f),
+            VerifyError::Bearer(e) => e.fmt(f),
+            VerifyError::Token(e) => e.fmt(f),
+            VerifyError::Signature(e) => e.fmt(f),
+            VerifyError::Claims(e) => e.fmt(f),
         }
     }
 }
@@ -52,20 +57,23 @@ impl fmt::Display for Denial {
 pub fn intake(
     authorization: Option<&str>,
     max_token_bytes: usize,
-) -> Result<UntrustedToken<'_>, Denial> {
+) -> Result<UntrustedToken<'_>, VerifyError> {
     let raw = bearer_token(authorization, max_token_bytes)?;
     parse(raw, max_token_bytes)
 }
 
 /// The first half of [`intake`]: the token's text, not yet decoded (enough to find it in the
 /// verified-token cache).
-pub fn bearer_token(authorization: Option<&str>, max_token_bytes: usize) -> Result<&str, Denial> {
-    bearer::extract(authorization, max_token_bytes).map_err(Denial::Bearer)
+pub fn bearer_token(
+    authorization: Option<&str>,
+    max_token_bytes: usize,
+) -> Result<&str, VerifyError> {
+    bearer::extract(authorization, max_token_bytes).map_err(VerifyError::Bearer)
 }
 
 /// The second half of [`intake`].
-pub fn parse(raw: &str, max_token_bytes: usize) -> Result<UntrustedToken<'_>, Denial> {
-    UntrustedToken::parse(raw, max_token_bytes).map_err(Denial::Token)
+pub fn parse(raw: &str, max_token_bytes: usize) -> Result<UntrustedToken<'_>, VerifyError> {
+    UntrustedToken::parse(raw, max_token_bytes).map_err(VerifyError::Token)
 }
 
 /// Signature, then claims. Nothing about the caller is believed until both pass.
@@ -75,9 +83,9 @@ pub async fn verify<V: SignatureVerifier>(
     verifier: &V,
     rules: &ClaimRules,
     now: UnixTime,
-) -> Result<VerifiedIdentity, Denial> {
+) -> Result<VerifiedIdentity, VerifyError> {
     let signed = jws::verify_signature(token, SigningAlgorithm::Rs256, keys, verifier)
         .await
-        .map_err(Denial::Signature)?;
-    claims::validate(signed, rules, now).map_err(Denial::Claims)
+        .map_err(VerifyError::Signature)?;
+    claims::validate(signed, rules, now).map_err(VerifyError::Claims)
 }

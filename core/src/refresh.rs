@@ -74,7 +74,7 @@ pub enum KvFound {
 
 /// The next step for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub enum Action {
     UseHeld,
     ReadKv,
     FetchEntra,
@@ -92,16 +92,16 @@ impl CachePolicy {
     }
 
     /// A request arrives; `held` is what memory has.
-    pub fn on_request(&self, held: Option<Held>, now: UnixTime) -> Step {
+    pub fn on_request(&self, held: Option<Held>, now: UnixTime) -> Action {
         match held {
             Some(h) if now.seconds() - h.loaded_at.seconds() < self.memory_ttl_seconds => {
                 if self.fresh_enough(h.checked_at, now) {
-                    Step::UseHeld
+                    Action::UseHeld
                 } else {
-                    Step::ReadKv
+                    Action::ReadKv
                 }
             }
-            _ => Step::ReadKv,
+            _ => Action::ReadKv,
         }
     }
 
@@ -111,23 +111,23 @@ impl CachePolicy {
         found: KvFound,
         last_fetch_attempt: Option<UnixTime>,
         now: UnixTime,
-    ) -> Step {
+    ) -> Action {
         let abandoned_after = CONFIRM_AFTER_SECONDS + 2 * self.refresh_seconds;
         match found {
             KvFound::Record { checked_at } => {
                 let age = now.seconds() - checked_at.seconds();
                 if age > abandoned_after && self.may_fetch(last_fetch_attempt, now) {
-                    Step::FetchEntra
+                    Action::FetchEntra
                 } else if self.fresh_enough(checked_at, now) {
-                    Step::UseHeld
+                    Action::UseHeld
                 } else if self.may_fetch(last_fetch_attempt, now) {
-                    Step::FetchEntra
+                    Action::FetchEntra
                 } else {
-                    Step::FailClosed
+                    Action::FailClosed
                 }
             }
-            KvFound::Nothing if self.may_fetch(last_fetch_attempt, now) => Step::FetchEntra,
-            KvFound::Nothing => Step::FailClosed,
+            KvFound::Nothing if self.may_fetch(last_fetch_attempt, now) => Action::FetchEntra,
+            KvFound::Nothing => Action::FailClosed,
         }
     }
 
@@ -231,13 +231,13 @@ mod tests {
 
     #[test]
     fn warm_isolates_use_memory_until_the_ttl() {
-        assert_eq!(P.on_request(None, UnixTime(0)), Step::ReadKv);
-        assert_eq!(P.on_request(held(100, 50), UnixTime(399)), Step::UseHeld);
-        assert_eq!(P.on_request(held(100, 50), UnixTime(400)), Step::ReadKv);
+        assert_eq!(P.on_request(None, UnixTime(0)), Action::ReadKv);
+        assert_eq!(P.on_request(held(100, 50), UnixTime(399)), Action::UseHeld);
+        assert_eq!(P.on_request(held(100, 50), UnixTime(400)), Action::ReadKv);
         // Too stale to use even inside the TTL.
         assert_eq!(
             P.on_request(held(100_000, 0), UnixTime(100_001)),
-            Step::ReadKv
+            Action::ReadKv
         );
     }
 
@@ -247,26 +247,26 @@ mod tests {
         let record = |age: i64| KvFound::Record {
             checked_at: UnixTime(now.0 - age),
         };
-        assert_eq!(P.after_kv(record(10), None, now), Step::UseHeld);
+        assert_eq!(P.after_kv(record(10), None, now), Action::UseHeld);
         assert_eq!(
             P.after_kv(record(CONFIRM_AFTER_SECONDS), None, now),
-            Step::UseHeld
+            Action::UseHeld
         );
         // The refresher evidently died: fetch, but only outside the failure backoff.
         let abandoned = CONFIRM_AFTER_SECONDS + 2 * 3600 + 1;
-        assert_eq!(P.after_kv(record(abandoned), None, now), Step::FetchEntra);
+        assert_eq!(P.after_kv(record(abandoned), None, now), Action::FetchEntra);
         assert_eq!(
             P.after_kv(record(abandoned), Some(UnixTime(now.0 - 5)), now),
-            Step::UseHeld
+            Action::UseHeld
         );
         assert_eq!(
             P.after_kv(record(86_401), Some(UnixTime(now.0 - 5)), now),
-            Step::FailClosed
+            Action::FailClosed
         );
-        assert_eq!(P.after_kv(KvFound::Nothing, None, now), Step::FetchEntra);
+        assert_eq!(P.after_kv(KvFound::Nothing, None, now), Action::FetchEntra);
         assert_eq!(
             P.after_kv(KvFound::Nothing, Some(UnixTime(now.0 - 5)), now),
-            Step::FailClosed
+            Action::FailClosed
         );
     }
 

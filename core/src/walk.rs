@@ -23,7 +23,7 @@
 use crate::claims::ClaimRules;
 use crate::config::GateConfig;
 use crate::crypto::SignatureVerifier;
-use crate::gate::{self, Denial};
+use crate::gate::{self, VerifyError};
 use crate::identity::VerifiedIdentity;
 use crate::keyset::KeySet;
 use crate::keystore::set_for;
@@ -208,14 +208,14 @@ impl<'c> Walk<'c> {
         self.done(Outcome::Refuse(refusal))
     }
 
-    fn denied(&mut self, denial: &Denial) -> Step {
-        self.refuse(refusal(denial.reason(), denial.to_string()))
+    fn rejected(&mut self, error: &VerifyError) -> Step {
+        self.refuse(refusal(error.reason(), error.to_string()))
     }
 
     /// Records report-only findings, and refuses when the verdict does.
     fn enforce(&mut self, verdict: Verdict) -> Option<Step> {
         self.trace.would_deny.extend(verdict.would_deny);
-        verdict.denial.map(|denial| self.refuse(denial))
+        verdict.refusal.map(|refusal| self.refuse(refusal))
     }
 
     /// The first step: everything that needs no I/O (the gateway's own answers, the route, a
@@ -258,7 +258,7 @@ impl<'c> Walk<'c> {
         }
         let raw = match gate::bearer_token(self.authorization.as_deref(), config.max_token_bytes) {
             Ok(raw) => raw,
-            Err(denial) => return self.denied(&denial),
+            Err(error) => return self.rejected(&error),
         };
         // A token verified before: only its key set's current keys are needed (its kid must
         // still be published), then the rules that depend on the request.
@@ -279,7 +279,7 @@ impl<'c> Walk<'c> {
         let raw = self.authorization.as_deref().unwrap_or_default();
         let token = match gate::intake(Some(raw), self.config.max_token_bytes) {
             Ok(token) => token,
-            Err(denial) => return self.denied(&denial),
+            Err(error) => return self.rejected(&error),
         };
         let kid = token.header().kid.clone();
         self.trace.kid = Some(kid.clone());
@@ -394,7 +394,7 @@ impl<'c> Walk<'c> {
         let raw = self.authorization.clone().unwrap_or_default();
         let verified = match gate::intake(Some(&raw), self.config.max_token_bytes) {
             Ok(token) => gate::verify(token, keys.keys, verifier, keys.rules, now).await,
-            Err(denial) => Err(denial),
+            Err(error) => Err(error),
         };
         match verified {
             Ok(identity) => {
@@ -411,7 +411,7 @@ impl<'c> Walk<'c> {
                 self.identity = Some(identity);
                 self.verified()
             }
-            Err(denial) => self.denied(&denial),
+            Err(error) => self.rejected(&error),
         }
     }
 

@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
                 let _ = policy.public_conditions(route, &facts);
                 let verdict = policy.authorize(route, &identity, &facts, &ctx);
                 if route.report_only {
-                    assert!(verdict.denial.is_none(), "a report-only route denied");
+                    assert!(verdict.refusal.is_none(), "a report-only route denied");
                 }
             }
         }

@@ -59,14 +59,14 @@ impl Wake for TaskWaker {
 }
 
 /// What polling a task once came to.
-enum Step {
+enum Polled {
     Done(JsValue, Option<Function>),
     Waiting,
     /// Already being polled (a nested wake) or already finished.
     Busy,
 }
 
-fn poll_once(id: u32) -> Step {
+fn poll_once(id: u32) -> Polled {
     let taken = TASKS.with(|tasks| {
         let mut tasks = tasks.borrow_mut();
         let task = tasks.running.get_mut(&id)?;
@@ -79,7 +79,7 @@ fn poll_once(id: u32) -> Step {
         }
     });
     let Some(mut future) = taken else {
-        return Step::Busy;
+        return Polled::Busy;
     };
     let waker = Waker::from(Arc::new(TaskWaker(id)));
     let polled = future.as_mut().poll(&mut Context::from_waker(&waker));
@@ -88,7 +88,7 @@ fn poll_once(id: u32) -> Step {
         match polled {
             Poll::Ready(value) => {
                 let resolve = tasks.running.remove(&id).and_then(|task| task.resolve);
-                Step::Done(value, resolve)
+                Polled::Done(value, resolve)
             }
             Poll::Pending => match tasks.running.get_mut(&id) {
                 Some(task) => {
@@ -97,17 +97,17 @@ fn poll_once(id: u32) -> Step {
                         drop(tasks);
                         poll_once(id)
                     } else {
-                        Step::Waiting
+                        Polled::Waiting
                     }
                 }
-                None => Step::Busy,
+                None => Polled::Busy,
             },
         }
     })
 }
 
 fn drive(id: u32) {
-    if let Step::Done(value, Some(resolve)) = poll_once(id) {
+    if let Polled::Done(value, Some(resolve)) = poll_once(id) {
         // A rejected delivery has nobody to tell: the answer is the value itself.
         let _ = resolve.call1(&JsValue::UNDEFINED, &value);
     }
@@ -139,8 +139,8 @@ where
         id
     });
     match poll_once(id) {
-        Step::Done(value, _) => value,
-        Step::Waiting | Step::Busy => {
+        Polled::Done(value, _) => value,
+        Polled::Waiting | Polled::Busy => {
             let mut resolve = None;
             let answer = Promise::new(&mut |fulfil, _reject| resolve = Some(fulfil));
             TASKS.with(|tasks| {

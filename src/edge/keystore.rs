@@ -13,7 +13,7 @@ use entra_gate_core::key_record::{HeldCopy, RecordError, StoredKeySet, StoredSou
 use entra_gate_core::keyset::KeySet;
 use entra_gate_core::keystore::KeySetSource;
 use entra_gate_core::metadata::{parse_metadata, MAX_METADATA_BYTES};
-use entra_gate_core::refresh::{CachePolicy, Held, KvFound, Step, UnknownKids};
+use entra_gate_core::refresh::{Action, CachePolicy, Held, KvFound, UnknownKids};
 use entra_gate_core::time::UnixTime;
 use entra_gate_core::walk::KeysView;
 use std::cell::{Cell, OnceCell, RefCell};
@@ -131,7 +131,7 @@ impl SetState {
         kv: &LazyKv<'_>,
         ctx: Option<&ExecutionContext>,
     ) -> Option<Rc<Loaded>> {
-        if self.policy().on_request(self.held_meta(), now()) == Step::UseHeld {
+        if self.policy().on_request(self.held_meta(), now()) == Action::UseHeld {
             return self.held();
         }
         let record = self.read_kv(kv.store()).await;
@@ -148,17 +148,17 @@ impl SetState {
             .policy()
             .after_kv(found, self.last_fetch_attempt.get(), now())
         {
-            Step::FetchEntra => {
+            Action::FetchEntra => {
                 if !self.refresh_from_entra(kv.store(), ctx).await {
                     self.note_stale();
                 }
             }
             // The backoff is there to spare Entra after a failure, not to refuse requests
             // that arrive while a fetch is still on its way: those wait for it.
-            Step::FailClosed => {
+            Action::FailClosed => {
                 self.join_in_flight().await;
             }
-            Step::UseHeld | Step::ReadKv => {}
+            Action::UseHeld | Action::ReadKv => {}
         }
         self.usable_or_fail_closed()
     }

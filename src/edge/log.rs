@@ -1,5 +1,5 @@
 //! One JSON object per log line. Tokens, signatures and claims other than identifiers are never
-//! written: a denial logs its stage context, which the core builds without token material.
+//! written: a refusal logs its stage context, which the core builds without token material.
 
 use entra_gate_core::config::ConfigProblem;
 use entra_gate_core::identity::VerifiedIdentity;

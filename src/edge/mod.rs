@@ -23,7 +23,7 @@ pub mod webcrypto;
 use bindings::{Env, ExecutionContext, LazyKv};
 use entra_gate_core::config::{binding, GateConfig, DEFAULT_REALM};
 use entra_gate_core::identity::VerifiedIdentity;
-use entra_gate_core::policy::RequestFacts;
+use entra_gate_core::policy::{Refusal, RequestFacts};
 use entra_gate_core::reason::Reason;
 use entra_gate_core::request_target::{RequestTarget, TargetError};
 use entra_gate_core::token_cache::TokenCache;
@@ -37,28 +37,14 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Request, Response};
 
-/// A refusal on its way out: the reason and any challenge parameters.
-struct Refused {
-    reason: Reason,
-    params: Vec<(&'static str, String)>,
-}
-
-impl From<Reason> for Refused {
-    fn from(reason: Reason) -> Self {
-        Refused {
-            reason,
-            params: Vec::new(),
-        }
-    }
-}
-
-/// What the handler settled on: an answer of its own, or the origin's (still on its way).
-enum Answer {
+/// What the handler settled on: a reply of its own, or the origin's (still on its way).
+enum Reply {
     Ready(Response),
     Forwarding(js_sys::Promise),
 }
 
-type Outcome = std::result::Result<Answer, Refused>;
+/// A reply, or the refusal to answer with.
+type Handled = std::result::Result<Reply, Refusal>;
 
 /// Verified tokens this isolate has seen (see `core::token_cache`).
 const TOKEN_CACHE_CAPACITY: usize = 4096;
@@ -140,8 +126,8 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
                     ctx: ctx.as_ref(),
                 };
                 match handle(&incoming, &config, facts, &decision).await {
-                    Ok(Answer::Ready(response)) => Ok(response),
-                    Ok(Answer::Forwarding(fetching)) => {
+                    Ok(Reply::Ready(response)) => Ok(response),
+                    Ok(Reply::Forwarding(fetching)) => {
                         let forwarded = pending::Forwarded {
                             decision: decision.into_inner(),
                             cors,
@@ -181,9 +167,14 @@ struct Incoming<'a> {
     ctx: Option<&'a ExecutionContext>,
 }
 
-fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refused {
+/// A refusal the edge meets itself (the runtime would not build a response), logged.
+fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refusal {
     decision.borrow_mut().refused(reason, detail);
-    reason.into()
+    Refusal {
+        reason,
+        params: Vec::new(),
+        detail: detail.to_owned(),
+    }
 }
 
 /// Runs the core's walk for this request: the core decides every step, this only performs the
@@ -194,7 +185,7 @@ async fn handle(
     config: &Rc<GateConfig>,
     facts: RequestFacts,
     decision: &RefCell<Decision>,
-) -> Outcome {
+) -> Handled {
     let request_id = decision.borrow().request_id().to_owned();
     let authorization = incoming.headers.get("authorization").ok().flatten();
     let revocations_bound = bindings::has_revocations(incoming.env);
@@ -204,17 +195,14 @@ async fn handle(
     match outcome {
         walk::Outcome::PublishKeys => match &config.assertion_key {
             Some(key) => respond::jwks(&key.public_jwks(), &request_id)
-                .map(Answer::Ready)
+                .map(Reply::Ready)
                 .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e))),
             None => Err(refuse(decision, Reason::InternalError, "no assertion key")),
         },
         walk::Outcome::Preflight { headers } => respond::preflight(&headers, &request_id)
-            .map(Answer::Ready)
+            .map(Reply::Ready)
             .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e))),
-        walk::Outcome::Refuse(refusal) => Err(Refused {
-            reason: refusal.reason,
-            params: refusal.params,
-        }),
+        walk::Outcome::Refuse(refusal) => Err(refusal),
         walk::Outcome::Forward { identity } => {
             // The one path: what the policy matched (the walk's facts) is what the origin gets.
             let facts = walk.facts();
@@ -310,11 +298,11 @@ async fn forward(
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
     decision: &RefCell<Decision>,
-) -> Outcome {
+) -> Handled {
     let request_id = decision.borrow().request_id().to_owned();
     proxy::forward(incoming.request, target, config, identity, &request_id)
         .await
-        .map(Answer::Forwarding)
+        .map(Reply::Forwarding)
         .map_err(|(reason, detail)| refuse(decision, reason, &detail))
 }
 

@@ -93,7 +93,7 @@ pub enum RouteChoice<'p> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Verdict {
     /// Enforced: the request is refused with this.
-    pub denial: Option<Refusal>,
+    pub refusal: Option<Refusal>,
     /// Report-only findings: logged as "would deny", not enforced.
     pub would_deny: Vec<Refusal>,
 }
@@ -186,11 +186,11 @@ impl Policy {
         match outcome {
             Ok(()) => Verdict::default(),
             Err(refusal) if route.report_only => Verdict {
-                denial: None,
+                refusal: None,
                 would_deny: vec![refusal],
             },
             Err(refusal) => Verdict {
-                denial: Some(refusal),
+                refusal: Some(refusal),
                 would_deny: Vec::new(),
             },
         }
@@ -199,7 +199,7 @@ impl Policy {
     /// `default = "authenticated"`: any valid token that meets the default requirements.
     pub fn authorize_default(&self, id: &VerifiedIdentity) -> Verdict {
         Verdict {
-            denial: self.default_require.check(id).err(),
+            refusal: self.default_require.check(id).err(),
             would_deny: Vec::new(),
         }
     }
@@ -208,11 +208,11 @@ impl Policy {
     pub fn public_conditions(&self, route: &Route, facts: &RequestFacts) -> Verdict {
         match route.conditions.as_ref().map(|c| c.check(facts, None)) {
             Some(Err(kind)) if route.report_only => Verdict {
-                denial: None,
+                refusal: None,
                 would_deny: vec![condition_refusal(kind)],
             },
             Some(Err(kind)) => Verdict {
-                denial: Some(condition_refusal(kind)),
+                refusal: Some(condition_refusal(kind)),
                 would_deny: Vec::new(),
             },
             _ => Verdict::default(),
