@@ -21,7 +21,7 @@ fn example() -> Policy {
         audiences: &audiences,
     };
     Policy::parse(&json, deployment)
-        .unwrap_or_else(|problems| panic!("example policy refused:\n{}", problems.join("\n")))
+        .unwrap_or_else(|problems| panic!("example policy refused:\n{problems:#?}"))
 }
 
 fn route(policy: &Policy, method: &str, path: &str) -> Option<String> {

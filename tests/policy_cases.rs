@@ -15,8 +15,8 @@ use entra_gate_core::answer::refuse_with;
 use entra_gate_core::config::{binding, from_bindings};
 use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
 use entra_gate_core::policy::{
-    ChallengeContext, Deployment, Policy, Preflight, Refusal, RequestFacts, RouteChoice, Verdict,
-    MAX_CONDITION_NODES, MAX_LIST_ENTRIES, MAX_POLICY_BYTES, MAX_ROUTES,
+    ChallengeContext, Deployment, Policy, PolicyProblem, Preflight, Refusal, RequestFacts,
+    RouteChoice, Verdict, MAX_CONDITION_NODES, MAX_LIST_ENTRIES, MAX_POLICY_BYTES, MAX_ROUTES,
 };
 use entra_gate_core::reason::Reason;
 use entra_gate_core::revocation::RevocationList;
@@ -135,11 +135,16 @@ fn load(doc: Value) -> Policy {
         .unwrap_or_else(|problems| panic!("policy refused: {problems:#?}\n{doc}"))
 }
 
+/// Problems as the config_invalid log line shows them: `path: detail`.
+fn texts(problems: &[PolicyProblem]) -> Vec<String> {
+    problems.iter().map(ToString::to_string).collect()
+}
+
 fn problems_with(doc: &Value, v1: bool, v2: bool) -> Vec<String> {
     let auds = audiences();
     match Policy::parse(&doc.to_string(), deployment(&auds, v1, v2)) {
         Ok(_) => panic!("policy accepted, expected problems:\n{doc}"),
-        Err(problems) => problems,
+        Err(problems) => texts(&problems),
     }
 }
 
@@ -1628,9 +1633,10 @@ fn cors_defaults_wildcard_and_absence() {
         let auds = audiences();
         let result = Policy::parse(&doc.to_string(), deployment(&auds, true, true));
         match (result, bad) {
-            (Err(found), true) => {
-                assert_problem(&found, &["cors.allowed_origins:", "is not an origin"])
-            }
+            (Err(found), true) => assert_problem(
+                &texts(&found),
+                &["cors.allowed_origins:", "is not an origin"],
+            ),
             (Ok(_), false) => {}
             (other, _) => panic!("{origin}: {other:?}"),
         }
@@ -1848,7 +1854,7 @@ fn empty_condition_sets_can_never_hold() {
         let doc = json!({"routes": [{"path": "/p", "conditions": set}]});
         let auds = audiences();
         match Policy::parse(&doc.to_string(), deployment(&auds, true, true)) {
-            Err(found) => assert_problem(&found, &[problem, "empty"]),
+            Err(found) => assert_problem(&texts(&found), &[problem, "empty"]),
             Ok(policy) => {
                 let refused = reason(&policy, &user(), &get("/p"));
                 bugs.push(format!(
@@ -1933,7 +1939,10 @@ fn unknown_members_are_refused() {
     );
     let auds = audiences();
     let err = Policy::parse("{\"routes\": [", deployment(&auds, true, true)).unwrap_err();
-    assert!(err.len() == 1 && err[0].starts_with("policy: "), "{err:?}");
+    assert!(
+        err.len() == 1 && err[0].to_string().starts_with("policy: "),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -1954,7 +1963,7 @@ fn size_limits() {
     let auds = audiences();
     let err = Policy::parse(&big, deployment(&auds, true, true)).unwrap_err();
     assert_eq!(
-        err,
+        texts(&err),
         [format!(
             "policy: {} bytes exceed {MAX_POLICY_BYTES}",
             big.len()
@@ -2018,7 +2027,7 @@ fn condition_sets_obey_the_list_limit() {
         let auds = audiences();
         match Policy::parse(&doc.to_string(), deployment(&auds, true, true)) {
             Err(found) => assert_problem(
-                &found,
+                &texts(&found),
                 &[
                     path,
                     &format!("{} entries exceed {MAX_LIST_ENTRIES}", MAX_LIST_ENTRIES + 1),
@@ -2052,7 +2061,7 @@ fn api_client_id_defaults_to_the_first_guid_audience() {
     let found =
         Policy::parse(&ctx_route.to_string(), deployment(&uri_only, true, true)).unwrap_err();
     assert_problem(
-        &found,
+        &texts(&found),
         &["routes[0].step_up.auth_context: the claims challenge needs api_client_id"],
     );
 }

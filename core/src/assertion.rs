@@ -45,25 +45,62 @@ struct RawOkpJwk {
     ext: Option<bool>,
 }
 
+/// Why `GATE_ASSERTION_KEY` was refused (never quoting the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AssertionKeyError {
+    /// Not a JWK of the expected members.
+    NotAJwk(super::json::JsonError),
+    /// Another key type or curve.
+    NotEd25519,
+    /// An `alg` other than EdDSA.
+    Algorithm,
+    /// `d` or `x` is not 32 bytes of base64url.
+    KeySize,
+}
+
+impl std::fmt::Display for AssertionKeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AssertionKeyError::NotAJwk(e) => write!(f, "not an OKP JWK: {e}"),
+            AssertionKeyError::NotEd25519 => {
+                f.write_str("must be an Ed25519 key (kty OKP, crv Ed25519)")
+            }
+            AssertionKeyError::Algorithm => f.write_str("alg must be EdDSA"),
+            AssertionKeyError::KeySize => f.write_str("d and x must be 32-byte base64url values"),
+        }
+    }
+}
+
+impl std::error::Error for AssertionKeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if let AssertionKeyError::NotAJwk(e) = self {
+            Some(e)
+        } else {
+            None
+        }
+    }
+}
+
 impl AssertionKey {
     /// Reads an Ed25519 private JWK (`{"kty":"OKP","crv":"Ed25519","d":…,"x":…,"kid":…}`).
-    pub fn parse(jwk: &str, issuer: &str) -> Result<Self, String> {
+    pub fn parse(jwk: &str, issuer: &str) -> Result<Self, AssertionKeyError> {
         let raw: RawOkpJwk =
-            super::json::from_object(jwk.as_bytes()).map_err(|e| format!("not an OKP JWK: {e}"))?;
+            super::json::from_object(jwk.as_bytes()).map_err(AssertionKeyError::NotAJwk)?;
         if raw.kty != "OKP" || raw.crv != "Ed25519" {
-            return Err("must be an Ed25519 key (kty OKP, crv Ed25519)".into());
+            return Err(AssertionKeyError::NotEd25519);
         }
         if raw
             .alg
             .as_deref()
             .is_some_and(|a| a != "EdDSA" && a != "Ed25519")
         {
-            return Err("alg must be EdDSA".into());
+            return Err(AssertionKeyError::Algorithm);
         }
         let _ = (raw.use_, raw.key_ops, raw.ext);
         let sized = |v: &str| b64::decode(v).is_some_and(|b| b.len() == 32);
         if !sized(&raw.d) || !sized(&raw.x) {
-            return Err("d and x must be 32-byte base64url values".into());
+            return Err(AssertionKeyError::KeySize);
         }
         let kid = raw
             .kid

@@ -90,6 +90,8 @@ fn is_b64token(token: &str) -> bool {
         })
 }
 
+impl std::error::Error for BearerError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -264,7 +264,8 @@ pub fn validate(
     rules: &ClaimRules,
     now: UnixTime,
 ) -> Result<VerifiedIdentity, ClaimsError> {
-    let mut claims: RawClaims = super::json::from_object(signed.payload()).map_err(malformed)?;
+    let mut claims: RawClaims =
+        super::json::from_object(signed.payload()).map_err(|e| malformed(e.to_string()))?;
     let extra_claims = extra_claims(signed.payload(), &rules.extra_claims)?;
     let audiences = claims.aud.take().ok_or_else(|| malformed("no aud"))?.0;
 
@@ -542,6 +543,8 @@ impl ClaimRules {
         }
     }
 }
+
+impl std::error::Error for ClaimsError {}
 
 #[cfg(test)]
 mod tests {

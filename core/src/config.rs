@@ -203,7 +203,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             }
             Ok(url) => Some(url),
             Err(e) => {
-                self.problem(name, e);
+                self.problem(name, e.to_string());
                 None
             }
         }
@@ -478,13 +478,8 @@ pub fn from_bindings(
         .unwrap_or_else(|| DEFAULT_PREFIX.into());
     let mappings = r.get(binding::CLAIM_HEADERS).unwrap_or_default();
     let identity_headers = IdentityHeaders::new(&prefix, &mappings).unwrap_or_else(|found| {
-        for p in found {
-            let name = if p.starts_with("prefix") {
-                binding::IDENTITY_HEADER_PREFIX
-            } else {
-                binding::CLAIM_HEADERS
-            };
-            r.problem(name, p);
+        for problem in found {
+            r.problem(problem.binding(), problem.to_string());
         }
         IdentityHeaders::default()
     });
@@ -494,7 +489,7 @@ pub fn from_bindings(
         .unwrap_or_else(|| "entra-gate".into());
     let assertion_key = r.get(binding::ASSERTION_KEY).and_then(|jwk| {
         AssertionKey::parse(&jwk, &assertion_issuer)
-            .map_err(|e| r.problem(binding::ASSERTION_KEY, e))
+            .map_err(|e| r.problem(binding::ASSERTION_KEY, e.to_string()))
             .ok()
     });
 
@@ -507,7 +502,7 @@ pub fn from_bindings(
         Policy::parse(&json, deployment).unwrap_or_else(|found| {
             found
                 .into_iter()
-                .for_each(|p| r.problem(binding::POLICY, p));
+                .for_each(|p| r.problem(binding::POLICY, p.to_string()));
             Policy::without_routes()
         })
     });
@@ -555,6 +550,8 @@ pub fn from_bindings(
         _ => Err(r.problems),
     }
 }
+
+impl std::error::Error for ConfigProblem {}
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,85 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-const NOT_A_URL: &str = "not a URL (expected https://host/path)";
+/// Why an endpoint URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// Plain `http://` to a host that is not loopback.
+    NotHttps,
+    /// A `#fragment`.
+    Fragment,
+    /// Spaces, control characters or backslashes.
+    UnsafeCharacter,
+    /// Not `scheme://…` at all.
+    NotAUrl,
+    /// A scheme other than https (or loopback http).
+    Scheme {
+        /// The scheme, lower-cased.
+        scheme: String,
+    },
+    /// `user:password@`.
+    Credentials,
+    /// Something after the host that is not `:port`.
+    Authority {
+        /// The authority as given.
+        authority: String,
+    },
+    /// No host at all.
+    NoHost,
+    /// A host that is not a plain DNS name or an IP address in normal form.
+    Host {
+        /// The host as given.
+        host: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A port outside 1..=65535.
+    Port {
+        /// The port as given.
+        port: String,
+    },
+    /// A path or query that is not ASCII.
+    NonAscii,
+    /// `.` or `..` segments in the path.
+    DotSegments,
+}
+
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndpointError::NotHttps => f.write_str(
+                "must use https (http is allowed for 127.0.0.1, localhost and [::1] only)",
+            ),
+            EndpointError::Fragment => f.write_str("must not have a fragment"),
+            EndpointError::UnsafeCharacter => {
+                f.write_str("must not contain spaces, control characters or backslashes")
+            }
+            EndpointError::NotAUrl => f.write_str("not a URL (expected https://host/path)"),
+            EndpointError::Scheme { scheme } => write!(f, "scheme {scheme:?} is not https"),
+            EndpointError::Credentials => f.write_str("must not carry credentials"),
+            EndpointError::Authority { authority } => {
+                write!(f, "{authority:?} is not host[:port]")
+            }
+            EndpointError::NoHost => f.write_str("has no host"),
+            EndpointError::Host { host, problem } => write!(f, "host {host:?} {problem}"),
+            EndpointError::Port { port } => write!(f, "port {port:?} is not 1..=65535"),
+            EndpointError::NonAscii => {
+                f.write_str("path and query must be ASCII (percent-encode other characters)")
+            }
+            EndpointError::DotSegments => f.write_str("path must not contain . or .. segments"),
+        }
+    }
+}
+
+impl std::error::Error for EndpointError {}
+
+fn host_error(host: &str, problem: &'static str) -> EndpointError {
+    EndpointError::Host {
+        host: host.to_owned(),
+        problem,
+    }
+}
 
 /// An absolute `http(s)` URL in normal form: lowercase scheme and host, no default port, a path
 /// of at least `/`, no credentials and no fragment.
@@ -30,21 +108,19 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Parses an endpoint URL and applies the transport rule; the error says what is wrong.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, EndpointError> {
         let endpoint = Self::parse_any_transport(text.trim())?;
         if endpoint.scheme == Scheme::Http && !endpoint.loopback {
-            return Err(
-                "must use https (http is allowed for 127.0.0.1, localhost and [::1] only)".into(),
-            );
+            return Err(EndpointError::NotHttps);
         }
         Ok(endpoint)
     }
 
     /// The URL grammar without the https rule (CORS origins may be plain http).
-    fn parse_any_transport(text: &str) -> Result<Self, String> {
+    fn parse_any_transport(text: &str) -> Result<Self, EndpointError> {
         refuse_unsafe_characters(text)?;
         if text.contains('#') {
-            return Err("must not have a fragment".into());
+            return Err(EndpointError::Fragment);
         }
         let (scheme, rest) = split_scheme(text)?;
         let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -169,39 +245,43 @@ impl Scheme {
 
 /// What `url` would silently strip or rewrite (tabs, newlines, `\` as `/`) is refused instead,
 /// so the text configured is the text used.
-fn refuse_unsafe_characters(text: &str) -> Result<(), String> {
+fn refuse_unsafe_characters(text: &str) -> Result<(), EndpointError> {
     if text
         .chars()
         .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
     {
-        return Err("must not contain spaces, control characters or backslashes".into());
+        return Err(EndpointError::UnsafeCharacter);
     }
     Ok(())
 }
 
 /// The scheme (case-insensitive) and what follows its `://`.
-fn split_scheme(text: &str) -> Result<(Scheme, &str), String> {
-    let (name, rest) = text.split_once(':').ok_or(NOT_A_URL)?;
+fn split_scheme(text: &str) -> Result<(Scheme, &str), EndpointError> {
+    let (name, rest) = text.split_once(':').ok_or(EndpointError::NotAUrl)?;
     let valid_name = name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     if !valid_name {
-        return Err(NOT_A_URL.into());
+        return Err(EndpointError::NotAUrl);
     }
     let scheme = match name.to_ascii_lowercase().as_str() {
         "https" => Scheme::Https,
         "http" => Scheme::Http,
-        other => return Err(format!("scheme {other:?} is not https")),
+        other => {
+            return Err(EndpointError::Scheme {
+                scheme: other.to_owned(),
+            })
+        }
     };
-    let rest = rest.strip_prefix("//").ok_or(NOT_A_URL)?;
+    let rest = rest.strip_prefix("//").ok_or(EndpointError::NotAUrl)?;
     Ok((scheme, rest))
 }
 
 /// `host[:port]` into the host and the port's text, if any.
-fn split_authority(authority: &str) -> Result<(&str, Option<&str>), String> {
+fn split_authority(authority: &str) -> Result<(&str, Option<&str>), EndpointError> {
     if authority.contains('@') {
-        return Err("must not carry credentials".into());
+        return Err(EndpointError::Credentials);
     }
     let host_end = if authority.starts_with('[') {
         authority
@@ -214,52 +294,54 @@ fn split_authority(authority: &str) -> Result<(&str, Option<&str>), String> {
     match after.strip_prefix(':') {
         Some(port) => Ok((host, Some(port))),
         None if after.is_empty() => Ok((host, None)),
-        None => Err(format!("{authority:?} is not host[:port]")),
+        None => Err(EndpointError::Authority {
+            authority: authority.to_owned(),
+        }),
     }
 }
 
 /// The host in normal form, and whether it is loopback.
-fn normal_host(host: &str) -> Result<(String, bool), String> {
+fn normal_host(host: &str) -> Result<(String, bool), EndpointError> {
     if host.is_empty() {
-        return Err("has no host".into());
+        return Err(EndpointError::NoHost);
     }
     if let Some(inside) = host.strip_prefix('[') {
         let ip = inside
             .strip_suffix(']')
             .and_then(|ip| ip.parse::<Ipv6Addr>().ok())
-            .ok_or_else(|| format!("host {host:?} is not an IPv6 address"))?;
+            .ok_or_else(|| host_error(host, "is not an IPv6 address"))?;
         // std and `url` spell these differently (`::ffff:1.2.3.4` against `::ffff:102:304`), and
         // the IPv4 address itself says the same more plainly.
         if ip.to_ipv4_mapped().is_some() {
-            return Err(format!(
-                "host {host:?} is IPv4-mapped: write the IPv4 address"
-            ));
+            return Err(host_error(host, "is IPv4-mapped: write the IPv4 address"));
         }
         return Ok((format!("[{ip}]"), ip.is_loopback()));
     }
     if !host.is_ascii() {
-        return Err(format!(
-            "host {host:?} is not ASCII: write an internationalised domain name in punycode (xn--…)"
+        return Err(host_error(
+            host,
+            "is not ASCII: write an internationalised domain name in punycode (xn--…)",
         ));
     }
     if host.contains('%') {
-        return Err(format!("host {host:?} must not be percent-encoded"));
+        return Err(host_error(host, "must not be percent-encoded"));
     }
     if !host
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
     {
-        return Err(format!(
-            "host {host:?} may hold only letters, digits, '-', '_' and '.'"
+        return Err(host_error(
+            host,
+            "may hold only letters, digits, '-', '_' and '.'",
         ));
     }
     if host.split('.').any(str::is_empty) {
-        return Err(format!("host {host:?} has an empty label"));
+        return Err(host_error(host, "has an empty label"));
     }
     if ends_in_number(host) {
         let ip = host
             .parse::<Ipv4Addr>()
-            .map_err(|_| format!("host {host:?} is not a dotted-quad IPv4 address"))?;
+            .map_err(|_| host_error(host, "is not a dotted-quad IPv4 address"))?;
         return Ok((ip.to_string(), ip.is_loopback()));
     }
     let host = host.to_ascii_lowercase();
@@ -277,7 +359,7 @@ fn ends_in_number(host: &str) -> bool {
 }
 
 /// The port as a number, `None` when absent or the scheme's default.
-fn normal_port(port: Option<&str>, scheme: Scheme) -> Result<Option<u16>, String> {
+fn normal_port(port: Option<&str>, scheme: Scheme) -> Result<Option<u16>, EndpointError> {
     let Some(text) = port else {
         return Ok(None);
     };
@@ -285,14 +367,16 @@ fn normal_port(port: Option<&str>, scheme: Scheme) -> Result<Option<u16>, String
         .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse::<u16>().ok())
         .filter(|&n| n != 0)
-        .ok_or_else(|| format!("port {text:?} is not 1..=65535"))?;
+        .ok_or_else(|| EndpointError::Port {
+            port: text.to_owned(),
+        })?;
     Ok(Some(number).filter(|&n| n != scheme.default_port()))
 }
 
 /// Both must be ASCII, and the path free of dot segments, which `url` would resolve away.
-fn check_path_and_query(path: &str, query: Option<&str>) -> Result<(), String> {
+fn check_path_and_query(path: &str, query: Option<&str>) -> Result<(), EndpointError> {
     if !path.is_ascii() || !query.unwrap_or_default().is_ascii() {
-        return Err("path and query must be ASCII (percent-encode other characters)".into());
+        return Err(EndpointError::NonAscii);
     }
     let dot_segment = path.split('/').any(|segment| {
         matches!(
@@ -301,7 +385,7 @@ fn check_path_and_query(path: &str, query: Option<&str>) -> Result<(), String> {
         )
     });
     if dot_segment {
-        return Err("path must not contain . or .. segments".into());
+        return Err(EndpointError::DotSegments);
     }
     Ok(())
 }
@@ -335,7 +419,7 @@ mod tests {
     fn refusal(text: &str) -> String {
         match Endpoint::parse(text) {
             Ok(e) => panic!("{text:?} accepted as {e}"),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         }
     }
 

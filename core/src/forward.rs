@@ -5,6 +5,7 @@
 use super::endpoint::Endpoint;
 use super::identity::VerifiedIdentity;
 use std::borrow::Cow;
+use std::fmt;
 
 pub const DEFAULT_PREFIX: &str = "X-Entra-";
 
@@ -21,6 +22,71 @@ const HOP_BY_HOP: [&str; 9] = [
     "transfer-encoding",
     "upgrade",
 ];
+
+/// Why an identity-header setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderSettingError {
+    /// `GATE_IDENTITY_HEADER_PREFIX` is not 3–32 header-name characters ending in `-`.
+    Prefix {
+        /// As configured.
+        prefix: String,
+    },
+    /// The prefix would claim headers the platform or browsers own.
+    PrefixOverlaps {
+        /// As configured.
+        prefix: String,
+    },
+    /// A `GATE_CLAIM_HEADERS` entry that is not `claim=Header-Suffix`.
+    Mapping {
+        /// The entry.
+        pair: String,
+    },
+    /// A mapping onto one of the fixed identity headers.
+    FixedHeader {
+        /// The entry.
+        pair: String,
+        /// The header it would set.
+        name: String,
+    },
+}
+
+impl HeaderSettingError {
+    /// The binding the problem is in.
+    pub fn binding(&self) -> &'static str {
+        match self {
+            HeaderSettingError::Prefix { .. } | HeaderSettingError::PrefixOverlaps { .. } => {
+                super::config::binding::IDENTITY_HEADER_PREFIX
+            }
+            HeaderSettingError::Mapping { .. } | HeaderSettingError::FixedHeader { .. } => {
+                super::config::binding::CLAIM_HEADERS
+            }
+        }
+    }
+}
+
+impl fmt::Display for HeaderSettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderSettingError::Prefix { prefix } => write!(
+                f,
+                "prefix {prefix:?} must be 3-32 header-name characters ending in '-'"
+            ),
+            HeaderSettingError::PrefixOverlaps { prefix } => write!(
+                f,
+                "prefix {prefix:?} overlaps headers the platform or browsers own"
+            ),
+            HeaderSettingError::Mapping { pair } => {
+                write!(f, "{pair:?} is not claim=Header-Suffix")
+            }
+            HeaderSettingError::FixedHeader { pair, name } => {
+                write!(f, "{pair:?}: {name} is one of the fixed identity headers")
+            }
+        }
+    }
+}
+
+impl std::error::Error for HeaderSettingError {}
 
 /// The identity header names and the claims mapped onto extra headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,15 +111,15 @@ pub fn is_token_char(b: u8) -> bool {
 
 impl IdentityHeaders {
     /// Validates a prefix (`X-Entra-`) and `claim=Header-Suffix` mappings.
-    pub fn new(prefix: &str, mappings: &str) -> Result<Self, Vec<String>> {
+    pub fn new(prefix: &str, mappings: &str) -> Result<Self, Vec<HeaderSettingError>> {
         let mut problems = Vec::new();
         if !(3..=32).contains(&prefix.len())
             || !prefix.ends_with('-')
             || !prefix.bytes().all(is_token_char)
         {
-            problems.push(format!(
-                "prefix {prefix:?} must be 3-32 header-name characters ending in '-'"
-            ));
+            problems.push(HeaderSettingError::Prefix {
+                prefix: prefix.to_owned(),
+            });
         }
         let lower = prefix.to_ascii_lowercase();
         if [
@@ -67,9 +133,9 @@ impl IdentityHeaders {
         .iter()
         .any(|p| lower.starts_with(p) || p.starts_with(&lower))
         {
-            problems.push(format!(
-                "prefix {prefix:?} overlaps headers the platform or browsers own"
-            ));
+            problems.push(HeaderSettingError::PrefixOverlaps {
+                prefix: prefix.to_owned(),
+            });
         }
         let mut claim_headers = Vec::new();
         for pair in mappings.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -81,13 +147,16 @@ impl IdentityHeaders {
                 {
                     let name = format!("{prefix}{}", suffix.trim());
                     if FIXED.iter().any(|f| f.eq_ignore_ascii_case(suffix.trim())) {
-                        problems.push(format!(
-                            "{pair:?}: {name} is one of the fixed identity headers"
-                        ));
+                        problems.push(HeaderSettingError::FixedHeader {
+                            pair: pair.to_owned(),
+                            name: name.clone(),
+                        });
                     }
                     claim_headers.push((claim.trim().to_owned(), name));
                 }
-                _ => problems.push(format!("{pair:?} is not claim=Header-Suffix")),
+                _ => problems.push(HeaderSettingError::Mapping {
+                    pair: pair.to_owned(),
+                }),
             }
         }
         if problems.is_empty() {

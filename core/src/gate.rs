@@ -89,3 +89,14 @@ pub async fn verify<V: SignatureVerifier>(
         .map_err(VerifyError::Signature)?;
     claims::validate(signed, rules, now).map_err(VerifyError::Claims)
 }
+
+impl std::error::Error for VerifyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            VerifyError::Bearer(e) => Some(e),
+            VerifyError::Token(e) => Some(e),
+            VerifyError::Signature(e) => Some(e),
+            VerifyError::Claims(e) => Some(e),
+        }
+    }
+}

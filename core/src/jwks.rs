@@ -212,7 +212,9 @@ pub fn parse_jwks(document: &[u8], limits: &JwksLimits) -> Result<KeyIntake, Jwk
         });
     }
     let raw: RawDocument<'_> =
-        super::json::from_object(document).map_err(|detail| JwksError::NotJwks { detail })?;
+        super::json::from_object(document).map_err(|e| JwksError::NotJwks {
+            detail: e.to_string(),
+        })?;
     if raw.keys.len() > limits.max_keys {
         return Err(JwksError::TooManyKeys {
             count: raw.keys.len(),
@@ -227,7 +229,9 @@ pub fn parse_jwks(document: &[u8], limits: &JwksLimits) -> Result<KeyIntake, Jwk
         if let Some(kid) = named_kid(value.get()) {
             *kid_counts.entry(kid).or_default() += 1;
         }
-        match parsed.map_err(|detail| KeySkip::Malformed { detail }) {
+        match parsed.map_err(|e| KeySkip::Malformed {
+            detail: e.to_string(),
+        }) {
             Ok(jwk) => {
                 let kid = jwk.kid.clone();
                 match vet(jwk) {
@@ -282,8 +286,10 @@ fn named_kid(entry: &str) -> Option<String> {
 
 /// Vets one JWK by the intake rules; also used for single keys such as test vectors.
 pub fn vet_jwk(json: &str) -> Result<VettedKey, KeySkip> {
-    let jwk: RawJwk = super::json::from_object(json.as_bytes())
-        .map_err(|detail| KeySkip::Malformed { detail })?;
+    let jwk: RawJwk =
+        super::json::from_object(json.as_bytes()).map_err(|e| KeySkip::Malformed {
+            detail: e.to_string(),
+        })?;
     vet(jwk)
 }
 
@@ -356,6 +362,8 @@ fn modulus_bits(modulus: &[u8]) -> usize {
         None => 0,
     }
 }
+
+impl std::error::Error for JwksError {}
 
 #[cfg(test)]
 mod tests {

@@ -158,3 +158,13 @@ pub async fn verify_signature<V: SignatureVerifier>(
         payload: token.into_payload(),
     })
 }
+
+impl std::error::Error for JwsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if let JwsError::Crypto(fault) = self {
+            Some(fault)
+        } else {
+            None
+        }
+    }
+}

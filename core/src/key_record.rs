@@ -22,7 +22,7 @@ use super::claims::ClaimRules;
 use super::config::GateConfig;
 use super::crypto::{CryptoFault, RecordAuthenticator};
 use super::issuer::IssuerTemplate;
-use super::jwks::{parse_jwks, JwksLimits};
+use super::jwks::{parse_jwks, JwksError, JwksLimits};
 use super::keyset::KeySet;
 use super::keystore::KeySetSource;
 use super::metadata::{vet_documents, MetadataVersion};
@@ -274,7 +274,9 @@ impl StoredKeySet {
             return Err(RecordError::BadTag);
         }
         let record: StoredKeySet =
-            super::json::from_object(json).map_err(|detail| RecordError::Corrupt { detail })?;
+            super::json::from_object(json).map_err(|e| RecordError::Corrupt {
+                detail: e.to_string(),
+            })?;
         record.check(source, config, now, held)?;
         Ok(record)
     }
@@ -366,13 +368,16 @@ impl StoredKeySet {
     }
 
     /// Vets the stored documents and builds the keys and claim rules they imply.
-    pub fn build<P>(&self, config: &GateConfig) -> Result<Built<P>, String> {
+    pub fn build<P>(&self, config: &GateConfig) -> Result<Built<P>, BuildError> {
         let limits = JwksLimits::default();
         let mut intakes = Vec::new();
         let (mut v1, mut v2) = (None, None);
         for source in &self.sources {
-            let intake = parse_jwks(source.jwks.as_bytes(), &limits)
-                .map_err(|e| format!("{}: {e}", source.jwks_uri))?;
+            let intake =
+                parse_jwks(source.jwks.as_bytes(), &limits).map_err(|error| BuildError::Jwks {
+                    jwks_uri: source.jwks_uri.clone(),
+                    error,
+                })?;
             intakes.push(intake);
             let issuer = Some(IssuerTemplate::new(source.issuer.clone()));
             match source.version {
@@ -388,13 +393,52 @@ impl StoredKeySet {
             .collect();
         notes.extend(merged.conflicts.iter().map(ToString::to_string));
         if merged.keys.is_empty() {
-            return Err(format!("no usable signing keys ({})", notes.join("; ")));
+            return Err(BuildError::NoUsableKeys { notes });
         }
         Ok(Built {
             keys: merged.keys,
             rules: ClaimRules::new(config, v1, v2),
             notes,
         })
+    }
+}
+
+/// Why a record's documents built no key set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A key document that is not a key set.
+    Jwks {
+        /// Where it came from.
+        jwks_uri: String,
+        /// What is wrong with it.
+        error: JwksError,
+    },
+    /// Every key was left out (the notes say why, key by key).
+    NoUsableKeys {
+        /// One note per key left out or conflict found.
+        notes: Vec<String>,
+    },
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Jwks { jwks_uri, error } => write!(f, "{jwks_uri}: {error}"),
+            BuildError::NoUsableKeys { notes } => {
+                write!(f, "no usable signing keys ({})", notes.join("; "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if let BuildError::Jwks { error, .. } = self {
+            Some(error)
+        } else {
+            None
+        }
     }
 }
 
@@ -730,7 +774,7 @@ mod tests {
     fn a_record_without_usable_keys_builds_nothing() {
         let config = config(&[]);
         let built = record_for(&config).build::<()>(&config);
-        assert!(built.is_err_and(|e| e.contains("no usable signing keys")));
+        assert!(built.is_err_and(|e| e.to_string().contains("no usable signing keys")));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! believe (the issuer and the key document's address, each checked against the configuration).
 
 use super::config::TenantSelector;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, EndpointError};
 use super::issuer::{tenant_segment, IssuerTemplate};
 use serde::Deserialize;
 use std::fmt;
@@ -50,7 +50,7 @@ pub struct TenantMetadata {
 pub enum MetadataError {
     TooLarge { length: usize },
     NotMetadata { detail: String },
-    JwksUri { detail: String },
+    JwksUri(EndpointError),
     ForeignJwksUri { jwks_uri: String },
     Issuer { issuer: String },
 }
@@ -62,7 +62,7 @@ impl fmt::Display for MetadataError {
                 write!(f, "metadata of {length} bytes exceeds {MAX_METADATA_BYTES}")
             }
             MetadataError::NotMetadata { detail } => write!(f, "not OpenID metadata: {detail}"),
-            MetadataError::JwksUri { detail } => write!(f, "jwks_uri refused: {detail}"),
+            MetadataError::JwksUri(e) => write!(f, "jwks_uri refused: {e}"),
             MetadataError::ForeignJwksUri { jwks_uri } => {
                 write!(f, "jwks_uri {jwks_uri} is not on the configured authority")
             }
@@ -90,8 +90,10 @@ pub fn parse_metadata(
             length: document.len(),
         });
     }
-    let raw: RawMetadata = super::json::from_object(document)
-        .map_err(|detail| MetadataError::NotMetadata { detail })?;
+    let raw: RawMetadata =
+        super::json::from_object(document).map_err(|e| MetadataError::NotMetadata {
+            detail: e.to_string(),
+        })?;
     vet_documents(raw.issuer, &raw.jwks_uri, authority, tenant)
 }
 
@@ -104,7 +106,7 @@ pub fn vet_documents(
     authority: &Endpoint,
     tenant: &TenantSelector,
 ) -> Result<TenantMetadata, MetadataError> {
-    let parsed = Endpoint::parse(jwks_uri).map_err(|detail| MetadataError::JwksUri { detail })?;
+    let parsed = Endpoint::parse(jwks_uri).map_err(MetadataError::JwksUri)?;
     if !parsed.same_origin(authority) {
         return Err(MetadataError::ForeignJwksUri {
             jwks_uri: jwks_uri.to_owned(),
@@ -126,6 +128,16 @@ pub fn vet_documents(
         issuer,
         jwks_uri: parsed,
     })
+}
+
+impl std::error::Error for MetadataError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if let MetadataError::JwksUri(e) = self {
+            Some(e)
+        } else {
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -209,8 +209,9 @@ impl<'a> UntrustedToken<'a> {
 }
 
 fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
-    let raw: RawHeader =
-        super::json::from_object(json).map_err(|detail| TokenError::HeaderJson { detail })?;
+    let raw: RawHeader = super::json::from_object(json).map_err(|e| TokenError::HeaderJson {
+        detail: e.to_string(),
+    })?;
     let forbidden = [
         ("crit", &raw.crit),
         ("jku", &raw.jku),
@@ -245,6 +246,8 @@ fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
         has_nonce: raw.nonce.is_some(),
     })
 }
+
+impl std::error::Error for TokenError {}
 
 #[cfg(test)]
 mod tests {

@@ -327,8 +327,8 @@ impl SetState {
                 self.unknown_kids.borrow_mut().clear();
                 true
             }
-            Err(detail) => {
-                log::keys_refresh_failed(self.id(), &detail);
+            Err(error) => {
+                log::keys_refresh_failed(self.id(), &error.to_string());
                 false
             }
         }
@@ -458,7 +458,7 @@ impl SetState {
 async fn fetch_documents(source: &KeySetSource) -> Result<Vec<StoredSource>, String> {
     let mut documents = Vec::new();
     for (version, url) in &source.metadata {
-        let authority = Endpoint::parse(url)?;
+        let authority = Endpoint::parse(url).map_err(|e| format!("{url}: {e}"))?;
         let body = fetch::get_bounded(url, MAX_METADATA_BYTES).await?;
         let metadata = parse_metadata(&body, &authority, &source.tenant)
             .map_err(|e| format!("{} metadata: {e}", version.as_str()))?;

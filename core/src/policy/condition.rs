@@ -3,6 +3,7 @@
 //! walk over a tree whose size is capped when the policy is loaded.
 
 use super::facts::RequestFacts;
+use super::{PolicyProblem, ProblemKind};
 use crate::identity::VerifiedIdentity;
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -310,14 +311,15 @@ fn minutes(text: &str) -> Option<u16> {
 
 impl RawCondition {
     /// Compiles, reporting problems with their path.
-    pub fn compile(self, path: &str, problems: &mut Vec<String>) -> Condition {
+    pub fn compile(self, path: &str, problems: &mut Vec<PolicyProblem>) -> Condition {
         // A placeholder that is never evaluated: a policy with problems is refused whole.
         // `not_in` is `not` over `in`: an unknown fact stays unknown, so it never holds.
-        let set = |raw: RawSetKind, problems: &mut Vec<String>| match raw.pick(path, problems) {
-            Some((leaf, true)) => Condition::Not(Box::new(leaf)),
-            Some((leaf, false)) => leaf,
-            None => Condition::All(vec![]),
-        };
+        let set =
+            |raw: RawSetKind, problems: &mut Vec<PolicyProblem>| match raw.pick(path, problems) {
+                Some((leaf, true)) => Condition::Not(Box::new(leaf)),
+                Some((leaf, false)) => leaf,
+                None => Condition::All(vec![]),
+            };
         match self {
             RawCondition::All(items) => Condition::All(
                 items
@@ -328,7 +330,11 @@ impl RawCondition {
             ),
             RawCondition::Any(items) => {
                 if items.is_empty() {
-                    problems.push(format!("{path}.any: empty (can never hold)"));
+                    problems.push(PolicyProblem::new(
+                        format!("{path}.any"),
+                        ProblemKind::NeverHolds,
+                        "empty (can never hold)",
+                    ));
                 }
                 Condition::Any(
                     items
@@ -352,17 +358,29 @@ impl RawCondition {
                 {
                     match DAYS.iter().position(|d| d.eq_ignore_ascii_case(&day)) {
                         Some(i) => days |= 1 << i,
-                        None => problems.push(format!("{path}.time.days: {day:?} is not mon..sun")),
+                        None => problems.push(PolicyProblem::new(
+                            format!("{path}.time.days"),
+                            ProblemKind::Invalid,
+                            format!("{day:?} is not mon..sun"),
+                        )),
                     }
                 }
                 let from = raw.from.as_deref().map_or(Some(0), minutes);
                 let to = raw.to.as_deref().map_or(Some(1440), minutes);
                 if from.is_none() || to.is_none() {
-                    problems.push(format!("{path}.time: from/to must be HH:MM (UTC)"));
+                    problems.push(PolicyProblem::new(
+                        format!("{path}.time"),
+                        ProblemKind::Invalid,
+                        "from/to must be HH:MM (UTC)",
+                    ));
                 }
                 let (from_minute, to_minute) = (from.unwrap_or(0), to.unwrap_or(0));
                 if days == 0 || from_minute == to_minute {
-                    problems.push(format!("{path}.time: the window is empty (can never hold)"));
+                    problems.push(PolicyProblem::new(
+                        format!("{path}.time"),
+                        ProblemKind::NeverHolds,
+                        "the window is empty (can never hold)",
+                    ));
                 }
                 Condition::Time(TimeWindow {
                     days,
@@ -372,8 +390,10 @@ impl RawCondition {
             }
             RawCondition::IpaddrMatchesClient(true) => Condition::IpaddrMatchesClient,
             RawCondition::IpaddrMatchesClient(false) => {
-                problems.push(format!(
-                    "{path}.ipaddr_matches_client: only true is meaningful"
+                problems.push(PolicyProblem::new(
+                    format!("{path}.ipaddr_matches_client"),
+                    ProblemKind::Invalid,
+                    "only true is meaningful",
                 ));
                 Condition::All(vec![])
             }
@@ -388,29 +408,41 @@ enum RawSetKind {
 }
 
 impl RawSetKind {
-    fn pick(self, path: &str, problems: &mut Vec<String>) -> Option<(Condition, bool)> {
+    fn pick(self, path: &str, problems: &mut Vec<PolicyProblem>) -> Option<(Condition, bool)> {
         fn one<T>(
             raw: RawSet<T>,
             what: &str,
             path: &str,
-            problems: &mut Vec<String>,
+            problems: &mut Vec<PolicyProblem>,
         ) -> Option<(Vec<T>, bool)> {
             let (values, negate, list) = match (raw.in_, raw.not_in) {
                 (Some(v), None) => (v, false, "in"),
                 (None, Some(v)) => (v, true, "not_in"),
                 _ => {
-                    problems.push(format!("{path}.{what}: give exactly one of in / not_in"));
+                    problems.push(PolicyProblem::new(
+                        format!("{path}.{what}"),
+                        ProblemKind::Invalid,
+                        "give exactly one of in / not_in",
+                    ));
                     return None;
                 }
             };
             if values.is_empty() {
-                problems.push(format!("{path}.{what}.{list}: empty (can never hold)"));
+                problems.push(PolicyProblem::new(
+                    format!("{path}.{what}.{list}"),
+                    ProblemKind::NeverHolds,
+                    "empty (can never hold)",
+                ));
             }
             if values.len() > super::MAX_LIST_ENTRIES {
-                problems.push(format!(
-                    "{path}.{what}.{list}: {} entries exceed {}",
-                    values.len(),
-                    super::MAX_LIST_ENTRIES
+                problems.push(PolicyProblem::new(
+                    format!("{path}.{what}.{list}"),
+                    ProblemKind::Limit,
+                    format!(
+                        "{} entries exceed {}",
+                        values.len(),
+                        super::MAX_LIST_ENTRIES
+                    ),
                 ));
             }
             Some((values, negate))
@@ -425,8 +457,10 @@ impl RawSetKind {
                         .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
                     {
                         Ok(net) => nets.push(net.trunc()),
-                        Err(_) => problems.push(format!(
-                            "{path}.ip: {value:?} is not a CIDR range or address"
+                        Err(_) => problems.push(PolicyProblem::new(
+                            format!("{path}.ip"),
+                            ProblemKind::Invalid,
+                            format!("{value:?} is not a CIDR range or address"),
                         )),
                     }
                 }
@@ -436,8 +470,10 @@ impl RawSetKind {
                 let (values, negate) = one(raw, "country", path, problems)?;
                 for value in &values {
                     if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-                        problems.push(format!(
-                            "{path}.country: {value:?} is not a two-letter country code"
+                        problems.push(PolicyProblem::new(
+                            format!("{path}.country"),
+                            ProblemKind::Invalid,
+                            format!("{value:?} is not a two-letter country code"),
                         ));
                     }
                 }
@@ -746,7 +782,8 @@ mod tests {
         assert!(compiled(&asns(super::super::MAX_LIST_ENTRIES)).is_empty());
         let over = compiled(&asns(super::super::MAX_LIST_ENTRIES + 1));
         assert_eq!(over.len(), 1, "{over:?}");
-        assert!(over[0].contains("entries exceed"), "{over:?}");
+        assert_eq!(over[0].kind, ProblemKind::Limit, "{over:?}");
+        assert!(over[0].detail.contains("entries exceed"), "{over:?}");
     }
 
     #[test]
@@ -757,7 +794,11 @@ mod tests {
         .expect("json");
         let mut problems = Vec::new();
         raw.compile("routes[0].conditions", &mut problems);
-        let joined = problems.join("\n");
+        let joined = problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
         for expected in [
             "all[0].ip",
             "all[1].country",

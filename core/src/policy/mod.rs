@@ -15,7 +15,7 @@ mod rules;
 
 pub use condition::{Condition, ConditionKind, Truth, Unmet};
 pub use facts::RequestFacts;
-pub use path::PathPattern;
+pub use path::{PathPattern, PatternError};
 pub use rules::{ChallengeContext, ClaimMatch, Need, Requirements, StepUp};
 
 use crate::endpoint::is_origin;
@@ -29,6 +29,55 @@ pub const MAX_POLICY_BYTES: usize = 256 * 1024;
 pub const MAX_ROUTES: usize = 256;
 pub const MAX_CONDITION_NODES: usize = 4096;
 pub const MAX_LIST_ENTRIES: usize = 1024;
+
+/// One thing wrong with a policy document: where (`routes[3].step_up.auth_context`), what kind
+/// of problem, and in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyProblem {
+    /// The member's path in the document.
+    pub path: String,
+    /// What kind of problem.
+    pub kind: ProblemKind,
+    /// What is wrong, in words (never more of the document than the member's own value).
+    pub detail: String,
+}
+
+/// The kinds of policy problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Not the policy's JSON shape (syntax, an unknown member, a wrong type).
+    Syntax,
+    /// A value that is not of its form.
+    Invalid,
+    /// A rule that can never hold (an empty list, a claim the tokens never carry).
+    NeverHolds,
+    /// A rule needs a setting or optional claim the document does not give.
+    Missing,
+    /// Members that contradict each other.
+    Conflict,
+    /// A route an earlier one shadows completely.
+    Shadowed,
+    /// Over one of the size limits.
+    Limit,
+}
+
+impl PolicyProblem {
+    fn new(path: impl Into<String>, kind: ProblemKind, detail: impl Into<String>) -> Self {
+        PolicyProblem {
+            path: path.into(),
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.detail)
+    }
+}
+
+impl std::error::Error for PolicyProblem {}
 
 /// A refusal from the policy, with the challenge parameters its answer needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,15 +181,21 @@ impl Policy {
     }
 
     /// Parses and validates a policy document; every problem is listed with its path.
-    pub fn parse(json: &str, deployment: Deployment<'_>) -> Result<Policy, Vec<String>> {
+    pub fn parse(json: &str, deployment: Deployment<'_>) -> Result<Policy, Vec<PolicyProblem>> {
         if json.len() > MAX_POLICY_BYTES {
-            return Err(vec![format!(
-                "policy: {} bytes exceed {MAX_POLICY_BYTES}",
-                json.len()
+            return Err(vec![PolicyProblem::new(
+                "policy",
+                ProblemKind::Limit,
+                format!("{} bytes exceed {MAX_POLICY_BYTES}", json.len()),
             )]);
         }
-        let raw: RawPolicy =
-            serde_json::from_str(json).map_err(|e| vec![format!("policy: {e}")])?;
+        let raw: RawPolicy = serde_json::from_str(json).map_err(|e| {
+            vec![PolicyProblem::new(
+                "policy",
+                ProblemKind::Syntax,
+                e.to_string(),
+            )]
+        })?;
         let mut problems = Vec::new();
         let policy = compile(raw, deployment, &mut problems);
         if problems.is_empty() {
@@ -298,24 +353,37 @@ fn condition_refusal(unmet: Unmet) -> Refusal {
     }
 }
 
-fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String>) -> Policy {
+fn compile(
+    raw: RawPolicy,
+    deployment: Deployment<'_>,
+    problems: &mut Vec<PolicyProblem>,
+) -> Policy {
     let default_authenticated = match raw.default.as_deref() {
         None | Some("deny") => false,
         Some("authenticated") => true,
         Some(other) => {
-            problems.push(format!("default: {other:?} is not deny or authenticated"));
+            problems.push(PolicyProblem::new(
+                "default",
+                ProblemKind::Invalid,
+                format!("{other:?} is not deny or authenticated"),
+            ));
             false
         }
     };
     if raw.routes.len() > MAX_ROUTES {
-        problems.push(format!(
-            "routes: {} routes exceed {MAX_ROUTES}",
-            raw.routes.len()
+        problems.push(PolicyProblem::new(
+            "routes",
+            ProblemKind::Limit,
+            format!("{} routes exceed {MAX_ROUTES}", raw.routes.len()),
         ));
     }
     let api_client_id = match raw.api_client_id {
         Some(id) => normalize_guid(&id).or_else(|| {
-            problems.push(format!("api_client_id: {id:?} is not a GUID"));
+            problems.push(PolicyProblem::new(
+                "api_client_id",
+                ProblemKind::Invalid,
+                format!("{id:?} is not a GUID"),
+            ));
             None
         }),
         None => deployment.audiences.iter().find_map(|a| normalize_guid(a)),
@@ -355,17 +423,23 @@ fn compile(raw: RawPolicy, deployment: Deployment<'_>, problems: &mut Vec<String
             .zip(&valid_paths)
             .position(|(earlier, ok): (&Route, &bool)| path_ok && *ok && shadows(earlier, &route));
         if let Some(earlier) = shadowing {
-            problems.push(format!(
-                "{at}: never reached, routes[{earlier}] ({}) matches first",
-                routes[earlier].path
+            problems.push(PolicyProblem::new(
+                at,
+                ProblemKind::Shadowed,
+                format!(
+                    "never reached, routes[{earlier}] ({}) matches first",
+                    routes[earlier].path
+                ),
             ));
         }
         valid_paths.push(path_ok);
         routes.push(route);
     }
     if nodes > MAX_CONDITION_NODES {
-        problems.push(format!(
-            "routes: {nodes} condition nodes exceed {MAX_CONDITION_NODES}"
+        problems.push(PolicyProblem::new(
+            "routes",
+            ProblemKind::Limit,
+            format!("{nodes} condition nodes exceed {MAX_CONDITION_NODES}"),
         ));
     }
     let cors = raw.cors.map(|c| compile_cors(c, problems));
@@ -396,36 +470,49 @@ fn shadows(earlier: &Route, later: &Route) -> bool {
     methods_cover && earlier.path.covers(&later.path)
 }
 
-fn list(values: Vec<String>, at: &str, problems: &mut Vec<String>) -> Vec<String> {
+fn list(values: Vec<String>, at: &str, problems: &mut Vec<PolicyProblem>) -> Vec<String> {
     if values.len() > MAX_LIST_ENTRIES {
-        problems.push(format!(
-            "{at}: {} entries exceed {MAX_LIST_ENTRIES}",
-            values.len()
+        problems.push(PolicyProblem::new(
+            at,
+            ProblemKind::Limit,
+            format!("{} entries exceed {MAX_LIST_ENTRIES}", values.len()),
         ));
     }
     if values.is_empty() {
-        problems.push(format!("{at}: empty (can never hold)"));
+        problems.push(PolicyProblem::new(
+            at,
+            ProblemKind::NeverHolds,
+            "empty (can never hold)",
+        ));
     }
     values
 }
 
-fn need(raw: RawNeed, at: &str, problems: &mut Vec<String>) -> Option<Need> {
+fn need(raw: RawNeed, at: &str, problems: &mut Vec<PolicyProblem>) -> Option<Need> {
     match (raw.any_of, raw.all_of) {
         (Some(v), None) => Some(Need::AnyOf(list(v, &format!("{at}.any_of"), problems))),
         (None, Some(v)) => Some(Need::AllOf(list(v, &format!("{at}.all_of"), problems))),
         _ => {
-            problems.push(format!("{at}: give exactly one of any_of / all_of"));
+            problems.push(PolicyProblem::new(
+                at,
+                ProblemKind::Invalid,
+                "give exactly one of any_of / all_of",
+            ));
             None
         }
     }
 }
 
-fn guids(values: Vec<String>, at: &str, problems: &mut Vec<String>) -> Vec<String> {
+fn guids(values: Vec<String>, at: &str, problems: &mut Vec<PolicyProblem>) -> Vec<String> {
     list(values, at, problems)
         .into_iter()
         .filter_map(|v| {
             normalize_guid(&v).or_else(|| {
-                problems.push(format!("{at}: {v:?} is not a GUID"));
+                problems.push(PolicyProblem::new(
+                    at,
+                    ProblemKind::Invalid,
+                    format!("{v:?} is not a GUID"),
+                ));
                 None
             })
         })
@@ -446,10 +533,14 @@ fn compile_route(
     optional: &[String],
     has_client_id: bool,
     defaults: RouteDefaults,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<PolicyProblem>,
 ) -> Route {
     let path = PathPattern::parse(&raw.path).unwrap_or_else(|e| {
-        problems.push(format!("{at}.path: {e}"));
+        problems.push(PolicyProblem::new(
+            format!("{at}.path"),
+            ProblemKind::Invalid,
+            format!("{e}"),
+        ));
         PathPattern::root()
     });
     let path = if defaults.fold_case {
@@ -463,20 +554,28 @@ fn compile_route(
             .map(|m| {
                 let upper = m.to_ascii_uppercase();
                 if !METHODS.contains(&upper.as_str()) {
-                    problems.push(format!("{at}.methods: {m:?} is not an HTTP method"));
+                    problems.push(PolicyProblem::new(
+                        format!("{at}.methods"),
+                        ProblemKind::Invalid,
+                        format!("{m:?} is not an HTTP method"),
+                    ));
                 }
                 upper
             })
             .collect()
     });
     if raw.public && (raw.require.is_some() || raw.step_up.is_some()) {
-        problems.push(format!(
-            "{at}: a public route cannot require anything of a token"
+        problems.push(PolicyProblem::new(
+            at,
+            ProblemKind::Conflict,
+            "a public route cannot require anything of a token",
         ));
     }
     if raw.public && raw.allow_tokens_without_permissions.is_some() {
-        problems.push(format!(
-            "{at}.allow_tokens_without_permissions: a public route reads no token"
+        problems.push(PolicyProblem::new(
+            format!("{at}.allow_tokens_without_permissions"),
+            ProblemKind::Conflict,
+            "a public route reads no token",
         ));
     }
     let mut require = Requirements {
@@ -497,8 +596,10 @@ fn compile_route(
             Some("user") => Some(TokenKind::Delegated),
             Some("app") => Some(TokenKind::App),
             Some(other) => {
-                problems.push(format!(
-                    "{at}.require.token_kind: {other:?} is not user or app"
+                problems.push(PolicyProblem::new(
+                    format!("{at}.require.token_kind"),
+                    ProblemKind::Invalid,
+                    format!("{other:?} is not user or app"),
                 ));
                 None
             }
@@ -507,8 +608,10 @@ fn compile_route(
             && require.scopes.is_some()
             && require.roles.is_none()
         {
-            problems.push(format!(
-                "{at}.require: app-only tokens carry no scopes (can never hold)"
+            problems.push(PolicyProblem::new(
+                format!("{at}.require"),
+                ProblemKind::NeverHolds,
+                "app-only tokens carry no scopes (can never hold)",
             ));
         }
         require.apps = r
@@ -520,8 +623,10 @@ fn compile_route(
             Some("secret") => Some(1),
             Some("certificate") => Some(2),
             Some(other) => {
-                problems.push(format!(
-                    "{at}.require.client_auth: {other:?} is not public, secret or certificate"
+                problems.push(PolicyProblem::new(
+                    format!("{at}.require.client_auth"),
+                    ProblemKind::Invalid,
+                    format!("{other:?} is not public, secret or certificate"),
                 ));
                 None
             }
@@ -546,42 +651,83 @@ fn compile_route(
     let step_up = raw.step_up.map(|s| {
         let sat = format!("{at}.step_up");
         if require.kind == Some(TokenKind::App) {
-            problems.push(format!("{sat}: app-only route, and step-up never applies to app-only tokens"));
+            problems.push(PolicyProblem::new(
+                sat.as_str(),
+                ProblemKind::Invalid,
+                "app-only route, and step-up never applies to app-only tokens",
+            ));
         }
         if let Some(ctx) = &s.auth_context {
-            let valid = ctx.strip_prefix('c').and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (1..=99).contains(&n));
+            let valid = ctx
+                .strip_prefix('c')
+                .and_then(|n| n.parse::<u8>().ok())
+                .is_some_and(|n| (1..=99).contains(&n));
             if !valid {
-                problems.push(format!("{sat}.auth_context: {ctx:?} is not c1..c99"));
+                problems.push(PolicyProblem::new(
+                    format!("{sat}.auth_context"),
+                    ProblemKind::Invalid,
+                    format!("{ctx:?} is not c1..c99"),
+                ));
             }
             if !optional.iter().any(|c| c == "acrs") {
-                problems.push(format!("{sat}.auth_context: needs the optional claim acrs (list it in optional_claims)"));
+                problems.push(PolicyProblem::new(
+                    format!("{sat}.auth_context"),
+                    ProblemKind::Missing,
+                    "needs the optional claim acrs (list it in optional_claims)",
+                ));
             }
             if !has_client_id {
-                problems.push(format!("{sat}.auth_context: the claims challenge needs api_client_id (or a GUID in ENTRA_AUDIENCES)"));
+                problems.push(PolicyProblem::new(
+                    format!("{sat}.auth_context"),
+                    ProblemKind::Missing,
+                    "the claims challenge needs api_client_id (or a GUID in ENTRA_AUDIENCES)",
+                ));
             }
         }
         if s.mfa && !deployment.accept_v1 {
-            problems.push(format!("{sat}.mfa: amr is only in v1 tokens and this API accepts v2 only (can never hold)"));
+            problems.push(PolicyProblem::new(
+                format!("{sat}.mfa"),
+                ProblemKind::NeverHolds,
+                "amr is only in v1 tokens and this API accepts v2 only (can never hold)",
+            ));
         }
         if s.max_age_seconds.is_some() && !optional.iter().any(|c| c == "auth_time") {
-            problems.push(format!("{sat}.max_age_seconds: needs the optional claim auth_time (list it in optional_claims)"));
+            problems.push(PolicyProblem::new(
+                format!("{sat}.max_age_seconds"),
+                ProblemKind::Missing,
+                "needs the optional claim auth_time (list it in optional_claims)",
+            ));
         }
         if s.auth_context.is_none() && !s.mfa && s.max_age_seconds.is_none() {
-            problems.push(format!("{sat}: asks for nothing"));
+            problems.push(PolicyProblem::new(
+                sat.as_str(),
+                ProblemKind::Invalid,
+                "asks for nothing",
+            ));
         }
-        StepUp { auth_context: s.auth_context, mfa: s.mfa, max_age_seconds: s.max_age_seconds.map(i64::from) }
+        StepUp {
+            auth_context: s.auth_context,
+            mfa: s.mfa,
+            max_age_seconds: s.max_age_seconds.map(i64::from),
+        }
     });
     let conditions = raw
         .conditions
         .map(|c| c.compile(&format!("{at}.conditions"), problems));
     if conditions.as_ref().is_some_and(Condition::uses_ipaddr) {
         if raw.public {
-            problems.push(format!(
-                "{at}.conditions: ipaddr_matches_client needs a token, and the route is public"
+            problems.push(PolicyProblem::new(
+                format!("{at}.conditions"),
+                ProblemKind::Missing,
+                "ipaddr_matches_client needs a token, and the route is public",
             ));
         }
         if !deployment.accept_v1 && !optional.iter().any(|c| c == "ipaddr") {
-            problems.push(format!("{at}.conditions: v2 tokens carry ipaddr only as an optional claim (list it in optional_claims)"));
+            problems.push(PolicyProblem::new(
+                format!("{at}.conditions"),
+                ProblemKind::Invalid,
+                "v2 tokens carry ipaddr only as an optional claim (list it in optional_claims)",
+            ));
         }
     }
     Route {
@@ -596,12 +742,14 @@ fn compile_route(
     }
 }
 
-fn compile_cors(raw: RawCors, problems: &mut Vec<String>) -> Cors {
+fn compile_cors(raw: RawCors, problems: &mut Vec<PolicyProblem>) -> Cors {
     let allowed_origins = list(raw.allowed_origins, "cors.allowed_origins", problems);
     for origin in &allowed_origins {
         if origin != "*" && !is_origin(origin) {
-            problems.push(format!(
-                "cors.allowed_origins: {origin:?} is not an origin (scheme://host[:port])"
+            problems.push(PolicyProblem::new(
+                "cors.allowed_origins",
+                ProblemKind::Invalid,
+                format!("{origin:?} is not an origin (scheme://host[:port])"),
             ));
         }
     }

@@ -31,6 +31,52 @@ impl fmt::Display for PathPattern {
     }
 }
 
+/// Why a route's path pattern was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PatternError {
+    /// Does not start with `/`.
+    NotAbsolute,
+    /// Has a `?` or `#`.
+    QueryOrFragment,
+    /// `**` before the last segment.
+    RestNotLast,
+    /// `*` inside a segment (`/a*`).
+    PartialWildcard {
+        /// The segment.
+        segment: String,
+    },
+    /// `//` inside the pattern.
+    EmptySegment,
+    /// A literal that no canonical request path contains.
+    NotCanonical {
+        /// The segment.
+        segment: String,
+    },
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatternError::NotAbsolute => f.write_str("must start with /"),
+            PatternError::QueryOrFragment => f.write_str("must not contain ? or #"),
+            PatternError::RestNotLast => f.write_str("** may only be the last segment"),
+            PatternError::PartialWildcard { segment } => {
+                write!(f, "{segment:?}: * must be a whole segment")
+            }
+            PatternError::EmptySegment => f.write_str("empty segment (//)"),
+            PatternError::NotCanonical { segment } => write!(
+                f,
+                "{segment:?} can never match: request paths are matched in canonical form \
+                 (no dot segments, unreserved characters unescaped, escapes in upper case, \
+                 no ; or encoded / \\)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PatternError {}
+
 /// A literal segment a canonical request path can contain as it is written.
 fn is_canonical_segment(segment: &str) -> bool {
     let path = format!("/{segment}");
@@ -64,10 +110,11 @@ impl PathPattern {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let body = text.strip_prefix('/').ok_or("must start with /")?;
+    /// Reads a route's `path`.
+    pub fn parse(text: &str) -> Result<Self, PatternError> {
+        let body = text.strip_prefix('/').ok_or(PatternError::NotAbsolute)?;
         if text.contains(['?', '#']) {
-            return Err("must not contain ? or #".into());
+            return Err(PatternError::QueryOrFragment);
         }
         let parts: Vec<&str> = if body.is_empty() {
             Vec::new()
@@ -79,16 +126,18 @@ impl PathPattern {
         for (i, part) in parts.iter().enumerate() {
             match *part {
                 "**" if i + 1 == parts.len() => rest = true,
-                "**" => return Err("** may only be the last segment".into()),
+                "**" => return Err(PatternError::RestNotLast),
                 "*" => segments.push(Segment::One),
-                p if p.contains('*') => return Err(format!("{p:?}: * must be a whole segment")),
-                "" if i + 1 < parts.len() => return Err("empty segment (//)".into()),
+                p if p.contains('*') => {
+                    return Err(PatternError::PartialWildcard {
+                        segment: p.to_owned(),
+                    })
+                }
+                "" if i + 1 < parts.len() => return Err(PatternError::EmptySegment),
                 p if !is_canonical_segment(p) => {
-                    return Err(format!(
-                        "{p:?} can never match: request paths are matched in canonical form \
-                         (no dot segments, unreserved characters unescaped, escapes in upper case, \
-                         no ; or encoded / \\)"
-                    ))
+                    return Err(PatternError::NotCanonical {
+                        segment: p.to_owned(),
+                    })
                 }
                 p => segments.push(Segment::Literal(p.to_owned())),
             }
