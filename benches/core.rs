@@ -10,20 +10,12 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
     use criterion::{BatchSize, Criterion};
-    use entra_gate_core::claims::{self, ClaimRules};
-    use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
-    use entra_gate_core::gate;
-    use entra_gate_core::identity::VerifiedIdentity;
-    use entra_gate_core::issuer::{IssuerRules, IssuerTemplate};
-    use entra_gate_core::jwks::{parse_jwks, JwksLimits};
-    use entra_gate_core::jws::{self, SignedPayload, SigningAlgorithm};
-    use entra_gate_core::keyset::KeySet;
-    use entra_gate_core::policy::{
-        ChallengeContext, Deployment, Policy, RequestFacts, RouteChoice,
-    };
-    use entra_gate_core::time::UnixTime;
-    use entra_gate_core::token::UntrustedToken;
-    use entra_gate_core::token_cache::TokenCache;
+    use entra_gate_core::internal::{validate_claims, verify_signature};
+    use entra_gate_core::VerifiedIdentity;
+    use entra_gate_core::{intake, verify, ClaimRules, RustVerifier, SignatureVerifier};
+    use entra_gate_core::{parse_jwks, IssuerRules, IssuerTemplate, JwksLimits, KeySet};
+    use entra_gate_core::{ChallengeContext, Deployment, Policy, RequestFacts, RouteChoice};
+    use entra_gate_core::{SignedPayload, SigningAlgorithm, TokenCache, UnixTime, UntrustedToken};
     use mock_tenant::mint::standard_header;
     use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
     use serde_json::{json, Value};
@@ -86,14 +78,14 @@ mod native {
         };
 
         let parsed = UntrustedToken::parse(&token, MAX_TOKEN_BYTES).expect("parses");
-        let signed = pollster::block_on(jws::verify_signature(
+        let signed = pollster::block_on(verify_signature(
             parsed,
             SigningAlgorithm::Rs256,
             &keys,
             &RustVerifier,
         ))
         .expect("signature verifies");
-        let identity = claims::validate(signed.clone(), &rules, UnixTime(NOW)).expect("valid");
+        let identity = validate_claims(signed.clone(), &rules, UnixTime(NOW)).expect("valid");
 
         Fixture {
             authorization: format!("Bearer {token}"),
@@ -138,12 +130,8 @@ mod native {
             b.iter_batched(
                 || UntrustedToken::parse(&f.token, MAX_TOKEN_BYTES).expect("parses"),
                 |token| {
-                    let verified = jws::verify_signature(
-                        token,
-                        SigningAlgorithm::Rs256,
-                        &f.keys,
-                        &RustVerifier,
-                    );
+                    let verified =
+                        verify_signature(token, SigningAlgorithm::Rs256, &f.keys, &RustVerifier);
                     pollster::block_on(verified).is_ok()
                 },
                 BatchSize::SmallInput,
@@ -153,17 +141,16 @@ mod native {
         group.bench_function("claims_validate", |b| {
             b.iter_batched(
                 || f.signed.clone(),
-                |signed| claims::validate(signed, &f.rules, now).is_ok(),
+                |signed| validate_claims(signed, &f.rules, now).is_ok(),
                 BatchSize::SmallInput,
             )
         });
 
         group.bench_function("gate_intake_verify_rust", |b| {
             b.iter(|| {
-                let token = gate::intake(Some(black_box(&f.authorization)), MAX_TOKEN_BYTES)
-                    .expect("intake");
-                pollster::block_on(gate::verify(token, &f.keys, &RustVerifier, &f.rules, now))
-                    .is_ok()
+                let token =
+                    intake(Some(black_box(&f.authorization)), MAX_TOKEN_BYTES).expect("intake");
+                pollster::block_on(verify(token, &f.keys, &RustVerifier, &f.rules, now)).is_ok()
             })
         });
 

@@ -26,6 +26,9 @@ if cargo tree -p entra-gate-core --target all -e normal --features rust-verifier
   exit 1
 fi
 
+say "cargo doc (the core's design document and API, warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p entra-gate-core --no-deps
+
 say "attack corpus is what scripts/gen-corpus.mjs makes"
 node scripts/gen-corpus.mjs --check
 

@@ -10,18 +10,18 @@
 // Native only: the file system, pollster and the mock tenant are not there in the wasm test run.
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate_core::answer;
-use entra_gate_core::canonical_path::CanonicalPath;
-use entra_gate_core::crypto::RustHmac;
-use entra_gate_core::crypto::RustVerifier;
-use entra_gate_core::gate::{intake, verify, VerifyError};
-use entra_gate_core::identity::VerifiedIdentity;
-use entra_gate_core::key_record::{content_hash, seal_json, StoredKeySet, StoredSource};
-use entra_gate_core::keystore::sources;
-use entra_gate_core::reason::{Reason, Stage};
-use entra_gate_core::request_target::{RequestTarget, TargetError};
-use entra_gate_core::secret::GateSecret;
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::refuse;
+use entra_gate_core::sources;
+use entra_gate_core::CanonicalPath;
+use entra_gate_core::GateSecret;
+use entra_gate_core::RustHmac;
+use entra_gate_core::RustVerifier;
+use entra_gate_core::UnixTime;
+use entra_gate_core::VerifiedIdentity;
+use entra_gate_core::{content_hash, seal_json, StoredKeySet, StoredSource};
+use entra_gate_core::{intake, verify, VerifyError};
+use entra_gate_core::{Reason, Stage};
+use entra_gate_core::{RequestTarget, TargetError};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -68,7 +68,7 @@ fn answer_for(outcome: &Result<VerifiedIdentity, VerifyError>) -> (u16, Option<&
         Err(denial) => {
             let reason = denial.reason();
             (
-                answer::refuse(reason, "entra-gate", "req").status,
+                refuse(reason, "entra-gate", "req").status,
                 Some(reason.code()),
             )
         }
@@ -139,7 +139,7 @@ fn corpus_expectations_are_consistent_and_complete() {
             Some(code) => {
                 let reason = reason_named(code);
                 assert_eq!(
-                    answer::refuse(reason, "entra-gate", "req").status,
+                    refuse(reason, "entra-gate", "req").status,
                     case.status,
                     "{}",
                     case.name

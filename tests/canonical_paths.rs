@@ -17,7 +17,7 @@
 // Native only: the file system and proptest are not there in the wasm test run.
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate_core::canonical_path::{CanonicalPath, PathError, MAX_PATH_BYTES};
+use entra_gate_core::{CanonicalPath, PathError, MAX_PATH_BYTES};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;

@@ -2,8 +2,8 @@
 //! single problem, and route the way its comments say.
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate_core::policy::{Deployment, Policy, RequestFacts, RouteChoice};
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::UnixTime;
+use entra_gate_core::{Deployment, Policy, RequestFacts, RouteChoice};
 
 fn example() -> Policy {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/wrangler.toml"))

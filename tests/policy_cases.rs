@@ -11,16 +11,16 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use entra_gate_core::answer::refuse_with;
-use entra_gate_core::config::{binding, from_bindings};
-use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
-use entra_gate_core::policy::{
+use entra_gate_core::refuse_with;
+use entra_gate_core::Reason;
+use entra_gate_core::RevocationList;
+use entra_gate_core::UnixTime;
+use entra_gate_core::{binding, from_bindings};
+use entra_gate_core::{
     ChallengeContext, Deployment, Policy, PolicyProblem, Preflight, Refusal, RequestFacts,
     RouteChoice, Verdict, MAX_CONDITION_NODES, MAX_LIST_ENTRIES, MAX_POLICY_BYTES, MAX_ROUTES,
 };
-use entra_gate_core::reason::Reason;
-use entra_gate_core::revocation::RevocationList;
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::{TokenKind, TokenVersion, VerifiedIdentity};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -2287,7 +2287,7 @@ fn challenge_parameters_are_quoted() {
 
 #[test]
 fn the_edge_is_told_which_request_facts_the_rules_read() {
-    use entra_gate_core::policy::ConditionKind;
+    use entra_gate_core::ConditionKind;
     let none = one_route(json!({ "require": { "scopes": { "any_of": ["items.read"] } } }));
     for kind in [
         ConditionKind::Ip,

@@ -18,14 +18,14 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use entra_gate_core::claims::ClaimRules;
-use entra_gate_core::crypto::RustVerifier;
-use entra_gate_core::forward::{IdentityHeaders, DEFAULT_PREFIX, FIXED};
-use entra_gate_core::gate::{intake, verify};
-use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
-use entra_gate_core::keyset::KeySet;
-use entra_gate_core::reason::Reason;
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::ClaimRules;
+use entra_gate_core::KeySet;
+use entra_gate_core::Reason;
+use entra_gate_core::RustVerifier;
+use entra_gate_core::UnixTime;
+use entra_gate_core::{intake, verify};
+use entra_gate_core::{IdentityHeaders, DEFAULT_PREFIX, FIXED_IDENTITY_HEADERS as FIXED};
+use entra_gate_core::{TokenKind, TokenVersion, VerifiedIdentity};
 use mock_tenant::mint::{standard_header, DEFAULT_CLIENT_ID};
 use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
 use proptest::prelude::*;

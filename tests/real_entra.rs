@@ -13,20 +13,20 @@
 // Native only: the file system, pollster and the mock tenant are not there in the wasm test run.
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate_core::b64;
-use entra_gate_core::claims::ClaimRules;
-use entra_gate_core::config::{
+use entra_gate_core::internal::{b64_decode, parse_token, tenant_segment};
+use entra_gate_core::parse_metadata;
+use entra_gate_core::ClaimRules;
+use entra_gate_core::IssuerTemplate;
+use entra_gate_core::KeySet;
+use entra_gate_core::Reason;
+use entra_gate_core::UnixTime;
+use entra_gate_core::{
     binding, from_bindings, GateConfig, TenantSelector, DEFAULT_MAX_TOKEN_BYTES,
 };
-use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate_core::gate::{intake, parse, verify, VerifyError};
-use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
-use entra_gate_core::issuer::{tenant_segment, IssuerTemplate};
-use entra_gate_core::jwks::{parse_jwks, JwksLimits, KeySkip};
-use entra_gate_core::keyset::KeySet;
-use entra_gate_core::metadata::parse_metadata;
-use entra_gate_core::reason::Reason;
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::{intake, verify, VerifyError};
+use entra_gate_core::{parse_jwks, JwksLimits, KeySkip};
+use entra_gate_core::{RustVerifier, SignatureVerifier};
+use entra_gate_core::{TokenKind, TokenVersion, VerifiedIdentity};
 use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -284,8 +284,8 @@ fn flip_signature_char(token: &str) -> String {
     let new = if old == b'A' { 'B' } else { 'A' };
     let flipped = format!("{}{new}{}", &signature[..mid], &signature[mid + 1..]);
     let (before, after) = (
-        b64::decode(signature).expect("the original is base64url"),
-        b64::decode(&flipped).expect("the flipped signature is still base64url"),
+        b64_decode(signature).expect("the original is base64url"),
+        b64_decode(&flipped).expect("the flipped signature is still base64url"),
     );
     assert_eq!(before.len(), after.len(), "same length");
     assert_ne!(before, after, "the decoded signature changed");
@@ -312,7 +312,7 @@ fn every_file_is_what_it_says_and_names_its_source() {
         let parts: Vec<&str> = s.token().split('.').collect();
         assert_eq!(parts.len(), 3, "{}", s.file);
         let decode = |segment: &str| -> Value {
-            serde_json::from_slice(&b64::decode(segment).expect("base64url")).expect("JSON")
+            serde_json::from_slice(&b64_decode(segment).expect("base64url")).expect("JSON")
         };
         assert_eq!(&decode(parts[0]), s.header(), "{}: header", s.file);
         assert_eq!(&decode(parts[1]), s.claims(), "{}: claims", s.file);
@@ -412,7 +412,7 @@ fn verifies_directly(sample: &Sample, token: &str) -> bool {
     let keys = key_set(sample);
     let key = keys.get(sample.signing_kid()).expect("vetted key").key();
     let dot = token.rfind('.').expect("dot");
-    let signature = b64::decode(&token[dot + 1..]).expect("base64url");
+    let signature = b64_decode(&token[dot + 1..]).expect("base64url");
     assert_eq!(signature.len(), key.signature_len(), "{}", sample.file);
     let verifier = RustVerifier;
     let prepared = pollster::block_on(verifier.prepare(key)).expect("prepare");
@@ -456,7 +456,8 @@ fn x5t_only_headers_carry_valid_signatures() {
             "{}: the signature is valid",
             s.file
         );
-        let denial = parse(s.token(), DEFAULT_MAX_TOKEN_BYTES).expect_err("refused at intake");
+        let denial =
+            parse_token(s.token(), DEFAULT_MAX_TOKEN_BYTES).expect_err("refused at intake");
         assert_eq!(denial.reason(), Reason::KidMissing, "{}", s.file);
     }
 }

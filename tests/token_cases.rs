@@ -9,16 +9,16 @@
 // Native only: the file system, pollster and the mock tenant are not there in the wasm test run.
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate_core::b64;
-use entra_gate_core::claims::ClaimRules;
-use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate_core::gate::{intake, verify, VerifyError};
-use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
-use entra_gate_core::issuer::{IssuerRules, IssuerTemplate};
-use entra_gate_core::jwks::{parse_jwks, JwksLimits};
-use entra_gate_core::keyset::KeySet;
-use entra_gate_core::reason::{Reason, Stage};
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::internal::b64_encode;
+use entra_gate_core::ClaimRules;
+use entra_gate_core::KeySet;
+use entra_gate_core::UnixTime;
+use entra_gate_core::{intake, verify, VerifyError};
+use entra_gate_core::{parse_jwks, JwksLimits};
+use entra_gate_core::{IssuerRules, IssuerTemplate};
+use entra_gate_core::{Reason, Stage};
+use entra_gate_core::{RustVerifier, SignatureVerifier};
+use entra_gate_core::{TokenKind, TokenVersion, VerifiedIdentity};
 use hmac::{Hmac, Mac};
 use mock_tenant::mint::{standard_header, DEFAULT_CLIENT_ID};
 use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
@@ -205,8 +205,8 @@ impl Tok {
     fn signing_input(&self) -> String {
         format!(
             "{}.{}",
-            b64::encode(self.header_json().as_bytes()),
-            b64::encode(self.claims_json().as_bytes())
+            b64_encode(self.header_json().as_bytes()),
+            b64_encode(self.claims_json().as_bytes())
         )
     }
 }
@@ -301,13 +301,13 @@ fn hs256(signing_input: &str, secret: &[u8]) -> String {
     mac.update(signing_input.as_bytes());
     format!(
         "{signing_input}.{}",
-        b64::encode(&mac.finalize().into_bytes())
+        b64_encode(&mac.finalize().into_bytes())
     )
 }
 
 /// The largest `filler` claim that keeps the signed token within `cap` bytes.
 fn filler_within(tok: &Tok, cap: usize, signature_len: usize) -> usize {
-    let sig_b64 = b64::encode(&vec![0; signature_len]).len();
+    let sig_b64 = b64_encode(&vec![0; signature_len]).len();
     let len = |n: usize| {
         tok.clone()
             .claims(json!({ "filler": "x".repeat(n) }))

@@ -13,15 +13,15 @@ use corpus_tenant::{
     key_record, signing_keys, v2_issuer, Prepared, API_CLIENT_ID, API_URI, NOW_SECONDS,
     TEST_SECRET, TID,
 };
-use entra_gate_core::config::{binding, from_bindings, GateConfig};
-use entra_gate_core::crypto::RustVerifier;
-use entra_gate_core::key_record::{Built, StoredKeySet, StoredSource, StoredVersion};
-use entra_gate_core::policy::RequestFacts;
-use entra_gate_core::reason::Reason;
-use entra_gate_core::revocation::{token_key, RevocationList};
-use entra_gate_core::time::UnixTime;
-use entra_gate_core::token_cache::TokenCache;
-use entra_gate_core::walk::{KeysView, Outcome, Step, Walk};
+use entra_gate_core::Reason;
+use entra_gate_core::RequestFacts;
+use entra_gate_core::RustVerifier;
+use entra_gate_core::TokenCache;
+use entra_gate_core::UnixTime;
+use entra_gate_core::{binding, from_bindings, GateConfig};
+use entra_gate_core::{token_key, RevocationList};
+use entra_gate_core::{Built, StoredKeySet, StoredSource, StoredVersion};
+use entra_gate_core::{KeysView, Outcome, Step, Walk};
 use mock_tenant::mint::standard_header;
 use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
 use serde_json::{json, Value};

@@ -4,8 +4,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use entra_gate::edge::webcrypto;
-use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate_core::jwks::{vet_jwk, KeySkip};
+use entra_gate_core::internal::vet_jwk;
+use entra_gate_core::KeySkip;
+use entra_gate_core::{RustVerifier, SignatureVerifier};
 use serde_json::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
 

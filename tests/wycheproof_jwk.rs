@@ -9,12 +9,13 @@
 // (tests/webcrypto_wycheproof.rs covers the vectors under V8).
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate_core::crypto::RustVerifier;
-use entra_gate_core::jwks::{parse_jwks, JwksLimits};
-use entra_gate_core::jws::{verify_signature, SigningAlgorithm};
-use entra_gate_core::keyset::KeySet;
-use entra_gate_core::reason::Reason;
-use entra_gate_core::token::UntrustedToken;
+use entra_gate_core::internal::verify_signature;
+use entra_gate_core::KeySet;
+use entra_gate_core::Reason;
+use entra_gate_core::RustVerifier;
+use entra_gate_core::SigningAlgorithm;
+use entra_gate_core::UntrustedToken;
+use entra_gate_core::{parse_jwks, JwksLimits};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -7,8 +7,9 @@
 // (tests/webcrypto_wycheproof.rs covers the vectors under V8).
 #![cfg(not(target_arch = "wasm32"))]
 
-use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate_core::jwks::{vet_jwk, KeySkip};
+use entra_gate_core::internal::vet_jwk;
+use entra_gate_core::KeySkip;
+use entra_gate_core::{RustVerifier, SignatureVerifier};
 use serde_json::Value;
 use std::path::Path;
 

@@ -122,6 +122,11 @@ impl AssertionKey {
         .to_string()
     }
 
+    /// The compact JWS: the signing input, then the platform's signature over it.
+    pub fn compact(signing_input: &str, signature: &[u8]) -> String {
+        format!("{signing_input}.{}", b64::encode(signature))
+    }
+
     /// `base64url(header) "." base64url(claims)`: what gets signed.
     pub fn signing_input(&self, claims: &AssertionClaims<'_>) -> String {
         let header = serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": self.kid });
@@ -138,7 +143,7 @@ impl AssertionKey {
 #[derive(Debug, Serialize)]
 pub struct AssertionClaims<'a> {
     pub iss: &'a str,
-    /// The origin (scheme://host[:port]) the request is for.
+    /// The origin (`scheme://host[:port]`) the request is for.
     pub aud: &'a str,
     pub iat: i64,
     pub exp: i64,

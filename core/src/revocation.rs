@@ -14,10 +14,6 @@ use super::identity::VerifiedIdentity;
 use super::time::UnixTime;
 use std::collections::HashSet;
 
-/// The longest an Entra access token lives (Continuous Access Evaluation: 28 h), the default
-/// lifetime of an entry.
-pub const DEFAULT_ENTRY_SECONDS: u64 = 28 * 3600;
-
 pub fn token_key(uti: &str) -> String {
     format!("uti:{uti}")
 }
@@ -176,12 +172,6 @@ mod tests {
 
     fn at(s: i64) -> UnixTime {
         UnixTime(s)
-    }
-
-    #[test]
-    fn entries_outlive_the_longest_token_by_default() {
-        // Continuous Access Evaluation tokens live up to 28 hours.
-        assert_eq!(DEFAULT_ENTRY_SECONDS, 100_800);
     }
 
     #[test]

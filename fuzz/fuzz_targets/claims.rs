@@ -3,8 +3,8 @@
 //! tenant's). Never panics; deterministic; whatever it accepts is acceptable here.
 #![no_main]
 
-use entra_gate_core::claims::validate;
-use entra_gate_core::jws::SignedPayload;
+use entra_gate_core::internal::validate_claims as validate;
+use entra_gate_core::SignedPayload;
 use entra_gate_fuzz::{assert_acceptable, fixture, v2_issuer, Fixture, NOW, OTHER_TID, TID};
 use libfuzzer_sys::fuzz_target;
 

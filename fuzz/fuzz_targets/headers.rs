@@ -4,8 +4,8 @@
 //! split a header).
 #![no_main]
 
-use entra_gate_core::bearer::extract;
-use entra_gate_core::forward::{header_safe, list_value, IdentityHeaders, FIXED};
+use entra_gate_core::internal::extract_bearer as extract;
+use entra_gate_core::{header_safe, list_value, IdentityHeaders, FIXED_IDENTITY_HEADERS as FIXED};
 use entra_gate_fuzz::sample_identity;
 use libfuzzer_sys::fuzz_target;
 

@@ -5,7 +5,7 @@
 //! and is never longer than the input.
 #![no_main]
 
-use entra_gate_core::canonical_path::{CanonicalPath, PathError, MAX_PATH_BYTES};
+use entra_gate_core::{CanonicalPath, PathError, MAX_PATH_BYTES};
 use libfuzzer_sys::fuzz_target;
 
 fn hex(digit: u8) -> Option<u8> {

@@ -3,7 +3,7 @@
 //! Never panics.
 #![no_main]
 
-use entra_gate_core::policy::{ChallengeContext, Deployment, Policy, RequestFacts, RouteChoice};
+use entra_gate_core::{ChallengeContext, Deployment, Policy, RequestFacts, RouteChoice};
 use entra_gate_fuzz::{sample_identity, AUDIENCES, NOW};
 use libfuzzer_sys::fuzz_target;
 

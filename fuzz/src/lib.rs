@@ -2,11 +2,11 @@
 //! audiences, the test keys published as that tenant publishes them) and a fixed clock, so every
 //! run is reproducible and a crash input replays to the same decision.
 
-use entra_gate_core::claims::ClaimRules;
-use entra_gate_core::config::GateConfig;
-use entra_gate_core::identity::{TokenKind, TokenVersion, VerifiedIdentity};
-use entra_gate_core::keyset::KeySet;
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::ClaimRules;
+use entra_gate_core::GateConfig;
+use entra_gate_core::{TokenKind, TokenVersion, VerifiedIdentity};
+use entra_gate_core::KeySet;
+use entra_gate_core::UnixTime;
 use mock_tenant::SigningKey;
 
 #[path = "../../tests/support/corpus_tenant.rs"]
@@ -39,7 +39,7 @@ pub fn fixture() -> Fixture {
 
 /// What must hold for any identity the gateway accepts in this deployment.
 pub fn assert_acceptable(id: &VerifiedIdentity) {
-    use entra_gate_core::guid::is_guid;
+    use entra_gate_core::internal::is_guid;
     assert_eq!(id.tenant_id, TID, "accepted another tenant");
     assert!(is_guid(&id.object_id), "oid {:?}", id.object_id);
     assert!(!id.subject.is_empty());

@@ -1,7 +1,6 @@
 //! Signs identity assertions with WebCrypto Ed25519; the key is imported once per isolate.
 
-use entra_gate_core::assertion::{AssertionClaims, AssertionKey};
-use entra_gate_core::b64;
+use entra_gate_core::{AssertionClaims, AssertionKey};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
@@ -73,5 +72,5 @@ pub async fn sign(
         .sign_with_object_and_u8_array(&algorithm()?, &signing_key, input.as_bytes())
         .map_err(js)?;
     let signature = Uint8Array::new(&JsFuture::from(promise).await.map_err(js)?).to_vec();
-    Ok(format!("{input}.{}", b64::encode(&signature)))
+    Ok(AssertionKey::compact(&input, &signature))
 }

@@ -3,7 +3,7 @@
 
 use super::kv::KvNamespace;
 use super::log;
-use entra_gate_core::config::{self, binding, ConfigProblem, GateConfig};
+use entra_gate_core::{binding, from_bindings, ConfigProblem, GateConfig};
 use js_sys::{Promise, Reflect};
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -73,7 +73,7 @@ thread_local! {
 pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
     CONFIG.with(|cell| {
         cell.get_or_init(|| {
-            let parsed = config::from_bindings(|name| env.text(name));
+            let parsed = from_bindings(|name| env.text(name));
             let mut kv_problems = Vec::new();
             if env.kv(binding::JWKS_KV).is_none() {
                 kv_problems.push(ConfigProblem {

@@ -4,9 +4,9 @@
 //! development and tests) do `X-Dev-Client-IP`, `X-Dev-Country` and `X-Dev-ASN` override them.
 //! A fact no rule reads is not fetched: `request.cf` in particular is built on first access.
 
-use entra_gate_core::config::GateConfig;
-use entra_gate_core::policy::{ConditionKind, RequestFacts};
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::GateConfig;
+use entra_gate_core::UnixTime;
+use entra_gate_core::{ConditionKind, RequestFacts};
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use web_sys::{Headers, Request};

@@ -1,9 +1,9 @@
 //! One JSON object per log line. Tokens, signatures and claims other than identifiers are never
 //! written: a refusal logs its stage context, which the core builds without token material.
 
-use entra_gate_core::config::ConfigProblem;
-use entra_gate_core::identity::VerifiedIdentity;
-use entra_gate_core::reason::Reason;
+use entra_gate_core::ConfigProblem;
+use entra_gate_core::Reason;
+use entra_gate_core::VerifiedIdentity;
 use serde::Serialize;
 use serde_json::{json, Value};
 use web_sys::Headers;

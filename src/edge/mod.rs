@@ -21,13 +21,13 @@ mod sweep;
 pub mod webcrypto;
 
 use bindings::{Env, ExecutionContext, LazyKv};
-use entra_gate_core::config::{binding, GateConfig, DEFAULT_REALM};
-use entra_gate_core::identity::VerifiedIdentity;
-use entra_gate_core::policy::{Refusal, RequestFacts};
-use entra_gate_core::reason::Reason;
-use entra_gate_core::request_target::{RequestTarget, TargetError};
-use entra_gate_core::token_cache::TokenCache;
-use entra_gate_core::walk::{self, Step, Walk};
+use entra_gate_core::Reason;
+use entra_gate_core::TokenCache;
+use entra_gate_core::VerifiedIdentity;
+use entra_gate_core::{binding, GateConfig, DEFAULT_REALM};
+use entra_gate_core::{Outcome, Step, Walk};
+use entra_gate_core::{Refusal, RequestFacts};
+use entra_gate_core::{RequestTarget, TargetError};
 use keystore::{now, KeyStore, Loaded};
 use log::Decision;
 use proxy::Target;
@@ -193,17 +193,17 @@ async fn handle(
     let outcome = drive(&mut walk, incoming, config, &request_id).await;
     record(&walk, &outcome, &mut decision.borrow_mut());
     match outcome {
-        walk::Outcome::PublishKeys => match &config.assertion_key {
+        Outcome::PublishKeys => match &config.assertion_key {
             Some(key) => respond::jwks(&key.public_jwks(), &request_id)
                 .map(Reply::Ready)
                 .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e))),
             None => Err(refuse(decision, Reason::InternalError, "no assertion key")),
         },
-        walk::Outcome::Preflight { headers } => respond::preflight(&headers, &request_id)
+        Outcome::Preflight { headers } => respond::preflight(&headers, &request_id)
             .map(Reply::Ready)
             .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e))),
-        walk::Outcome::Refuse(refusal) => Err(refusal),
-        walk::Outcome::Forward { identity } => {
+        Outcome::Refuse(refusal) => Err(refusal),
+        Outcome::Forward { identity } => {
             // The one path: what the policy matched (the walk's facts) is what the origin gets.
             let facts = walk.facts();
             let target = Target {
@@ -222,7 +222,7 @@ async fn drive(
     incoming: &Incoming<'_>,
     config: &Rc<GateConfig>,
     request_id: &str,
-) -> walk::Outcome {
+) -> Outcome {
     let store = KeyStore::for_isolate(config);
     let kv = LazyKv::new(incoming.env, binding::JWKS_KV);
     let cache = VERIFIED.with(Rc::clone);
@@ -266,7 +266,7 @@ async fn drive(
 }
 
 /// What the decision line says of the walk.
-fn record(walk: &Walk<'_>, outcome: &walk::Outcome, decision: &mut Decision) {
+fn record(walk: &Walk<'_>, outcome: &Outcome, decision: &mut Decision) {
     let trace = walk.trace();
     if let Some(route) = &trace.route {
         decision.route(route);
@@ -284,11 +284,11 @@ fn record(walk: &Walk<'_>, outcome: &walk::Outcome, decision: &mut Decision) {
         decision.would_deny(finding.reason, &finding.detail);
     }
     match outcome {
-        walk::Outcome::Forward { identity: None } => decision.outcome("public"),
-        walk::Outcome::Forward { identity: Some(_) } => {}
-        walk::Outcome::Preflight { .. } => decision.outcome("preflight"),
-        walk::Outcome::PublishKeys => decision.outcome("jwks"),
-        walk::Outcome::Refuse(refusal) => decision.refused(refusal.reason, &refusal.detail),
+        Outcome::Forward { identity: None } => decision.outcome("public"),
+        Outcome::Forward { identity: Some(_) } => {}
+        Outcome::Preflight { .. } => decision.outcome("preflight"),
+        Outcome::PublishKeys => decision.outcome("jwks"),
+        Outcome::Refuse(refusal) => decision.refused(refusal.reason, &refusal.detail),
     }
 }
 

@@ -7,7 +7,7 @@ use super::js;
 use super::log::Decision;
 use super::respond;
 use super::sweep::Sweeper;
-use entra_gate_core::reason::Reason;
+use entra_gate_core::Reason;
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -9,11 +9,11 @@
 use super::assertion;
 use super::js;
 use super::keystore::now;
-use entra_gate_core::assertion::AssertionClaims;
-use entra_gate_core::config::GateConfig;
-use entra_gate_core::forward::{is_stripped, origin_url};
-use entra_gate_core::identity::VerifiedIdentity;
-use entra_gate_core::reason::Reason;
+use entra_gate_core::AssertionClaims;
+use entra_gate_core::GateConfig;
+use entra_gate_core::Reason;
+use entra_gate_core::VerifiedIdentity;
+use entra_gate_core::{is_stripped, origin_url};
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
 use web_sys::Request;

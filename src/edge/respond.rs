@@ -1,8 +1,8 @@
 //! Core answers → Workers responses.
 
 use super::js;
-use entra_gate_core::answer::refuse_with;
-use entra_gate_core::reason::Reason;
+use entra_gate_core::refuse_with;
+use entra_gate_core::Reason;
 use wasm_bindgen::JsValue;
 use web_sys::{Response, ResponseInit};
 

@@ -6,7 +6,7 @@ use super::bindings::LazyKv;
 use super::keystore::now;
 use super::log;
 use super::single_flight::SingleFlight;
-use entra_gate_core::revocation::{ReadState, RevocationList, RevocationPolicy, RevocationStep};
+use entra_gate_core::{ReadState, RevocationList, RevocationPolicy, RevocationStep};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;

@@ -7,7 +7,7 @@
 //! `core::flight`'s (tested natively); this adds the clock and the timers.
 
 use super::js;
-use entra_gate_core::flight::{Flight, Lead};
+use entra_gate_core::{Flight, Lead};
 use std::time::Duration;
 
 const POLL: Duration = Duration::from_millis(10);

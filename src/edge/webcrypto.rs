@@ -2,9 +2,9 @@
 //! `verify` per token; and HMAC-SHA-256 for the key records in KV. Runs in the runtime's native
 //! crypto, not in wasm.
 
-use entra_gate_core::crypto::{CryptoFault, RecordAuthenticator, SignatureVerifier};
-use entra_gate_core::jwks::VettedKey;
-use entra_gate_core::secret::GateSecret;
+use entra_gate_core::GateSecret;
+use entra_gate_core::VettedKey;
+use entra_gate_core::{CryptoFault, RecordAuthenticator, SignatureVerifier};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

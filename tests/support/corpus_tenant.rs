@@ -6,10 +6,10 @@
 // Each test crate that includes this uses only part of it.
 #![allow(dead_code)]
 
-use entra_gate_core::config::{binding, from_bindings, GateConfig};
-use entra_gate_core::crypto::{RustVerifier, SignatureVerifier};
-use entra_gate_core::key_record::{StoredKeySet, StoredSource, StoredVersion};
-use entra_gate_core::time::UnixTime;
+use entra_gate_core::UnixTime;
+use entra_gate_core::{binding, from_bindings, GateConfig};
+use entra_gate_core::{RustVerifier, SignatureVerifier};
+use entra_gate_core::{StoredKeySet, StoredSource, StoredVersion};
 use mock_tenant::SigningKey;
 use serde_json::json;
 use std::collections::HashMap;

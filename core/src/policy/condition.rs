@@ -47,7 +47,7 @@ pub struct TimeWindow {
 /// does not hold for a request whose country is unknown. Only [`Truth::Holds`] lets a request
 /// through. Each value carries the kind of the leaf that decided it, for the reason code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Truth {
+enum Truth {
     Holds(ConditionKind),
     Fails(ConditionKind),
     Unknown(ConditionKind),
@@ -131,7 +131,7 @@ impl Condition {
     }
 
     /// The condition's value for this request.
-    pub fn truth(&self, facts: &RequestFacts, identity: Option<&VerifiedIdentity>) -> Truth {
+    fn truth(&self, facts: &RequestFacts, identity: Option<&VerifiedIdentity>) -> Truth {
         match self {
             // False beats unknown beats true; the first child of the winning value decides.
             Condition::All(items) => {

@@ -13,7 +13,7 @@ mod facts;
 mod path;
 mod rules;
 
-pub use condition::{Condition, ConditionKind, Truth, Unmet};
+pub use condition::{Condition, ConditionKind, TimeWindow, Unmet};
 pub use facts::RequestFacts;
 pub use path::{PathPattern, PatternError};
 pub use rules::{ChallengeContext, ClaimMatch, Need, Requirements, StepUp};
