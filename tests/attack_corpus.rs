@@ -100,7 +100,7 @@ fn every_corpus_case_gets_its_answer() {
                     ))
                 });
             let detail = match &outcome {
-                Ok(id) => format!("accepted (kid {})", id.kid),
+                Ok(id) => format!("accepted (kid {})", id.kid()),
                 Err(denial) => denial.to_string(),
             };
             let (status, reason) = answer_for(&outcome);

@@ -293,7 +293,7 @@ fn independently_acceptable(authorization: &str, id: &VerifiedIdentity) -> Resul
         Some("2.0") => (v2_issuer(TID), TokenVersion::V2),
         other => return Err(format!("ver {other:?}")),
     };
-    if claims["iss"] != issuer.as_str() || id.issuer != issuer || id.version != version {
+    if claims["iss"] != issuer.as_str() || id.issuer() != issuer || id.version() != version {
         return Err(format!("iss {}", claims["iss"]));
     }
     let auds: Vec<&str> = match &claims["aud"] {
@@ -316,15 +316,15 @@ fn independently_acceptable(authorization: &str, id: &VerifiedIdentity) -> Resul
         .or_else(|| claims.get("appid"))
         .and_then(Value::as_str)
         .ok_or("no client")?;
-    if id.client_id != client || id.tenant_id != TID {
+    if id.client_id() != client || id.tenant_id() != TID {
         return Err("identity differs from the claims".into());
     }
     let kind = match (claims["idtyp"].as_str(), claims.get("scp")) {
         (Some("app"), _) | (None, None) => TokenKind::App,
         _ => TokenKind::Delegated,
     };
-    if id.kind != kind {
-        return Err(format!("kind {:?}", id.kind));
+    if id.kind() != kind {
+        return Err(format!("kind {:?}", id.kind()));
     }
     Ok(())
 }
@@ -406,9 +406,9 @@ proptest! {
         let Ok(headers) = IdentityHeaders::new(&prefix, &mappings.join(",")) else {
             return Ok(());
         };
-        let mut id = sample_identity();
-        id.subject = value.clone();
-        id.extra_claims = headers.mapped_claims().map(|c| (c.to_owned(), vec![value.clone()])).collect();
+        // A caller whose `sub` and mapped claims all carry the generated value, verified through
+        // the real path (a signed token, rules that keep the mapped claims).
+        let id = caller_with(&value, headers.mapped_claims());
         let sent = headers.for_identity(&id);
         prop_assert!(sent.len() >= 9);
         for (name, sent_value) in sent {
@@ -421,29 +421,60 @@ proptest! {
     }
 }
 
-fn sample_identity() -> VerifiedIdentity {
-    VerifiedIdentity {
-        tenant_id: TID.into(),
-        object_id: "5a1d5c3e-6a4b-4f1e-8a2d-0c9e8f7b6a51".into(),
-        subject: "s".into(),
-        client_id: DEFAULT_CLIENT_ID.into(),
-        client_auth: None,
-        kind: TokenKind::Delegated,
-        version: TokenVersion::V2,
-        audience: API_CLIENT_ID.into(),
-        issuer: v2_issuer(TID),
-        kid: KIDS[0].into(),
-        scopes: vec!["items.read".into()],
-        roles: Vec::new(),
-        acrs: Vec::new(),
-        amr: Vec::new(),
-        auth_time: Some(NOW),
-        xms_cc: Vec::new(),
-        token_id: Some("uti".into()),
-        ip_address: None,
-        expires_at: NOW + 3600,
-        extra_claims: Vec::new(),
+/// A verified caller whose `sub` and every claim in `mapped` is `value`.
+fn caller_with<'a>(value: &str, mapped: impl Iterator<Item = &'a str>) -> VerifiedIdentity {
+    let (keys, mut rules) = deployment();
+    let key = &signing_keys()[0];
+    let mut claims = standard_claims(
+        Version::V2,
+        Kind::User,
+        TID,
+        &v2_issuer(TID),
+        API_CLIENT_ID,
+        NOW,
+        3600,
+    );
+    // An empty `sub` is a malformed token; the value still reaches the mapped claims.
+    if !value.is_empty() {
+        claims.insert("sub".into(), json!(value));
     }
+    // Claims the gateway itself reads keep their own (typed) values.
+    const READ: [&str; 25] = [
+        "iss",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "ver",
+        "tid",
+        "oid",
+        "sub",
+        "azp",
+        "appid",
+        "azpacr",
+        "appidacr",
+        "idtyp",
+        "scp",
+        "roles",
+        "acrs",
+        "amr",
+        "auth_time",
+        "xms_cc",
+        "uti",
+        "ipaddr",
+        "nonce",
+        "at_hash",
+        "c_hash",
+    ];
+    for claim in mapped {
+        if !READ.contains(&claim) && !rules.extra_claims.iter().any(|c| c == claim) {
+            claims.insert(claim.into(), json!(value));
+            rules.extra_claims.push(claim.to_owned());
+        }
+    }
+    let header = Value::Object(standard_header(Version::V2, key)).to_string();
+    let token = compact(&header, &Value::Object(claims).to_string(), key);
+    decide(&format!("Bearer {token}"), &keys, &rules).expect("a valid caller")
 }
 
 /// The generator does reach acceptance (so the first property is not vacuous).

@@ -270,7 +270,7 @@ fn walk(
 fn reason_of(outcome: &Result<VerifiedIdentity, VerifyError>) -> Result<String, (Reason, String)> {
     outcome
         .as_ref()
-        .map(|id| format!("accepted {:?} {:?}", id.version, id.kind))
+        .map(|id| format!("accepted {:?} {:?}", id.version(), id.kind()))
         .map_err(|d| (d.reason(), d.to_string()))
 }
 
@@ -475,15 +475,15 @@ fn every_real_token_gets_its_outcome_at_its_own_time() {
         let outcome = walk(s.token(), &key_set(&s), &config, &rules, s.iat());
         let ok = match (&row.at_issue, &outcome) {
             (Accept(version, kind), Ok(id)) => {
-                id.version == *version
-                    && id.kind == *kind
-                    && Some(id.tenant_id.as_str()) == s.claim("tid")
-                    && Some(id.client_id.as_str()) == s.claim("appid").or(s.claim("azp"))
-                    && Some(id.audience.as_str()) == s.claim("aud")
-                    && Some(id.issuer.as_str()) == s.claim("iss")
-                    && id.kid == s.signing_kid()
-                    && Some(id.scopes.join(" ")) == s.claim("scp").map(str::to_owned)
-                    && Some(id.object_id.as_str()) == s.claim("oid")
+                id.version() == *version
+                    && id.kind() == *kind
+                    && Some(id.tenant_id()) == s.claim("tid")
+                    && Some(id.client_id()) == s.claim("appid").or(s.claim("azp"))
+                    && Some(id.audience()) == s.claim("aud")
+                    && Some(id.issuer()) == s.claim("iss")
+                    && id.kid() == s.signing_kid()
+                    && Some(id.scopes().join(" ")) == s.claim("scp").map(str::to_owned)
+                    && Some(id.object_id()) == s.claim("oid")
             }
             (Deny(reason), Err(denial)) => denial.reason() == *reason,
             _ => false,

@@ -246,13 +246,13 @@ const fn who(
 
 impl Who {
     fn matches(&self, id: &VerifiedIdentity) -> bool {
-        id.version == self.version
-            && id.kind == self.kind
-            && id.tenant_id == self.tenant_id
-            && id.client_id == self.client_id
-            && id.audience == self.audience
-            && id.kid == self.kid
-            && id.roles == self.roles
+        id.version() == self.version
+            && id.kind() == self.kind
+            && id.tenant_id() == self.tenant_id
+            && id.client_id() == self.client_id
+            && id.audience() == self.audience
+            && id.kid() == self.kid
+            && id.roles() == self.roles
     }
 }
 

@@ -174,7 +174,7 @@ fn refused(outcome: &Outcome) -> Option<Reason> {
 
 fn forwarded_caller(outcome: &Outcome) -> Option<String> {
     match outcome {
-        Outcome::Forward { identity } => identity.as_ref().map(|id| id.object_id.clone()),
+        Outcome::Forward { identity } => identity.as_ref().map(|id| id.object_id().to_owned()),
         Outcome::Refuse(_) | Outcome::Preflight { .. } | Outcome::PublishKeys => None,
     }
 }

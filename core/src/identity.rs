@@ -32,19 +32,221 @@ impl TokenKind {
     }
 }
 
-/// The caller as a verified access token describes it.
+/// The caller as a verified access token describes it. Sealed: only claims validation makes
+/// one (and, for this crate's tests and the fuzz targets, `VerifiedIdentity::from_parts`),
+/// so holding one means the token's signature and claims were checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedIdentity {
+    /// `tid`: the caller's tenant.
+    pub(crate) tenant_id: String,
+    /// `oid`: the user or service principal.
+    pub(crate) object_id: String,
+    /// `sub`: the subject, pairwise per application.
+    pub(crate) subject: String,
+    /// `azp` (v2) or `appid` (v1): the calling application.
+    pub(crate) client_id: String,
+    /// `azpacr` / `appidacr`: how the client authenticated (`0` public, `1` secret, `2` certificate).
+    pub(crate) client_auth: Option<String>,
+    /// Delegated or app-only.
+    pub(crate) kind: TokenKind,
+    /// `ver`.
+    pub(crate) version: TokenVersion,
+    /// The accepted audience the token matched, as configured.
+    pub(crate) audience: String,
+    /// `iss`.
+    pub(crate) issuer: String,
+    /// The key that signed the token.
+    pub(crate) kid: String,
+    /// `scp`, split at spaces.
+    pub(crate) scopes: Vec<String>,
+    /// `roles`.
+    pub(crate) roles: Vec<String>,
+    /// `acrs`: authentication context class references satisfied.
+    pub(crate) acrs: Vec<String>,
+    /// `amr` (v1 tokens): how the user authenticated.
+    pub(crate) amr: Vec<String>,
+    /// `auth_time`: when the user last signed in.
+    pub(crate) auth_time: Option<i64>,
+    /// `xms_cc`: client capabilities (`cp1`: handles claims challenges).
+    pub(crate) xms_cc: Vec<String>,
+    /// `uti`: Entra's token identifier.
+    pub(crate) token_id: Option<String>,
+    /// `ipaddr`: the address the token was issued to.
+    pub(crate) ip_address: Option<String>,
+    /// `exp`, in whole seconds.
+    pub(crate) expires_at: i64,
+    /// Claims the policy's generic matchers and claim headers name, as strings.
+    pub(crate) extra_claims: Vec<(String, Vec<String>)>,
+}
+
+impl VerifiedIdentity {
+    /// `tid`: the caller's tenant.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// `oid`: the user or service principal.
+    pub fn object_id(&self) -> &str {
+        &self.object_id
+    }
+
+    /// `sub`: the subject, pairwise per application.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// `azp` (v2) or `appid` (v1): the calling application.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// `azpacr` / `appidacr`: how the client authenticated (`0` public, `1` secret, `2` certificate).
+    pub fn client_auth(&self) -> Option<&str> {
+        self.client_auth.as_deref()
+    }
+
+    /// Delegated or app-only.
+    pub fn kind(&self) -> TokenKind {
+        self.kind
+    }
+
+    /// `ver`.
+    pub fn version(&self) -> TokenVersion {
+        self.version
+    }
+
+    /// The accepted audience the token matched, as configured.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// `iss`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The key that signed the token.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// `scp`, split at spaces.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// `roles`.
+    pub fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    /// `acrs`: authentication context class references satisfied.
+    pub fn acrs(&self) -> &[String] {
+        &self.acrs
+    }
+
+    /// `amr` (v1 tokens): how the user authenticated.
+    pub fn amr(&self) -> &[String] {
+        &self.amr
+    }
+
+    /// `auth_time`: when the user last signed in.
+    pub fn auth_time(&self) -> Option<i64> {
+        self.auth_time
+    }
+
+    /// `xms_cc`: client capabilities (`cp1`: handles claims challenges).
+    pub fn xms_cc(&self) -> &[String] {
+        &self.xms_cc
+    }
+
+    /// `uti`: Entra's token identifier.
+    pub fn token_id(&self) -> Option<&str> {
+        self.token_id.as_deref()
+    }
+
+    /// `ipaddr`: the address the token was issued to.
+    pub fn ip_address(&self) -> Option<&str> {
+        self.ip_address.as_deref()
+    }
+
+    /// `exp`, in whole seconds.
+    pub fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+
+    /// The values of a claim kept for generic matchers and claim headers (empty when absent).
+    pub fn extra_claim(&self, name: &str) -> &[String] {
+        self.extra_claims
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// An identity from its parts, without a token: only in this crate's tests and under
+    /// `cfg(fuzzing)`, never in a build anything can switch on.
+    #[cfg(any(test, fuzzing))]
+    #[doc(hidden)]
+    pub fn from_parts(parts: IdentityParts) -> Self {
+        let IdentityParts {
+            tenant_id,
+            object_id,
+            subject,
+            client_id,
+            client_auth,
+            kind,
+            version,
+            audience,
+            issuer,
+            kid,
+            scopes,
+            roles,
+            acrs,
+            amr,
+            auth_time,
+            xms_cc,
+            token_id,
+            ip_address,
+            expires_at,
+            extra_claims,
+        } = parts;
+        VerifiedIdentity {
+            tenant_id,
+            object_id,
+            subject,
+            client_id,
+            client_auth,
+            kind,
+            version,
+            audience,
+            issuer,
+            kid,
+            scopes,
+            roles,
+            acrs,
+            amr,
+            auth_time,
+            xms_cc,
+            token_id,
+            ip_address,
+            expires_at,
+            extra_claims,
+        }
+    }
+}
+
+/// Every part of a [`VerifiedIdentity`], for [`VerifiedIdentity::from_parts`].
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub struct IdentityParts {
     pub tenant_id: String,
     pub object_id: String,
     pub subject: String,
-    /// `azp` (v2) or `appid` (v1): the calling application.
     pub client_id: String,
-    /// `azpacr` / `appidacr`: how the client authenticated ("0" public, "1" secret, "2" cert).
     pub client_auth: Option<String>,
     pub kind: TokenKind,
     pub version: TokenVersion,
-    /// The accepted audience the token matched.
     pub audience: String,
     pub issuer: String,
     pub kid: String,
@@ -54,22 +256,10 @@ pub struct VerifiedIdentity {
     pub amr: Vec<String>,
     pub auth_time: Option<i64>,
     pub xms_cc: Vec<String>,
-    /// `uti`: Entra's token identifier.
     pub token_id: Option<String>,
     pub ip_address: Option<String>,
     pub expires_at: i64,
-    /// Claims the policy's generic matchers name, as strings (arrays give several).
     pub extra_claims: Vec<(String, Vec<String>)>,
-}
-
-impl VerifiedIdentity {
-    /// The values of a claim kept for generic matchers (empty when absent).
-    pub fn extra_claim(&self, name: &str) -> &[String] {
-        self.extra_claims
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(&[], |(_, v)| v.as_slice())
-    }
 }
 
 /// A plain identity for unit tests elsewhere in the core.

@@ -6,7 +6,7 @@
 
 use entra_gate_core::internal::extract_bearer as extract;
 use entra_gate_core::{header_safe, list_value, IdentityHeaders, FIXED_IDENTITY_HEADERS as FIXED};
-use entra_gate_fuzz::sample_identity;
+use entra_gate_fuzz::sample_identity_with;
 use libfuzzer_sys::fuzz_target;
 
 fn printable(value: &str) -> bool {
@@ -37,11 +37,13 @@ fuzz_target!(|data: &[u8]| {
             assert!(headers.is_reserved(&name.to_ascii_lowercase()));
             assert!(headers.is_reserved(&name.to_ascii_uppercase()));
         }
-        let mut identity = sample_identity(&text);
-        identity.extra_claims = headers
-            .mapped_claims()
-            .map(|claim| (claim.to_owned(), vec![text.to_string(), "x y".into()]))
-            .collect();
+        let identity = sample_identity_with(
+            &text,
+            headers
+                .mapped_claims()
+                .map(|claim| (claim.to_owned(), vec![text.to_string(), "x y".into()]))
+                .collect(),
+        );
         for (name, value) in headers.for_identity(&identity) {
             assert!(headers.is_reserved(&name), "{name:?} escapes the strip");
             assert!(printable(&value), "{value:?} is not printable ASCII");

@@ -3,17 +3,17 @@
 //! set with itself changes nothing.
 #![no_main]
 
-use entra_gate_core::TenantSelector;
-use entra_gate_core::Endpoint;
 use entra_gate_core::internal::{vet_jwk, MAX_MODULUS_BITS, MIN_MODULUS_BITS};
-use entra_gate_core::{parse_jwks, JwksLimits};
+use entra_gate_core::parse_metadata;
+use entra_gate_core::sources;
+use entra_gate_core::Endpoint;
+use entra_gate_core::GateSecret;
 use entra_gate_core::KeySet;
 use entra_gate_core::RustHmac;
-use entra_gate_core::{RecordError, StoredKeySet};
-use entra_gate_core::sources;
-use entra_gate_core::GateSecret;
-use entra_gate_core::parse_metadata;
+use entra_gate_core::TenantSelector;
 use entra_gate_core::MAX_KID_BYTES;
+use entra_gate_core::{parse_jwks, JwksLimits};
+use entra_gate_core::{RecordError, StoredKeySet};
 use entra_gate_fuzz::{config, NOW, TEST_SECRET, TID};
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashSet;

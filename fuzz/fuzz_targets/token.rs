@@ -6,10 +6,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use entra_gate_core::RustVerifier;
-use entra_gate_core::{intake, verify};
-use entra_gate_core::VerifiedIdentity;
 use entra_gate_core::Reason;
+use entra_gate_core::RustVerifier;
+use entra_gate_core::VerifiedIdentity;
+use entra_gate_core::{intake, verify};
 use entra_gate_fuzz::{assert_acceptable, fixture, Fixture, NOW};
 use libfuzzer_sys::fuzz_target;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(id) = &first {
             assert_acceptable(id);
             assert!(
-                independently_verified(fx, &header, &id.kid),
+                independently_verified(fx, &header, id.kid()),
                 "accepted a token whose signature the rsa crate refuses"
             );
         }

@@ -4,9 +4,9 @@
 
 use entra_gate_core::ClaimRules;
 use entra_gate_core::GateConfig;
-use entra_gate_core::{TokenKind, TokenVersion, VerifiedIdentity};
 use entra_gate_core::KeySet;
 use entra_gate_core::UnixTime;
+use entra_gate_core::{IdentityParts, TokenKind, TokenVersion, VerifiedIdentity};
 use mock_tenant::SigningKey;
 
 #[path = "../../tests/support/corpus_tenant.rs"]
@@ -40,37 +40,41 @@ pub fn fixture() -> Fixture {
 /// What must hold for any identity the gateway accepts in this deployment.
 pub fn assert_acceptable(id: &VerifiedIdentity) {
     use entra_gate_core::internal::is_guid;
-    assert_eq!(id.tenant_id, TID, "accepted another tenant");
-    assert!(is_guid(&id.object_id), "oid {:?}", id.object_id);
-    assert!(!id.subject.is_empty());
+    assert_eq!(id.tenant_id(), TID, "accepted another tenant");
+    assert!(is_guid(&id.object_id()), "oid {:?}", id.object_id());
+    assert!(!id.subject().is_empty());
     assert!(
-        AUDIENCES.contains(&id.audience.as_str()),
+        AUDIENCES.contains(&id.audience()),
         "aud {:?}",
-        id.audience
+        id.audience()
     );
-    let expected_issuer = match id.version {
+    let expected_issuer = match id.version() {
         TokenVersion::V1 => v1_issuer(TID),
         TokenVersion::V2 => v2_issuer(TID),
     };
-    assert_eq!(id.issuer, expected_issuer);
+    assert_eq!(id.issuer(), expected_issuer);
     assert!(
-        id.expires_at >= NOW.seconds() - SKEW,
+        id.expires_at() >= NOW.seconds() - SKEW,
         "expired token accepted: exp {}",
-        id.expires_at
+        id.expires_at()
     );
     assert!(
-        id.kid == "test-key-1" || id.kid == "test-key-2",
+        id.kid() == "test-key-1" || id.kid() == "test-key-2",
         "kid {:?}",
-        id.kid
+        id.kid()
     );
-    if id.kind == TokenKind::Delegated {
-        assert!(!id.client_id.is_empty());
+    if id.kind() == TokenKind::Delegated {
+        assert!(!id.client_id().is_empty());
     }
 }
 
-/// A caller for the policy and header targets.
-pub fn sample_identity(subject: &str) -> VerifiedIdentity {
-    VerifiedIdentity {
+/// A caller for the policy and header targets, holding `extra_claims` for generic matchers and
+/// claim headers.
+pub fn sample_identity_with(
+    subject: &str,
+    extra_claims: Vec<(String, Vec<String>)>,
+) -> VerifiedIdentity {
+    VerifiedIdentity::from_parts(IdentityParts {
         tenant_id: TID.into(),
         object_id: "5a1d5c3e-6a4b-4f1e-8a2d-0c9e8f7b6a51".into(),
         subject: subject.into(),
@@ -90,6 +94,11 @@ pub fn sample_identity(subject: &str) -> VerifiedIdentity {
         token_id: Some(subject.into()),
         ip_address: Some("203.0.113.7".into()),
         expires_at: NOW.seconds() + 3600,
-        extra_claims: Vec::new(),
-    }
+        extra_claims,
+    })
+}
+
+/// A caller for the policy and header targets.
+pub fn sample_identity(subject: &str) -> VerifiedIdentity {
+    sample_identity_with(subject, Vec::new())
 }

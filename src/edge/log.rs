@@ -212,12 +212,12 @@ impl Decision {
     }
 
     pub fn identity(&mut self, id: &VerifiedIdentity) {
-        self.kid = Some(id.kid.clone());
+        self.kid = Some(id.kid().to_owned());
         self.identity = Some(IdentityFields {
-            tenant: id.tenant_id.clone(),
-            client: id.client_id.clone(),
-            kind: id.kind.as_str(),
-            ver: id.version.as_str(),
+            tenant: id.tenant_id().to_owned(),
+            client: id.client_id().to_owned(),
+            kind: id.kind().as_str(),
+            ver: id.version().as_str(),
         });
     }
 

@@ -7,6 +7,8 @@
 //! requirements (token kind, tenant, calling app, client authentication, scopes/roles, claims),
 //! then conditions (IP, country, ASN, time), then step-up — the one a user can fix comes last.
 
+#[cfg(test)]
+mod cases;
 mod condition;
 mod document;
 mod facts;
