@@ -11,3 +11,4 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod edge;
+pub mod runtime;

@@ -7,8 +7,11 @@ use serde::Serialize;
 /// A refusal, ready for the edge to turn into a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
+    /// The HTTP status, from the reason's table row.
     pub status: u16,
+    /// The `WWW-Authenticate` value; `None` when the reason carries no challenge.
     pub www_authenticate: Option<String>,
+    /// `Retry-After`, on a 503 only (trouble that passes on its own).
     pub retry_after_seconds: Option<u32>,
     /// `application/problem+json`
     pub body: String,
@@ -25,6 +28,7 @@ struct Problem<'a> {
     request_id: &'a str,
 }
 
+/// A refusal with no challenge parameters beyond the reason's own.
 pub fn refuse(reason: Reason, realm: &str, request_id: &str) -> Answer {
     refuse_with(reason, &[], realm, request_id)
 }

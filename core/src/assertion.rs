@@ -15,8 +15,10 @@ pub const LIFETIME_SECONDS: i64 = 60;
 /// Where the gateway publishes the public key.
 pub const JWKS_PATH: &str = "/.well-known/entra-gate/jwks.json";
 
+/// The gateway's Ed25519 signing key for identity assertions, from `GATE_ASSERTION_KEY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssertionKey {
+    /// The JWK's `kid`, or (without one) the first 16 characters of `x`.
     pub kid: String,
     /// Private scalar, base64url (for WebCrypto's JWK import).
     pub d: String,
@@ -142,30 +144,46 @@ impl AssertionKey {
 /// What an assertion says: the verified caller plus the request it belongs to.
 #[derive(Debug, Serialize)]
 pub struct AssertionClaims<'a> {
+    /// `GATE_ASSERTION_ISSUER`.
     pub iss: &'a str,
     /// The origin (`scheme://host[:port]`) the request is for.
     pub aud: &'a str,
+    /// When it was made, in Unix seconds.
     pub iat: i64,
+    /// `iat` plus `LIFETIME_SECONDS`.
     pub exp: i64,
     /// The request id, so the origin can reject a replay within the lifetime.
     pub jti: &'a str,
     /// HTTP method and path with query, so an assertion cannot be moved to another request.
     pub htm: &'a str,
+    /// The path and query exactly as the origin receives them (`ORIGIN_URL`'s prefix included).
     pub htu: &'a str,
+    /// The caller's tenant.
     pub tid: &'a str,
+    /// The caller's object id (user or service principal).
     pub oid: &'a str,
+    /// The token's `sub`.
     pub sub: &'a str,
+    /// The calling application (`azp`, or `appid` of a v1 token).
     pub azp: &'a str,
+    /// `user` (delegated) or `app` (app-only).
     pub idtyp: &'a str,
+    /// The token's version, `1.0` or `2.0`.
     pub ver: &'a str,
+    /// The token's scopes, as an array.
     pub scp: &'a [String],
+    /// The token's app roles.
     pub roles: &'a [String],
+    /// The authentication contexts the token satisfies.
     pub acrs: &'a [String],
+    /// The token's `uti`, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uti: Option<&'a str>,
 }
 
 impl<'a> AssertionClaims<'a> {
+    /// The claims for one forwarded request, made at `now` (Unix seconds): `aud` is the origin,
+    /// `jti` the request id.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         key: &'a AssertionKey,

@@ -113,7 +113,10 @@ pub enum PathError {
     /// A raw `;` or its escape `%3B`.
     PathParameter,
     /// `%2F` or `%5C` (either case); `byte` is the decoded byte.
-    EncodedSeparator { byte: u8 },
+    EncodedSeparator {
+        /// `b'/'` or `b'\\'`.
+        byte: u8,
+    },
     /// A raw byte below 0x21 (space included) or 0x7F, or an escape decoding to 0x00..=0x1F or
     /// 0x7F.
     ControlCharacter,
@@ -125,7 +128,10 @@ pub enum PathError {
     /// The fully decoded bytes of a segment are not UTF-8 (overlong forms included).
     InvalidUtf8,
     /// More than [`MAX_PATH_BYTES`] input bytes.
-    TooLong { length: usize },
+    TooLong {
+        /// The path's length in bytes.
+        length: usize,
+    },
 }
 
 impl fmt::Display for PathError {

@@ -41,10 +41,13 @@ pub fn is_graph_audience(aud: &str) -> bool {
 /// Which tokens a deployment accepts; built once from configuration and metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimRules {
+    /// Accepted `aud` values, as configured; the one a token matches is what the origin sees.
     pub audiences: Vec<String>,
     /// A version is accepted exactly when its issuer is known.
     pub issuers: IssuerRules,
+    /// Leeway for `exp`, `nbf`, `iat` and `auth_time` against the clock.
     pub clock_skew_seconds: i64,
+    /// Whether tokens of personal Microsoft accounts (the consumer tenant) are accepted.
     pub allow_consumer_accounts: bool,
     /// When set, only these tenants may call (multi-tenant deployments with an allow-list).
     pub allowed_tenants: Option<Vec<String>>,
@@ -52,26 +55,69 @@ pub struct ClaimRules {
     pub extra_claims: Vec<String>,
 }
 
+/// Why the claims stage refused a token; each maps to one [`Reason`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ClaimsError {
-    Malformed { detail: String },
+    /// Not a JSON object of the expected types, a repeated member, or a required claim missing.
+    Malformed {
+        /// What is wrong, for the log.
+        detail: String,
+    },
+    /// `aud` names Microsoft Graph (or Azure AD Graph): not ours to accept.
     GraphAudience,
+    /// An ID token (`nonce`, `at_hash`, `c_hash`, or no `azp`/`appid`), not an access token.
     IdToken,
-    Expired { exp: f64, now: i64 },
-    NotYetValid { nbf: f64, now: i64 },
-    IssuedAt { iat: f64, now: i64 },
-    VersionNotAccepted { ver: String },
+    /// `exp` is past, with skew.
+    Expired {
+        /// `exp` as the token has it.
+        exp: f64,
+        /// The time of the check, in whole seconds.
+        now: i64,
+    },
+    /// `nbf` is in the future, with skew.
+    NotYetValid {
+        /// `nbf` as the token has it.
+        nbf: f64,
+        /// The time of the check, in whole seconds.
+        now: i64,
+    },
+    /// `iat` is negative, in the future (with skew) or after `exp`.
+    IssuedAt {
+        /// `iat` as the token has it.
+        iat: f64,
+        /// The time of the check, in whole seconds.
+        now: i64,
+    },
+    /// `ver` is missing or a version this configuration does not accept.
+    VersionNotAccepted {
+        /// `ver` as given (empty when absent).
+        ver: String,
+    },
+    /// `tid` is not a GUID.
     TenantId,
+    /// The consumer tenant, where personal accounts are not accepted.
     ConsumerAccount,
+    /// A tenant outside `ENTRA_ALLOWED_TENANTS`.
     TenantNotAllowed,
-    Issuer { iss: String },
+    /// `iss` is not the accepted issuer for this version and tenant.
+    Issuer {
+        /// `iss` as given.
+        iss: String,
+    },
+    /// `tid` differs from the tenant segment of `iss`.
     TenantMismatch,
-    KeyIssuer { key_issuer: String },
+    /// The signing key's issuer is not the token's issuer (nor, for v1, its v2 form).
+    KeyIssuer {
+        /// The key's issuer, resolved for the token's tenant.
+        key_issuer: String,
+    },
+    /// `aud` names none of the accepted audiences.
     Audience,
 }
 
 impl ClaimsError {
+    /// The reason a refusal for this error carries.
     pub fn reason(&self) -> Reason {
         match self {
             ClaimsError::Malformed { .. } => Reason::MalformedClaims,

@@ -17,35 +17,57 @@ use std::str::FromStr;
 
 /// The binding names, in one place for the edge, the README table and the tests.
 pub mod binding {
+    /// Whose tokens are accepted: a tenant GUID, `organizations` or `common` (required).
     pub const TENANT_ID: &str = "ENTRA_TENANT_ID";
+    /// Accepted `aud` values, comma-separated (required).
     pub const AUDIENCES: &str = "ENTRA_AUDIENCES";
+    /// Where allowed requests go (required).
     pub const ORIGIN_URL: &str = "ORIGIN_URL";
+    /// The Entra cloud whose metadata and keys are read.
     pub const AUTHORITY: &str = "ENTRA_AUTHORITY";
+    /// Tolerance for the token's times.
     pub const CLOCK_SKEW_SECONDS: &str = "ENTRA_CLOCK_SKEW_SECONDS";
+    /// Which `ver` are accepted (`1.0`, `2.0`, comma-separated).
     pub const TOKEN_VERSIONS: &str = "ENTRA_TOKEN_VERSIONS";
+    /// With `common`: accept personal Microsoft account tokens.
     pub const ALLOW_CONSUMER_ACCOUNTS: &str = "ENTRA_ALLOW_CONSUMER_ACCOUNTS";
+    /// Tokens longer than this are refused before any parsing.
     pub const MAX_TOKEN_BYTES: &str = "GATE_MAX_TOKEN_BYTES";
+    /// The `realm` of `WWW-Authenticate`.
     pub const REALM: &str = "GATE_REALM";
+    /// Pass the caller's `Authorization` header on to the origin.
     pub const FORWARD_AUTHORIZATION: &str = "GATE_FORWARD_AUTHORIZATION";
+    /// With `organizations`/`common`: the only tenants that may call.
     pub const ALLOWED_TENANTS: &str = "ENTRA_ALLOWED_TENANTS";
+    /// Apps with custom signing keys: adds `?appid=` to the metadata URLs.
     pub const METADATA_APPID: &str = "ENTRA_METADATA_APPID";
+    /// An unknown `kid` refreshes a key set from Entra at most once per this window.
     pub const KID_MISS_WINDOW_SECONDS: &str = "ENTRA_KID_MISS_WINDOW_SECONDS";
+    /// The scheduled refresh fetches a key set again once its copy is this old.
     pub const KEYS_REFRESH_SECONDS: &str = "ENTRA_KEYS_REFRESH_SECONDS";
+    /// Keys Entra has not confirmed for this long are not used (fail closed).
     pub const KEYS_MAX_STALENESS_SECONDS: &str = "ENTRA_KEYS_MAX_STALENESS_SECONDS";
+    /// An isolate re-reads KV after holding keys this long.
     pub const KEYS_MEMORY_TTL_SECONDS: &str = "ENTRA_KEYS_MEMORY_TTL_SECONDS";
     /// The KV namespace binding that holds key sets (checked by the edge, named here).
     pub const JWKS_KV: &str = "JWKS";
+    /// Per-route rules (JSON, or a `[vars]` table).
     pub const POLICY: &str = "GATE_POLICY";
     /// Development only: honour X-Dev-Client-IP / X-Dev-Country / X-Dev-ASN request headers.
     pub const DEV_CLIENT_HEADERS: &str = "GATE_DEV_CLIENT_HEADERS";
     /// Optional KV namespace with revoked tokens, users and applications.
     pub const REVOCATIONS_KV: &str = "REVOCATIONS";
+    /// How long an isolate trusts its copy of the revocation list.
     pub const REVOCATION_REFRESH_SECONDS: &str = "GATE_REVOCATION_REFRESH_SECONDS";
+    /// Prefix of every identity header (and of what is stripped from requests).
     pub const IDENTITY_HEADER_PREFIX: &str = "GATE_IDENTITY_HEADER_PREFIX";
+    /// Extra claims sent to the origin as headers (`claim=Name`, comma-separated).
     pub const CLAIM_HEADERS: &str = "GATE_CLAIM_HEADERS";
+    /// The origin's time to answer before `origin_timeout`.
     pub const ORIGIN_TIMEOUT_SECONDS: &str = "GATE_ORIGIN_TIMEOUT_SECONDS";
     /// A wrangler secret: the Ed25519 private JWK that signs identity assertions.
     pub const ASSERTION_KEY: &str = "GATE_ASSERTION_KEY";
+    /// `iss` of identity assertions.
     pub const ASSERTION_ISSUER: &str = "GATE_ASSERTION_ISSUER";
     /// A wrangler secret: base64 of at least 32 random bytes; seals the key records in KV.
     pub const SECRET: &str = "GATE_SECRET";
@@ -57,10 +79,13 @@ pub mod binding {
     pub const STRIP_HEADERS: &str = "GATE_STRIP_HEADERS";
 }
 
+/// Entra's global cloud, when `ENTRA_AUTHORITY` is unset.
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+/// Tolerance for the token's times when `ENTRA_CLOCK_SKEW_SECONDS` is unset.
 pub const DEFAULT_CLOCK_SKEW_SECONDS: i64 = 60;
 /// Entra tokens are 1–4 KiB; 16 KiB leaves room for large `groups`/`roles` claims.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// The `realm` of `WWW-Authenticate` when `GATE_REALM` is unset.
 pub const DEFAULT_REALM: &str = "entra-gate";
 
 /// Which tenants' tokens the deployment accepts.
@@ -85,26 +110,41 @@ impl TenantSelector {
     }
 }
 
+/// The validated configuration of a deployment; only [`from_bindings`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateConfig {
+    /// `ENTRA_TENANT_ID`: whose tokens are accepted.
     pub tenant: TenantSelector,
+    /// `ENTRA_AUDIENCES`: accepted `aud` values, in the configured spelling.
     pub audiences: Vec<String>,
+    /// `ORIGIN_URL`: where allowed requests go, path prefix included.
     pub origin: Endpoint,
+    /// `ENTRA_AUTHORITY`: the Entra cloud metadata and keys are read from.
     pub authority: Endpoint,
+    /// `ENTRA_CLOCK_SKEW_SECONDS`: tolerance for the token's times.
     pub clock_skew_seconds: i64,
+    /// v1 tokens are accepted (`ENTRA_TOKEN_VERSIONS` unset, or naming `1.0`).
     pub accept_v1: bool,
+    /// v2 tokens are accepted (`ENTRA_TOKEN_VERSIONS` unset, or naming `2.0`).
     pub accept_v2: bool,
+    /// `ENTRA_ALLOW_CONSUMER_ACCOUNTS`: personal Microsoft accounts too (only with `common`).
     pub allow_consumer_accounts: bool,
+    /// `GATE_MAX_TOKEN_BYTES`: larger tokens are refused before any parsing.
     pub max_token_bytes: usize,
+    /// `GATE_REALM`: the `realm` of `WWW-Authenticate` (safe inside a quoted string).
     pub realm: String,
+    /// `GATE_FORWARD_AUTHORIZATION`: pass the caller's `Authorization` on to the origin.
     pub forward_authorization: bool,
     /// With `organizations`/`common`: the only tenants that may call (one key set each).
     pub allowed_tenants: Option<Vec<String>>,
     /// Apps with custom signing keys: `?appid=` on the metadata URLs.
     pub metadata_appid: Option<String>,
+    /// When key sets are read from memory, KV or Entra.
     pub cache: CachePolicy,
     /// Per-route rules; without `GATE_POLICY`, [`Policy::without_routes`].
     pub policy: Policy,
+    /// `GATE_DEV_CLIENT_HEADERS`: take client IP, country and ASN from `X-Dev-*` headers
+    /// (development only).
     pub dev_client_headers: bool,
     /// When the revocation list is re-read, and how long a copy may serve while reads fail.
     pub revocation: RevocationPolicy,
@@ -117,7 +157,9 @@ pub struct GateConfig {
     pub key_sets: Vec<KeySetSource>,
     /// Where a claims challenge sends the client, and which API asks.
     pub challenge: ChallengeContext,
+    /// The identity headers sent to the origin: prefix and claim mappings.
     pub identity_headers: IdentityHeaders,
+    /// `GATE_ORIGIN_TIMEOUT_SECONDS`: the origin's time to answer.
     pub origin_timeout_seconds: u32,
     /// `None`: no assertion header (no key configured).
     pub assertion_key: Option<AssertionKey>,
@@ -126,7 +168,9 @@ pub struct GateConfig {
 /// One thing wrong with one binding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
+    /// The binding's name.
     pub binding: &'static str,
+    /// What is wrong with it, for the log.
     pub problem: String,
 }
 

@@ -11,6 +11,7 @@ use std::fmt;
 /// The platform could not prepare a key or run a verification (not a verdict on the token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CryptoFault {
+    /// What the platform said, for the log.
     pub detail: String,
 }
 
@@ -30,6 +31,8 @@ pub trait SignatureVerifier {
     /// What the platform keeps per key so that each token costs only the verification.
     type PreparedKey;
 
+    /// Imports a vetted key, once per key (on its first use; the key set keeps the result).
+    /// `Err` only when the platform failed.
     async fn prepare(&self, key: &VettedKey) -> Result<Self::PreparedKey, CryptoFault>;
 
     /// `Ok(false)` for a signature that does not verify; `Err` only when the platform failed.
@@ -112,6 +115,7 @@ mod rust_hmac {
     }
 
     impl RustHmac {
+        /// An authenticator under this secret key (`GATE_SECRET`'s bytes).
         pub fn new(key: &[u8]) -> Self {
             RustHmac { key: key.to_vec() }
         }

@@ -7,6 +7,7 @@ use super::identity::VerifiedIdentity;
 use std::borrow::Cow;
 use std::fmt;
 
+/// The identity headers' prefix when `GATE_IDENTITY_HEADER_PREFIX` is unset.
 pub const DEFAULT_PREFIX: &str = "X-Entra-";
 
 /// Connection-level headers (RFC 9110 §7.6.1) are never forwarded, nor any header the

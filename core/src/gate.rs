@@ -28,6 +28,7 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// The reason a refusal for this error carries.
     pub fn reason(&self) -> Reason {
         match self {
             VerifyError::Bearer(e) => e.reason(),
@@ -37,6 +38,8 @@ impl VerifyError {
         }
     }
 
+    /// Whether the token names a `kid` the key set lacks: the one refusal that a refresh of
+    /// the keys may cure.
     pub fn is_unknown_kid(&self) -> bool {
         matches!(self, VerifyError::Signature(JwsError::UnknownKid { .. }))
     }

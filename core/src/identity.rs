@@ -3,11 +3,14 @@
 /// `ver` of the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenVersion {
+    /// `1.0`: the calling app in `appid`, its authentication in `appidacr`.
     V1,
+    /// `2.0`: the calling app in `azp`, its authentication in `azpacr`.
     V2,
 }
 
 impl TokenVersion {
+    /// `ver` as the token spells it (`1.0`, `2.0`), for headers, logs and the assertion.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenVersion::V1 => "1.0",
@@ -19,11 +22,14 @@ impl TokenVersion {
 /// Delegated (a user signed in through a client) or app-only (client credentials).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
+    /// A user signed in through a client (`idtyp` `user`, or `scp` without `idtyp`).
     Delegated,
+    /// The application itself (`idtyp` `app`, or neither `idtyp` nor `scp`).
     App,
 }
 
 impl TokenKind {
+    /// `idtyp`'s spelling (`user`, `app`), for headers, logs and the assertion.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::Delegated => "user",

@@ -10,14 +10,17 @@ const PLACEHOLDER: &str = "{tenantid}";
 pub struct IssuerTemplate(String);
 
 impl IssuerTemplate {
+    /// The issuer as published, exact or a template; nothing is checked here.
     pub fn new(text: impl Into<String>) -> Self {
         IssuerTemplate(text.into())
     }
 
+    /// The issuer as published, with any placeholder unresolved.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// Whether it holds a `{tenantid}` placeholder (a multi-tenant authority's issuer).
     pub fn is_template(&self) -> bool {
         placeholder_at(&self.0).is_some()
     }

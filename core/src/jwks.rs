@@ -31,7 +31,9 @@ impl Default for JwksLimits {
     }
 }
 
+/// The smallest RSA key accepted, in modulus bits.
 pub const MIN_MODULUS_BITS: usize = 2048;
+/// The largest RSA key accepted, in modulus bits.
 pub const MAX_MODULUS_BITS: usize = 4096;
 /// 65537 as the big-endian bytes of a JWK `e` (`AQAB`).
 const F4: [u8; 3] = [1, 0, 1];
@@ -39,6 +41,7 @@ const F4: [u8; 3] = [1, 0, 1];
 /// An RSA public key that passed every intake rule; the only kind of key a token is checked with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VettedKey {
+    /// Non-empty, at most `MAX_KID_BYTES`, and unique in its document.
     pub kid: String,
     /// Big-endian, minimal (no leading zero octet); the exponent is always 65537.
     pub modulus: Vec<u8>,
@@ -49,6 +52,7 @@ pub struct VettedKey {
 }
 
 impl VettedKey {
+    /// The key size, in bits.
     pub fn modulus_bits(&self) -> usize {
         modulus_bits(&self.modulus)
     }
@@ -59,12 +63,29 @@ impl VettedKey {
     }
 }
 
+/// Why a whole JWKS document was refused (one bad key is a [`KeySkip`] instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JwksError {
-    TooLarge { length: usize, cap: usize },
-    NotJwks { detail: String },
-    TooManyKeys { count: usize, cap: usize },
+    /// Over `max_document_bytes`; not parsed at all.
+    TooLarge {
+        /// The document's length in bytes.
+        length: usize,
+        /// The cap it exceeds.
+        cap: usize,
+    },
+    /// Not a JSON object with a `keys` array.
+    NotJwks {
+        /// The parser's complaint.
+        detail: String,
+    },
+    /// More keys than `max_keys`.
+    TooManyKeys {
+        /// How many keys the document lists.
+        count: usize,
+        /// The cap it exceeds.
+        cap: usize,
+    },
 }
 
 impl fmt::Display for JwksError {
@@ -85,17 +106,46 @@ impl fmt::Display for JwksError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeySkip {
-    Malformed { detail: String },
-    NotRsa { kty: String },
-    NotForSignatures { use_: String },
+    /// Not a JSON object of the expected types, or `n`/`e` missing or not base64url.
+    Malformed {
+        /// What is wrong.
+        detail: String,
+    },
+    /// `kty` is not `RSA` (or is missing).
+    NotRsa {
+        /// `kty` as given (empty when absent).
+        kty: String,
+    },
+    /// `use` is present and not `sig`.
+    NotForSignatures {
+        /// `use` as given.
+        use_: String,
+    },
+    /// `key_ops` is present and lacks `verify`.
     NoVerifyOperation,
-    WrongAlgorithm { alg: String },
+    /// `alg` is present and not `RS256`.
+    WrongAlgorithm {
+        /// `alg` as given.
+        alg: String,
+    },
+    /// No `kid`, an empty one, or one longer than `MAX_KID_BYTES`.
     KidMissing,
+    /// Private or symmetric key members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`), which a
+    /// set of public keys never carries.
     PrivateMaterial,
-    ModulusSize { bits: usize },
+    /// The modulus is outside `MIN_MODULUS_BITS..=MAX_MODULUS_BITS`.
+    ModulusSize {
+        /// The modulus size in bits.
+        bits: usize,
+    },
+    /// The modulus has a leading zero octet, or is even (no RSA modulus is).
     ModulusNotCanonical,
+    /// The public exponent is not 65537.
     Exponent,
+    /// The modulus carries the ROCA fingerprint (CVE-2017-15361): made by a broken key
+    /// generator.
     RocaFingerprint,
+    /// Another entry of the document names the same `kid`: neither can be chosen.
     DuplicateKid,
 }
 

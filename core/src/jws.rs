@@ -10,11 +10,13 @@ use std::fmt;
 /// from the token: the token's `alg` must merely agree with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
     #[default]
     Rs256,
 }
 
 impl SigningAlgorithm {
+    /// The JOSE `alg` name the token's header must carry.
     pub fn name(self) -> &'static str {
         match self {
             SigningAlgorithm::Rs256 => "RS256",
@@ -87,14 +89,17 @@ pub struct SignedPayload {
 }
 
 impl SignedPayload {
+    /// The `kid` of the key that verified the signature.
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
+    /// The signing key's `issuer`, if it published one.
     pub fn key_issuer(&self) -> Option<&str> {
         self.key_issuer.as_deref()
     }
 
+    /// The claims JSON, as signed.
     pub fn payload(&self) -> &[u8] {
         &self.payload
     }

@@ -48,18 +48,25 @@ pub const RECORD_CLOCK_SKEW_SECONDS: i64 = 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoredSource {
+    /// Which token version's metadata this is.
     pub version: StoredVersion,
+    /// Where the metadata was read (with `?appid=` when configured).
     pub metadata_url: String,
+    /// The metadata's `jwks_uri`, in normal form: where `jwks` was read.
     pub jwks_uri: String,
+    /// The metadata's `issuer`, exact or a `{tenantid}` template.
     pub issuer: String,
     /// The JWKS document text exactly as Entra served it.
     pub jwks: String,
 }
 
+/// The token version a stored source serves (`v1`/`v2` in the JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredVersion {
+    /// The v1 metadata: keys and issuer for `ver` 1.0 tokens.
     #[serde(rename = "v1")]
     V1,
+    /// The v2 metadata: keys and issuer for `ver` 2.0 tokens.
     #[serde(rename = "v2")]
     V2,
 }
@@ -77,7 +84,9 @@ impl From<MetadataVersion> for StoredVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoredKeySet {
+    /// [`RECORD_FORMAT`] when written; a record of any other format is refused.
     pub format: u32,
+    /// The id of the key set it belongs to (`KeySetSource::id`).
     pub set: String,
     /// When this content was first fetched.
     pub fetched_at: i64,
@@ -85,6 +94,7 @@ pub struct StoredKeySet {
     pub checked_at: i64,
     /// [`content_hash`] of `sources`.
     pub content_hash: String,
+    /// One per accepted token version, in the configuration's order.
     pub sources: Vec<StoredSource>,
 }
 
@@ -94,25 +104,44 @@ pub struct StoredKeySet {
 #[non_exhaustive]
 pub enum RecordError {
     /// Over [`MAX_RECORD_BYTES`].
-    TooLarge { length: usize },
+    TooLarge {
+        /// The record's length in bytes.
+        length: usize,
+    },
     /// No seal line, or a tag that is not 32 bytes of base64url.
     Unsealed,
     /// The tag is not the gateway's (another secret, or edited content).
     BadTag,
     /// Not the JSON of a record of the current format.
-    Corrupt { detail: String },
+    Corrupt {
+        /// What is wrong, for the log.
+        detail: String,
+    },
     /// A record of another key set.
-    OtherSet { found: String },
+    OtherSet {
+        /// The set the record names.
+        found: String,
+    },
     /// The content does not match its hash.
     HashMismatch,
     /// Not fetched from where this configuration fetches, or saying what a live fetch would
     /// refuse (another tenant's issuer, a key document off the authority, another version).
-    NotConfigured { detail: String },
+    NotConfigured {
+        /// What differs, for the log.
+        detail: String,
+    },
     /// Timestamps out of order, or in the future.
-    BadTimestamps { fetched_at: i64, checked_at: i64 },
+    BadTimestamps {
+        /// The record's `fetched_at`.
+        fetched_at: i64,
+        /// The record's `checked_at`.
+        checked_at: i64,
+    },
     /// Older than the copy this isolate holds.
     Older {
+        /// The record's `checked_at`.
         checked_at: i64,
+        /// When Entra last confirmed the copy held.
         held_checked_at: i64,
     },
     /// The platform could not check the tag.
@@ -223,11 +252,14 @@ pub async fn seal_json<A: RecordAuthenticator>(
 /// What the isolate holds of a set, for the monotonic-adoption check.
 #[derive(Debug, Clone, Copy)]
 pub struct HeldCopy<'a> {
+    /// [`content_hash`] of the held content: a record of the same content is never older.
     pub content_hash: &'a str,
+    /// When Entra last confirmed the held copy.
     pub checked_at: UnixTime,
 }
 
 impl StoredKeySet {
+    /// A record of documents fetched just now (`fetched_at` and `checked_at` both `now`).
     pub fn new(set: &str, sources: Vec<StoredSource>, now: UnixTime) -> Self {
         StoredKeySet {
             format: RECORD_FORMAT,
@@ -444,8 +476,11 @@ impl std::error::Error for BuildError {
 
 /// Keys and rules built from a record, plus what intake left out (for the log).
 pub struct Built<P> {
+    /// The vetted keys of every source, merged.
     pub keys: KeySet<P>,
+    /// What tokens verified with these keys must claim (issuers from the stored metadata).
     pub rules: ClaimRules,
+    /// One line per key left out or conflict found, for the log.
     pub notes: Vec<String>,
 }
 

@@ -113,6 +113,8 @@ impl<P> KeySet<P> {
         }
     }
 
+    /// A set of exactly these keys, none prepared yet (merging and conflicts are
+    /// [`KeySet::merge`]'s business).
     pub fn from_keys(keys: Vec<VettedKey>) -> Self {
         KeySet {
             entries: keys
@@ -130,14 +132,17 @@ impl<P> KeySet<P> {
         self.entries.iter().find(|e| e.key.kid == kid)
     }
 
+    /// Every `kid`, in the set's order.
     pub fn kids(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|e| e.key.kid.as_str())
     }
 
+    /// How many keys the set holds.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the set holds no key.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -4,6 +4,7 @@
 use super::config::{GateConfig, TenantSelector};
 use super::metadata::{metadata_url, MetadataVersion};
 
+/// Starts the KV key of every key set's record; the set's id follows.
 pub const KV_KEY_PREFIX: &str = "jwks:";
 
 /// Where one key set comes from.
@@ -15,10 +16,12 @@ pub struct KeySetSource {
     pub tenant_id: Option<String>,
     /// The metadata documents to read, one per accepted token version.
     pub metadata: Vec<(MetadataVersion, String)>,
+    /// The tenant the metadata addresses name: the configured selector, or the allowed tenant.
     pub tenant: TenantSelector,
 }
 
 impl KeySetSource {
+    /// Where the set's record is kept in KV.
     pub fn kv_key(&self) -> String {
         format!("{KV_KEY_PREFIX}{}", self.id)
     }

@@ -10,13 +10,17 @@ use std::fmt;
 /// Metadata documents are about 2 KiB; anything much larger is not one.
 pub const MAX_METADATA_BYTES: usize = 64 * 1024;
 
+/// Which of a tenant's two metadata documents: each names the issuer of one token version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetadataVersion {
+    /// `{authority}/{tenant}/.well-known/openid-configuration`: for `ver` 1.0 tokens.
     V1,
+    /// `{authority}/{tenant}/v2.0/.well-known/openid-configuration`: for `ver` 2.0 tokens.
     V2,
 }
 
 impl MetadataVersion {
+    /// `v1` or `v2`, for logs and problem details.
     pub fn as_str(self) -> &'static str {
         match self {
             MetadataVersion::V1 => "v1",
@@ -45,14 +49,33 @@ pub struct TenantMetadata {
     pub jwks_uri: Endpoint,
 }
 
+/// Why a metadata document (or what a KV record says one held) is not believed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MetadataError {
-    TooLarge { length: usize },
-    NotMetadata { detail: String },
+    /// Over [`MAX_METADATA_BYTES`]; not parsed.
+    TooLarge {
+        /// The document's length in bytes.
+        length: usize,
+    },
+    /// Not a JSON object with string `issuer` and `jwks_uri`.
+    NotMetadata {
+        /// The parser's complaint.
+        detail: String,
+    },
+    /// `jwks_uri` is not an acceptable URL.
     JwksUri(EndpointError),
-    ForeignJwksUri { jwks_uri: String },
-    Issuer { issuer: String },
+    /// `jwks_uri` is not on the configured authority (scheme, host and port).
+    ForeignJwksUri {
+        /// `jwks_uri` as given.
+        jwks_uri: String,
+    },
+    /// The issuer is not an acceptable URL, or its tenant segment is not the configured tenant
+    /// (for `organizations` and `common`: not the `{tenantid}` template).
+    Issuer {
+        /// `issuer` as given.
+        issuer: String,
+    },
 }
 
 impl fmt::Display for MetadataError {

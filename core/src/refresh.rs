@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 /// from one whose refresher died.
 pub const CONFIRM_AFTER_SECONDS: i64 = 6 * 3600;
 
+/// When key sets are read from memory, KV or Entra (the module docs tell the tiers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CachePolicy {
     /// Target age at which the scheduled refresh fetches a set again (Microsoft: about hourly).
@@ -67,7 +68,9 @@ pub struct Held {
 pub enum KvFound {
     /// Nothing, or nothing readable (corrupt records are treated as missing).
     Nothing,
+    /// A record that was believed.
     Record {
+        /// When Entra last confirmed its content.
         checked_at: UnixTime,
     },
 }
@@ -75,9 +78,14 @@ pub enum KvFound {
 /// The next step for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Use the keys in hand: those held in memory, or the record just read from KV.
     UseHeld,
+    /// Read the set's record from KV.
     ReadKv,
+    /// Fetch the set from Entra now, before answering.
     FetchEntra,
+    /// Nothing fresh enough, and a fetch is not allowed yet (the failure backoff): no keys to
+    /// verify with.
     FailClosed,
 }
 
@@ -181,12 +189,14 @@ pub struct UnknownKids {
 }
 
 impl UnknownKids {
+    /// Whether `kid` was found unknown and its entry has not expired at `now`.
     pub fn contains(&self, kid: &str, now: UnixTime) -> bool {
         self.entries
             .iter()
             .any(|(k, until)| k == kid && *until > now)
     }
 
+    /// Notes `kid` as unknown until `until`, forgetting the oldest entries beyond `capacity`.
     pub fn remember(&mut self, kid: &str, until: UnixTime, capacity: usize) {
         self.entries.retain(|(k, _)| k != kid);
         while self.entries.len() >= capacity.max(1) {
@@ -200,10 +210,12 @@ impl UnknownKids {
         self.entries.clear();
     }
 
+    /// How many kids are remembered, expired ones included.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether no kid is remembered.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

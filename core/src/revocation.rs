@@ -14,14 +14,17 @@ use super::identity::VerifiedIdentity;
 use super::time::UnixTime;
 use std::collections::HashSet;
 
+/// The KV key that revokes one token, by its `uti`.
 pub fn token_key(uti: &str) -> String {
     format!("uti:{uti}")
 }
 
+/// The KV key that revokes a user or service principal: its `oid` in its tenant (`tid`).
 pub fn user_key(tenant_id: &str, object_id: &str) -> String {
     format!("user:{tenant_id}:{object_id}")
 }
 
+/// The KV key that revokes a calling application (`azp`/`appid`).
 pub fn app_key(client_id: &str) -> String {
     format!("app:{client_id}")
 }
@@ -115,6 +118,7 @@ impl RevocationPolicy {
 }
 
 impl ReadState {
+    /// A read succeeded at `now`: the copy is new and the failures are forgotten.
     pub fn succeeded(&mut self, now: UnixTime) {
         *self = ReadState {
             loaded_at: Some(now),
@@ -123,18 +127,21 @@ impl ReadState {
         };
     }
 
+    /// A read failed at `now`: the copy held (if any) stays, and the backoff grows.
     pub fn failed(&mut self, now: UnixTime) {
         self.failures = self.failures.saturating_add(1);
         self.failed_at = Some(now);
     }
 }
 
+/// A copy of the revocation list: the KV key names present when it was read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevocationList {
     keys: HashSet<String>,
 }
 
 impl RevocationList {
+    /// A list of these KV key names (`uti:…`, `user:…:…`, `app:…`).
     pub fn new(keys: impl IntoIterator<Item = String>) -> Self {
         RevocationList {
             keys: keys.into_iter().collect(),

@@ -25,7 +25,10 @@ pub enum SecretError {
     /// Not standard base64.
     NotBase64,
     /// Decodes to fewer than [`MIN_SECRET_BYTES`] or more than [`MAX_SECRET_BYTES`].
-    Length { bytes: usize },
+    Length {
+        /// How many bytes it decodes to.
+        bytes: usize,
+    },
 }
 
 impl fmt::Display for SecretError {

@@ -5,6 +5,7 @@
 pub struct UnixTime(pub i64);
 
 impl UnixTime {
+    /// The seconds since the epoch.
     pub fn seconds(self) -> i64 {
         self.0
     }
@@ -14,6 +15,7 @@ impl UnixTime {
         UnixTime(whole_seconds((millis / 1000.0).floor()))
     }
 
+    /// This time moved by `seconds` (saturating, never wrapping).
     pub fn plus(self, seconds: i64) -> Self {
         UnixTime(self.0.saturating_add(seconds))
     }

@@ -25,21 +25,58 @@ pub fn loggable(value: &str) -> String {
     out
 }
 
+/// Why a token is not shaped like a compact JWS we are willing to look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenError {
-    TooLarge { length: usize, cap: usize },
-    Segments { found: usize },
-    EmptySegment { index: usize },
-    Base64 { segment: &'static str },
-    HeaderJson { detail: String },
-    UnexpectedType { typ: String },
-    ForbiddenHeader { member: &'static str },
+    /// Over the configured size cap; nothing of it was parsed.
+    TooLarge {
+        /// The token's length in bytes.
+        length: usize,
+        /// The cap it exceeds (`GATE_MAX_TOKEN_BYTES`).
+        cap: usize,
+    },
+    /// Not three dot-separated segments.
+    Segments {
+        /// How many segments there were.
+        found: usize,
+    },
+    /// An empty header or payload segment.
+    EmptySegment {
+        /// 0 for the header, 1 for the payload.
+        index: usize,
+    },
+    /// A segment that is not strict base64url.
+    Base64 {
+        /// `header`, `payload` or `signature`.
+        segment: &'static str,
+    },
+    /// The header is not a JSON object of the expected shape.
+    HeaderJson {
+        /// The parser's complaint.
+        detail: String,
+    },
+    /// A `typ` that is not a JWT access token's.
+    UnexpectedType {
+        /// `typ` as given, cut for the log.
+        typ: String,
+    },
+    /// A header member we refuse: `crit`, `jku`, `x5u`, `jwk`, `x5c` or `cty`.
+    ForbiddenHeader {
+        /// The member's name.
+        member: &'static str,
+    },
+    /// No `kid`, or an empty one.
     KidMissing,
-    KidTooLong { length: usize },
+    /// A `kid` longer than [`MAX_KID_BYTES`].
+    KidTooLong {
+        /// Its length in bytes.
+        length: usize,
+    },
 }
 
 impl TokenError {
+    /// The reason a refusal for this error carries.
     pub fn reason(&self) -> Reason {
         match self {
             TokenError::TooLarge { .. } => Reason::TokenTooLarge,
@@ -168,6 +205,7 @@ impl<'a> UntrustedToken<'a> {
         })
     }
 
+    /// The header members later stages need (`alg`, `kid`, whether there is a `nonce`).
     pub fn header(&self) -> &JoseHeader {
         &self.header
     }
@@ -180,6 +218,7 @@ impl<'a> UntrustedToken<'a> {
             .unwrap_or_default()
     }
 
+    /// The decoded signature (possibly empty).
     pub fn signature(&self) -> &[u8] {
         &self.signature
     }

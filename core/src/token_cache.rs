@@ -23,6 +23,7 @@ pub const MAX_CACHED_TOKEN_BYTES: usize = 8 * 1024;
 /// absurd `exp` (RFC 7519 allows any) cannot pin itself in memory.
 pub const MAX_ENTRY_SECONDS: i64 = 3600;
 
+/// An isolate's verified tokens, bounded by count and by bytes (the module docs tell the rules).
 pub struct TokenCache {
     capacity: usize,
     /// Token bytes held at most (the tokens themselves are the keys).
@@ -53,10 +54,12 @@ impl TokenCache {
         }
     }
 
+    /// How many tokens are held.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether no token is held.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

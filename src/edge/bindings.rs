@@ -4,29 +4,14 @@
 use super::kv::KvNamespace;
 use super::log;
 use entra_gate_core::{binding, from_bindings, ConfigProblem, GateConfig};
-use js_sys::{Promise, Reflect};
+use js_sys::Reflect;
 use std::cell::OnceCell;
 use std::rc::Rc;
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
-#[wasm_bindgen]
-extern "C" {
-    /// The handler's `ctx`: work handed to `waitUntil` outlives the request that started it
-    /// (a client that disconnects does not strand a refresh other requests wait for).
-    #[derive(Clone)]
-    pub type ExecutionContext;
-
-    #[wasm_bindgen(method, catch, js_name = waitUntil)]
-    fn wait_until_raw(this: &ExecutionContext, promise: &Promise) -> Result<(), JsValue>;
-}
-
-impl ExecutionContext {
-    /// Hands `promise` to the runtime; false if it could not be (no context in a test harness).
-    pub fn wait_until(&self, promise: &Promise) -> bool {
-        self.wait_until_raw(promise).is_ok()
-    }
-}
+/// The handler's `ctx` (worker-sys binds it): work handed to `waitUntil` outlives the request
+/// that started it, so a client that disconnects does not strand a refresh others wait for.
+pub use worker_sys::Context as ExecutionContext;
 
 /// The `env` object a handler receives.
 pub struct Env(JsValue);

@@ -5,44 +5,22 @@
 //!
 //! Polling inside `wake` is sound here because every wake-up comes from a promise callback, run
 //! by the runtime between polls; a wake that does arrive during a poll is remembered and the
-//! future is polled again right after.
+//! future is polled again right after. The table and its rules are `runtime::tasks` (tested
+//! natively); this adds the clock, the promise and the resolve function.
 
-use super::sweep::Sweeper;
+use crate::runtime::tasks::{poll, Polled, Tasks};
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Wake, Waker};
 use wasm_bindgen::JsValue;
-
-type Handler = Pin<Box<dyn Future<Output = JsValue>>>;
-
-struct Task {
-    /// `None` while the future is being polled.
-    future: Option<Handler>,
-    /// How a pending answer is delivered (the first poll returns a ready one directly).
-    resolve: Option<Function>,
-    woken_while_polling: bool,
-    started_ms: f64,
-}
 
 /// Tasks older than any wait of ours (key refreshes give up after 22 s) are dropped.
 const LONGEST_TASK_MS: f64 = 120_000.0;
 
-struct Tasks {
-    next: u32,
-    running: HashMap<u32, Task>,
-    sweeper: Sweeper,
-}
-
 thread_local! {
-    static TASKS: RefCell<Tasks> = RefCell::new(Tasks {
-        next: 0,
-        running: HashMap::new(),
-        sweeper: Sweeper::new(256, LONGEST_TASK_MS),
-    });
+    static TASKS: RefCell<Tasks<JsValue, Function>> = RefCell::new(Tasks::new(256, LONGEST_TASK_MS));
 }
 
 /// A waker is just the task's number: the task itself stays in this isolate's table.
@@ -58,52 +36,9 @@ impl Wake for TaskWaker {
     }
 }
 
-/// What polling a task once came to.
-enum Polled {
-    Done(JsValue, Option<Function>),
-    Waiting,
-    /// Already being polled (a nested wake) or already finished.
-    Busy,
-}
-
-fn poll_once(id: u32) -> Polled {
-    let taken = TASKS.with(|tasks| {
-        let mut tasks = tasks.borrow_mut();
-        let task = tasks.running.get_mut(&id)?;
-        match task.future.take() {
-            Some(future) => Some(future),
-            None => {
-                task.woken_while_polling = true;
-                None
-            }
-        }
-    });
-    let Some(mut future) = taken else {
-        return Polled::Busy;
-    };
+fn poll_once(id: u32) -> Polled<JsValue, Function> {
     let waker = Waker::from(Arc::new(TaskWaker(id)));
-    let polled = future.as_mut().poll(&mut Context::from_waker(&waker));
-    TASKS.with(|tasks| {
-        let mut tasks = tasks.borrow_mut();
-        match polled {
-            Poll::Ready(value) => {
-                let resolve = tasks.running.remove(&id).and_then(|task| task.resolve);
-                Polled::Done(value, resolve)
-            }
-            Poll::Pending => match tasks.running.get_mut(&id) {
-                Some(task) => {
-                    task.future = Some(future);
-                    if std::mem::take(&mut task.woken_while_polling) {
-                        drop(tasks);
-                        poll_once(id)
-                    } else {
-                        Polled::Waiting
-                    }
-                }
-                None => Polled::Busy,
-            },
-        }
-    })
+    TASKS.with(|tasks| poll(tasks, id, &waker))
 }
 
 fn drive(id: u32) {
@@ -119,35 +54,18 @@ where
     F: Future<Output = JsValue> + 'static,
 {
     let id = TASKS.with(|tasks| {
-        let mut tasks = tasks.borrow_mut();
-        let now = js_sys::Date::now();
-        let Tasks {
-            running, sweeper, ..
-        } = &mut *tasks;
-        sweeper.before_insert(running, |task| task.started_ms, now);
-        let id = tasks.next;
-        tasks.next = tasks.next.wrapping_add(1);
-        tasks.running.insert(
-            id,
-            Task {
-                future: Some(Box::pin(future)),
-                resolve: None,
-                woken_while_polling: false,
-                started_ms: now,
-            },
-        );
-        id
+        tasks
+            .borrow_mut()
+            .insert(Box::pin(future), js_sys::Date::now())
     });
     match poll_once(id) {
         Polled::Done(value, _) => value,
         Polled::Waiting | Polled::Busy => {
             let mut resolve = None;
             let answer = Promise::new(&mut |fulfil, _reject| resolve = Some(fulfil));
-            TASKS.with(|tasks| {
-                if let Some(task) = tasks.borrow_mut().running.get_mut(&id) {
-                    task.resolve = resolve;
-                }
-            });
+            if let Some(resolve) = resolve {
+                TASKS.with(|tasks| tasks.borrow_mut().deliver_with(id, resolve));
+            }
             answer.into()
         }
     }

@@ -35,34 +35,8 @@ pub fn response_like(body: Option<&ReadableStream>, like: &Response) -> Result<R
     Response::new_with_opt_readable_stream_and_init(body, like.unchecked_ref::<ResponseInit>())
 }
 
-// Header lists cross into JavaScript as one string each (names and values separated by "\n",
-// which no header name or value can contain) instead of one call per header.
-#[wasm_bindgen(inline_js = r#"
-export function header_names(headers) {
-  let names = "";
-  for (const name of headers.keys()) names += name + "\n";
-  return names;
-}
-export function fetch_within(url, init, milliseconds) {
-  const controller = new AbortController();
-  init.signal = controller.signal;
-  const timer = setTimeout(
-    () => controller.abort(new DOMException("the origin did not answer in time", "TimeoutError")),
-    milliseconds,
-  );
-  const clear = () => clearTimeout(timer);
-  const answer = fetch(url, init);
-  answer.then(clear, clear);
-  return answer;
-}
-export function build_headers(source, drop, pairs) {
-  const headers = source ? new Headers(source) : new Headers();
-  if (drop) for (const name of drop.split("\n")) if (name) headers.delete(name);
-  const parts = pairs.split("\n");
-  for (let i = 0; i + 1 < parts.length; i += 2) headers.set(parts[i], parts[i + 1]);
-  return headers;
-}
-"#)]
+// The helpers live in glue.mjs, next to this file.
+#[wasm_bindgen(module = "/src/edge/glue.mjs")]
 extern "C" {
     #[wasm_bindgen(js_name = header_names)]
     fn header_names_joined(headers: &Headers) -> String;

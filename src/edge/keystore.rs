@@ -364,7 +364,8 @@ impl SetState {
                 let promise = wasm_bindgen_futures::future_to_promise(async move {
                     Ok(JsValue::from_bool(refresh.await))
                 });
-                ctx.wait_until(&promise);
+                // Without a context (a test harness), the refresh still runs inside this request.
+                let _ = ctx.wait_until(&promise);
                 let settled = wasm_bindgen_futures::JsFuture::from(promise).await;
                 settled.ok().and_then(|v| v.as_bool()).unwrap_or(false)
             }

@@ -5,21 +5,13 @@
 use super::bindings::Env;
 use js_sys::{Array, Object, Reflect};
 use std::cell::OnceCell;
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+use worker_sys::AnalyticsEngineDataset;
 
 pub const BINDING: &str = "GATE_METRICS";
 
-#[wasm_bindgen]
-extern "C" {
-    type Dataset;
-
-    #[wasm_bindgen(method, catch, js_name = writeDataPoint)]
-    fn write_data_point(this: &Dataset, point: &Object) -> Result<(), JsValue>;
-}
-
 thread_local! {
-    static DATASET: OnceCell<Option<Dataset>> = const { OnceCell::new() };
+    static DATASET: OnceCell<Option<AnalyticsEngineDataset>> = const { OnceCell::new() };
 }
 
 /// Called at the start of every event handler; the lookup happens once per isolate (bindings
@@ -60,6 +52,6 @@ pub fn count(event: &str, label: &str, route: &str, tenant: &str, ms: f64, statu
                 return;
             }
         }
-        let _ = dataset.write_data_point(&point);
+        let _ = dataset.write_data_point(point.into());
     });
 }

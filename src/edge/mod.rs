@@ -17,7 +17,6 @@ mod proxy;
 mod respond;
 mod revocation;
 mod single_flight;
-mod sweep;
 pub mod webcrypto;
 
 use bindings::{Env, ExecutionContext, LazyKv};

@@ -6,11 +6,10 @@
 use super::js;
 use super::log::Decision;
 use super::respond;
-use super::sweep::Sweeper;
+use crate::runtime::waiting::Waiting;
 use entra_gate_core::Reason;
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -36,21 +35,11 @@ pub struct Forwarded {
 
 type Callback = Closure<dyn Fn(JsValue, JsValue) -> JsValue>;
 
-struct Table {
-    next: u32,
-    waiting: HashMap<u32, (f64, Forwarded)>,
-    sweeper: Sweeper,
-}
-
 /// Entries older than any origin timeout (at most 300 s) are dropped.
 const LONGEST_WAIT_MS: f64 = 400_000.0;
 
 thread_local! {
-    static TABLE: RefCell<Table> = RefCell::new(Table {
-        next: 0,
-        waiting: HashMap::new(),
-        sweeper: Sweeper::new(1024, LONGEST_WAIT_MS),
-    });
+    static TABLE: RefCell<Waiting<Forwarded>> = RefCell::new(Waiting::new(1024, LONGEST_WAIT_MS));
     static CALLBACKS: (Callback, Callback) = (
         Closure::new(|id: JsValue, response: JsValue| finish(id, Ok(response))),
         Closure::new(|id: JsValue, error: JsValue| finish(id, Err(error))),
@@ -60,18 +49,7 @@ thread_local! {
 /// `fetching` (the origin fetch) resolved to the response the client gets, with
 /// `X-Request-Id`; a failure becomes a 502/504 refusal. The decision line is written then.
 pub fn finish_later(fetching: Promise, forwarded: Forwarded) -> Promise {
-    let id = TABLE.with(|table| {
-        let mut table = table.borrow_mut();
-        let now = js_sys::Date::now();
-        let Table {
-            waiting, sweeper, ..
-        } = &mut *table;
-        sweeper.before_insert(waiting, |(since, _)| *since, now);
-        let id = table.next;
-        table.next = table.next.wrapping_add(1);
-        table.waiting.insert(id, (now, forwarded));
-        id
-    });
+    let id = TABLE.with(|table| table.borrow_mut().insert(forwarded, js_sys::Date::now()));
     CALLBACKS.with(|(fulfilled, rejected)| {
         let id = JsValue::from(id);
         let bind = |callback: &Callback| -> JsValue {
@@ -88,11 +66,13 @@ pub fn finish_later(fetching: Promise, forwarded: Forwarded) -> Promise {
 }
 
 fn finish(id: JsValue, settled: Result<JsValue, JsValue>) -> JsValue {
+    // The numbers are ours (a u32 passed to JavaScript and back), so the cast is exact.
+    #[allow(clippy::as_conversions)]
     let entry = id
         .as_f64()
         .map(|id| id as u32)
-        .and_then(|id| TABLE.with(|t| t.borrow_mut().waiting.remove(&id)));
-    let Some((_, mut forwarded)) = entry else {
+        .and_then(|id| TABLE.with(|t| t.borrow_mut().take(id)));
+    let Some(mut forwarded) = entry else {
         // Swept: the client is long gone; nobody reads this answer.
         return JsValue::UNDEFINED;
     };

@@ -12,22 +12,37 @@ use std::net::IpAddr;
 /// Which kind of condition decided: each has its own reason code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConditionKind {
+    /// The client IP against ranges.
     Ip,
+    /// The client's country.
     Country,
+    /// The client's network (ASN).
     Asn,
+    /// The UTC time window.
     Time,
+    /// The token's `ipaddr` against the client IP.
     IpaddrMismatch,
 }
 
+/// A route's conditions on the request, as a tree; evaluated under three-valued logic, and only
+/// a condition that holds lets a request through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
+    /// Every one holds (false beats unknown beats true).
     All(Vec<Condition>),
+    /// At least one holds (true beats unknown beats false).
     Any(Vec<Condition>),
+    /// The inner condition fails; unknown stays unknown.
     Not(Box<Condition>),
+    /// The client IP is in one of these ranges (an IPv4-mapped IPv6 address as its IPv4).
     IpIn(Vec<IpNet>),
+    /// The client's country is one of these (ISO 3166-1 alpha-2, any case).
     CountryIn(Vec<String>),
+    /// The client's ASN is one of these.
     AsnIn(Vec<u32>),
+    /// The request time falls in this window.
     Time(TimeWindow),
+    /// The token's `ipaddr` is the client IP.
     IpaddrMatchesClient,
 }
 
@@ -37,7 +52,9 @@ pub enum Condition {
 pub struct TimeWindow {
     /// Bit 0 is Monday.
     pub days: u8,
+    /// Start, inclusive, in minutes since midnight UTC.
     pub from_minute: u16,
+    /// End, exclusive, in minutes since midnight UTC (1440: midnight at the end of the day).
     pub to_minute: u16,
 }
 
@@ -56,7 +73,9 @@ enum Truth {
 /// Why a condition did not hold: the deciding leaf's kind, and whether its fact was unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unmet {
+    /// The kind of the leaf that decided; picks the reason code.
     pub kind: ConditionKind,
+    /// The fact was unknown rather than failing (the log says which).
     pub unknown: bool,
 }
 
@@ -229,6 +248,8 @@ impl Condition {
         }
     }
 
+    /// Whether any leaf compares the token's `ipaddr` (so the loader can check the tokens carry
+    /// it and the route is not public).
     pub fn uses_ipaddr(&self) -> bool {
         match self {
             Condition::All(items) | Condition::Any(items) => {
@@ -245,6 +266,8 @@ impl Condition {
 }
 
 impl TimeWindow {
+    /// Whether a Unix time falls in the window: its own UTC weekday is one of `days` (also in
+    /// the hours after midnight of a wrapping window), and its minute is within the hours.
     pub fn contains(&self, unix_seconds: i64) -> bool {
         let days = unix_seconds.div_euclid(86_400);
         // 1970-01-01 was a Thursday (Monday = 0 → Thursday = 3).

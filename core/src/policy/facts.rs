@@ -8,13 +8,17 @@ use std::net::IpAddr;
 /// `facts::of` (which reads it only when a rule does), and in the condition that reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestFacts {
+    /// The request method; a route's methods (upper case) must equal it exactly.
     pub method: String,
     /// The canonical path (`canonical_path`): what routes match and the origin receives.
     pub path: String,
+    /// The client's address (`CF-Connecting-IP`).
     pub client_ip: Option<IpAddr>,
     /// ISO 3166-1 alpha-2, upper case.
     pub country: Option<String>,
+    /// The client's network (autonomous system number).
     pub asn: Option<u32>,
+    /// When the request is decided: time windows and step-up `max_age_seconds` read it.
     pub now: UnixTime,
     /// `Origin`, for CORS.
     pub origin: Option<String>,

@@ -28,8 +28,11 @@ use document::{RawCors, RawNeed, RawPolicy, RawRoute};
 
 /// Limits that keep loading and evaluation cheap and bounded.
 pub const MAX_POLICY_BYTES: usize = 256 * 1024;
+/// Routes in one policy.
 pub const MAX_ROUTES: usize = 256;
+/// Condition nodes across all routes.
 pub const MAX_CONDITION_NODES: usize = 4096;
+/// Entries in any one list (scopes, apps, tenants, IP ranges, ...).
 pub const MAX_LIST_ENTRIES: usize = 1024;
 
 /// One thing wrong with a policy document: where (`routes[3].step_up.auth_context`), what kind
@@ -84,38 +87,63 @@ impl std::error::Error for PolicyProblem {}
 /// A refusal from the policy, with the challenge parameters its answer needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
+    /// Why: decides status, challenge and description.
     pub reason: Reason,
+    /// Extra `WWW-Authenticate` parameters (`scope`, `claims`, `max_age`, ...), made by the
+    /// gateway, never copied from the request.
     pub params: Vec<(&'static str, String)>,
+    /// For the log only, never sent to the client.
     pub detail: String,
 }
 
+/// One route of the policy, compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
+    /// For logs: the route's `name`, or its path as written.
     pub name: String,
+    /// Methods, upper case; `None`: every method.
     pub methods: Option<Vec<String>>,
+    /// The paths it matches.
     pub path: PathPattern,
+    /// No token needed; only the conditions apply.
     pub public: bool,
+    /// Refusals are logged as "would deny", and the request goes through.
     pub report_only: bool,
+    /// What the verified token must carry.
     pub require: Requirements,
+    /// Checked last: what a user can fix by signing in again.
     pub step_up: Option<StepUp>,
+    /// IP, country, ASN, time and `ipaddr` rules on the request.
     pub conditions: Option<Condition>,
 }
 
+/// What CORS preflights are answered with; without it, every preflight is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cors {
+    /// Origins (`scheme://host[:port]`), or `*`.
     pub allowed_origins: Vec<String>,
+    /// `Access-Control-Allow-Methods` (default: GET, POST, PUT, PATCH, DELETE).
     pub allowed_methods: Vec<String>,
+    /// `Access-Control-Allow-Headers` (default: authorization, content-type).
     pub allowed_headers: Vec<String>,
+    /// `Access-Control-Max-Age` (default 600).
     pub max_age_seconds: u32,
 }
 
+/// The route policy (`GATE_POLICY`), compiled and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
+    /// In order: the first whose methods and path match wins.
     pub routes: Vec<Route>,
+    /// `default = "authenticated"`: unmatched requests need a valid token that meets
+    /// `default_require`; otherwise they are refused (`no_route`).
     pub default_authenticated: bool,
     /// What `default = "authenticated"` asks of a token.
     pub default_require: Requirements,
+    /// `None`: every preflight is refused.
     pub cors: Option<Cors>,
+    /// The API's client id, `client_id` in claims challenges (default: the first GUID in
+    /// `ENTRA_AUDIENCES`).
     pub api_client_id: Option<String>,
     /// Claim names generic matchers read (so claims validation keeps exactly these).
     pub extra_claims: Vec<String>,
@@ -126,17 +154,23 @@ pub struct Policy {
 /// What the loader needs to know about the deployment to lint rules that could never hold.
 #[derive(Debug, Clone, Copy)]
 pub struct Deployment<'a> {
+    /// v1 tokens are accepted: `amr` (step-up `mfa`) and `ipaddr` can be there without
+    /// optional claims.
     pub accept_v1: bool,
+    /// v2 tokens are accepted.
     pub accept_v2: bool,
+    /// `ENTRA_AUDIENCES`: where `api_client_id` defaults from.
     pub audiences: &'a [String],
 }
 
 /// Which route a request falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteChoice<'p> {
+    /// The first route whose methods and path match.
     Route(&'p Route),
     /// No route matched and `default` is `authenticated`: any valid token will do.
     DefaultAuthenticated,
+    /// No route matched and `default` is `deny`.
     Unmatched,
 }
 
@@ -152,9 +186,12 @@ pub struct Verdict {
 /// The answer to a CORS preflight.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Preflight {
+    /// The origin and method are allowed.
     Allow {
+        /// `Access-Control-*` and `Vary`.
         headers: Vec<(&'static str, String)>,
     },
+    /// No CORS in the policy, or an origin or method it does not allow.
     Refuse,
 }
 
@@ -207,6 +244,8 @@ impl Policy {
         }
     }
 
+    /// The route a request falls under: the first whose methods and path match, else the
+    /// default.
     pub fn route_for(&self, facts: &RequestFacts) -> RouteChoice<'_> {
         let found = self.routes.iter().find(|r| {
             r.methods

@@ -16,6 +16,7 @@ enum Segment {
     One,
 }
 
+/// A route's path pattern, parsed: literal segments, `*` and a trailing `**`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathPattern {
     text: String,
@@ -150,6 +151,7 @@ impl PathPattern {
         })
     }
 
+    /// Whether a canonical request path matches, segment by segment.
     pub fn matches(&self, path: &str) -> bool {
         let Some(body) = path.strip_prefix('/') else {
             return false;

@@ -6,9 +6,12 @@ use crate::reason::Reason;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+/// What a route asks of the token's scopes or app roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Need {
+    /// At least one of these.
     AnyOf(Vec<String>),
+    /// Every one of these.
     AllOf(Vec<String>),
 }
 
@@ -27,24 +30,34 @@ impl Need {
     }
 }
 
+/// A generic claim matcher: the claim must hold one of these values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimMatch {
+    /// The claim's name in the token.
     pub name: String,
+    /// Accepted values; a claim with several values matches when any one is accepted.
     pub one_of: Vec<String>,
 }
 
+/// What a route asks of a verified token.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Requirements {
     /// Accept a token that carries neither `scp` nor `roles` (off by default: such a token says
     /// only "some app in an accepted tenant", which Microsoft.Identity.Web refuses as IDW10201).
     pub allow_without_permissions: bool,
+    /// `scp`; with `roles` too, either one will do (delegated or app-only callers).
     pub scopes: Option<Need>,
+    /// `roles`; with `scopes` too, either one will do.
     pub roles: Option<Need>,
+    /// Only delegated or only app-only tokens.
     pub kind: Option<TokenKind>,
+    /// Calling applications (`azp`/`appid`) allowed, as normalized GUIDs.
     pub apps: Option<Vec<String>>,
     /// 0 public client, 1 client secret, 2 certificate (`azpacr` / `appidacr`).
     pub client_auth_min: Option<u8>,
+    /// Tenants (`tid`) allowed on this route, as normalized GUIDs.
     pub tenants: Option<Vec<String>>,
+    /// Every matcher must match.
     pub claims: Vec<ClaimMatch>,
 }
 
@@ -57,6 +70,8 @@ fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
 }
 
 impl Requirements {
+    /// The first requirement the token fails, in a fixed order: kind, tenant, calling app,
+    /// client authentication, scopes/roles, claims.
     pub fn check(&self, id: &VerifiedIdentity) -> Result<(), Refusal> {
         if let Some(kind) = self.kind.filter(|k| *k != id.kind) {
             return Err(refusal(
@@ -138,21 +153,30 @@ impl Requirements {
     }
 }
 
+/// What a route asks of the user's sign-in: each can be fixed by signing in again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepUp {
+    /// An Entra authentication context (`c1`..`c99`) that `acrs` must hold; missing, the
+    /// client gets a claims challenge.
     pub auth_context: Option<String>,
+    /// `amr` must contain `mfa` (v1 tokens only).
     pub mfa: bool,
+    /// The user must have signed in (`auth_time`) within this many seconds.
     pub max_age_seconds: Option<i64>,
 }
 
 /// Where a client sends the user to satisfy a claims challenge, and which API asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeContext {
+    /// The tenant's `/oauth2/v2.0/authorize` endpoint on the configured authority.
     pub authorization_uri: String,
+    /// The API's client id (`api_client_id`); `None` leaves it out of the challenge.
     pub client_id: Option<String>,
 }
 
 impl StepUp {
+    /// The first step-up the token lacks at time `now` (seconds), with the challenge
+    /// parameters that ask for it. App-only tokens never pass: there is no user to step up.
     pub fn check(
         &self,
         id: &VerifiedIdentity,

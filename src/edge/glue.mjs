@@ -1,0 +1,35 @@
+// The few JavaScript helpers the Rust edge calls (src/edge/js.rs binds them): each does in one
+// call what would otherwise be one crossing per header or a timer race in wasm.
+
+// Header lists cross as one string each (names and values separated by "\n", which no header
+// name or value can contain) instead of one call per header.
+export function header_names(headers) {
+  let names = "";
+  for (const name of headers.keys()) names += name + "\n";
+  return names;
+}
+
+// `fetch(url, init)` aborted if no response (status and headers) has arrived within
+// `milliseconds`; once it has, the body streams for as long as it takes. (A signal given to
+// `fetch` itself, such as `AbortSignal.timeout`, would also cut the body off.)
+export function fetch_within(url, init, milliseconds) {
+  const controller = new AbortController();
+  init.signal = controller.signal;
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("the origin did not answer in time", "TimeoutError")),
+    milliseconds,
+  );
+  const clear = () => clearTimeout(timer);
+  const answer = fetch(url, init);
+  answer.then(clear, clear);
+  return answer;
+}
+
+// A copy of `source` (if any) without the `drop` names, then the `pairs` set.
+export function build_headers(source, drop, pairs) {
+  const headers = source ? new Headers(source) : new Headers();
+  if (drop) for (const name of drop.split("\n")) if (name) headers.delete(name);
+  const parts = pairs.split("\n");
+  for (let i = 0; i + 1 < parts.length; i += 2) headers.set(parts[i], parts[i + 1]);
+  return headers;
+}
