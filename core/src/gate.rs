@@ -37,12 +37,6 @@ impl VerifyError {
             VerifyError::Claims(e) => e.reason(),
         }
     }
-
-    /// Whether the token names a `kid` the key set lacks: the one refusal that a refresh of
-    /// the keys may cure.
-    pub fn is_unknown_kid(&self) -> bool {
-        matches!(self, VerifyError::Signature(JwsError::UnknownKid { .. }))
-    }
 }
 
 impl fmt::Display for VerifyError {

@@ -3,8 +3,9 @@
 //! walk over a tree whose size is capped when the policy is loaded.
 
 use super::facts::RequestFacts;
-use super::{PolicyProblem, ProblemKind};
+use super::{PolicyProblem, ProblemKind, Refusal};
 use crate::identity::VerifiedIdentity;
+use crate::reason::Reason;
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -93,6 +94,45 @@ impl Truth {
             Truth::Holds(kind) => Truth::Fails(kind),
             Truth::Fails(kind) => Truth::Holds(kind),
             Truth::Unknown(kind) => Truth::Unknown(kind),
+        }
+    }
+}
+
+impl Unmet {
+    /// The refusal an unmet condition becomes: each kind its own reason, the detail saying
+    /// whether the fact was unknown or not allowed.
+    pub fn refusal(self) -> Refusal {
+        let (reason, refused, unknown) = match self.kind {
+            ConditionKind::Ip => (
+                Reason::ConditionIp,
+                "client IP not allowed",
+                "client IP unknown",
+            ),
+            ConditionKind::Country => (
+                Reason::ConditionCountry,
+                "country not allowed",
+                "country unknown",
+            ),
+            ConditionKind::Asn => (
+                Reason::ConditionAsn,
+                "network (ASN) not allowed",
+                "network (ASN) unknown",
+            ),
+            ConditionKind::Time => (
+                Reason::ConditionTime,
+                "outside the allowed time window",
+                "time unknown",
+            ),
+            ConditionKind::IpaddrMismatch => (
+                Reason::ConditionIpaddr,
+                "token ipaddr differs from the client IP",
+                "token ipaddr or client IP unknown",
+            ),
+        };
+        Refusal {
+            reason,
+            params: Vec::new(),
+            detail: if self.unknown { unknown } else { refused }.into(),
         }
     }
 }

@@ -272,7 +272,7 @@ impl Policy {
             .require
             .check(id)
             .and_then(|()| match &route.conditions {
-                Some(c) => c.check(facts, Some(id)).map_err(condition_refusal),
+                Some(c) => c.check(facts, Some(id)).map_err(Unmet::refusal),
                 None => Ok(()),
             })
             .and_then(|()| match &route.step_up {
@@ -305,10 +305,10 @@ impl Policy {
         match route.conditions.as_ref().map(|c| c.check(facts, None)) {
             Some(Err(kind)) if route.report_only => Verdict {
                 refusal: None,
-                would_deny: vec![condition_refusal(kind)],
+                would_deny: vec![kind.refusal()],
             },
             Some(Err(kind)) => Verdict {
-                refusal: Some(condition_refusal(kind)),
+                refusal: Some(kind.refusal()),
                 would_deny: Vec::new(),
             },
             _ => Verdict::default(),
@@ -356,41 +356,6 @@ impl Policy {
             .iter()
             .any(|o| o == origin || o == "*")
             .then(|| origin.clone())
-    }
-}
-
-fn condition_refusal(unmet: Unmet) -> Refusal {
-    let (reason, refused, unknown) = match unmet.kind {
-        ConditionKind::Ip => (
-            Reason::ConditionIp,
-            "client IP not allowed",
-            "client IP unknown",
-        ),
-        ConditionKind::Country => (
-            Reason::ConditionCountry,
-            "country not allowed",
-            "country unknown",
-        ),
-        ConditionKind::Asn => (
-            Reason::ConditionAsn,
-            "network (ASN) not allowed",
-            "network (ASN) unknown",
-        ),
-        ConditionKind::Time => (
-            Reason::ConditionTime,
-            "outside the allowed time window",
-            "time unknown",
-        ),
-        ConditionKind::IpaddrMismatch => (
-            Reason::ConditionIpaddr,
-            "token ipaddr differs from the client IP",
-            "token ipaddr or client IP unknown",
-        ),
-    };
-    Refusal {
-        reason,
-        params: Vec::new(),
-        detail: if unmet.unknown { unknown } else { refused }.into(),
     }
 }
 
