@@ -38,51 +38,80 @@ impl TokenKind {
     }
 }
 
-/// The caller as a verified access token describes it. Sealed: only claims validation makes
-/// one (and, for this crate's tests and the fuzz targets, `VerifiedIdentity::from_parts`),
-/// so holding one means the token's signature and claims were checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedIdentity {
+/// Declares [`VerifiedIdentity`] and, for tests and fuzzing only, `IdentityParts` with the
+/// same fields and the one conversion between them: one list of fields, so the two cannot drift.
+macro_rules! identity {
+    ($( $(#[doc = $doc:literal])* $field:ident: $ty:ty, )*) => {
+        /// The caller as a verified access token describes it. Sealed: only claims validation
+        /// makes one (and, for this crate's tests and the fuzz targets,
+        /// `VerifiedIdentity::from_parts`), so holding one means the token's signature and
+        /// claims were checked.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct VerifiedIdentity {
+            $( $(#[doc = $doc])* pub(crate) $field: $ty, )*
+        }
+
+        /// Every part of a [`VerifiedIdentity`], for `VerifiedIdentity::from_parts`.
+        #[cfg(any(test, fuzzing))]
+        #[doc(hidden)]
+        #[allow(missing_docs)]
+        pub struct IdentityParts {
+            $( pub $field: $ty, )*
+        }
+
+        #[cfg(any(test, fuzzing))]
+        impl VerifiedIdentity {
+            /// An identity from its parts, without a token: only in this crate's tests and
+            /// under `cfg(fuzzing)`, never in a build anything can switch on.
+            #[doc(hidden)]
+            pub fn from_parts(parts: IdentityParts) -> Self {
+                VerifiedIdentity { $( $field: parts.$field, )* }
+            }
+        }
+    };
+}
+
+identity! {
     /// `tid`: the caller's tenant.
-    pub(crate) tenant_id: String,
+    tenant_id: String,
     /// `oid`: the user or service principal.
-    pub(crate) object_id: String,
+    object_id: String,
     /// `sub`: the subject, pairwise per application.
-    pub(crate) subject: String,
+    subject: String,
     /// `azp` (v2) or `appid` (v1): the calling application.
-    pub(crate) client_id: String,
+    client_id: String,
     /// `azpacr` / `appidacr`: how the client authenticated (`0` public, `1` secret, `2` certificate).
-    pub(crate) client_auth: Option<String>,
+    client_auth: Option<String>,
     /// Delegated or app-only.
-    pub(crate) kind: TokenKind,
+    kind: TokenKind,
     /// `ver`.
-    pub(crate) version: TokenVersion,
+    version: TokenVersion,
     /// The accepted audience the token matched, as configured.
-    pub(crate) audience: String,
+    audience: String,
     /// `iss`.
-    pub(crate) issuer: String,
+    issuer: String,
     /// The key that signed the token.
-    pub(crate) kid: String,
+    kid: String,
     /// `scp`, split at spaces.
-    pub(crate) scopes: Vec<String>,
+    scopes: Vec<String>,
     /// `roles`.
-    pub(crate) roles: Vec<String>,
+    roles: Vec<String>,
     /// `acrs`: authentication context class references satisfied.
-    pub(crate) acrs: Vec<String>,
+    acrs: Vec<String>,
     /// `amr` (v1 tokens): how the user authenticated.
-    pub(crate) amr: Vec<String>,
+    amr: Vec<String>,
     /// `auth_time`: when the user last signed in.
-    pub(crate) auth_time: Option<i64>,
+    auth_time: Option<i64>,
     /// `xms_cc`: client capabilities (`cp1`: handles claims challenges).
-    pub(crate) xms_cc: Vec<String>,
+    xms_cc: Vec<String>,
     /// `uti`: Entra's token identifier.
-    pub(crate) token_id: Option<String>,
+    token_id: Option<String>,
     /// `ipaddr`: the address the token was issued to.
-    pub(crate) ip_address: Option<String>,
+    ip_address: Option<String>,
     /// `exp`, in whole seconds.
-    pub(crate) expires_at: i64,
+    expires_at: i64,
     /// Claims the policy's generic matchers and claim headers name, as strings.
-    pub(crate) extra_claims: Vec<(String, Vec<String>)>,
+    extra_claims: Vec<(String, Vec<String>)>,
 }
 
 impl VerifiedIdentity {
@@ -188,84 +217,6 @@ impl VerifiedIdentity {
             .find(|(n, _)| n == name)
             .map_or(&[], |(_, v)| v.as_slice())
     }
-
-    /// An identity from its parts, without a token: only in this crate's tests and under
-    /// `cfg(fuzzing)`, never in a build anything can switch on.
-    #[cfg(any(test, fuzzing))]
-    #[doc(hidden)]
-    pub fn from_parts(parts: IdentityParts) -> Self {
-        let IdentityParts {
-            tenant_id,
-            object_id,
-            subject,
-            client_id,
-            client_auth,
-            kind,
-            version,
-            audience,
-            issuer,
-            kid,
-            scopes,
-            roles,
-            acrs,
-            amr,
-            auth_time,
-            xms_cc,
-            token_id,
-            ip_address,
-            expires_at,
-            extra_claims,
-        } = parts;
-        VerifiedIdentity {
-            tenant_id,
-            object_id,
-            subject,
-            client_id,
-            client_auth,
-            kind,
-            version,
-            audience,
-            issuer,
-            kid,
-            scopes,
-            roles,
-            acrs,
-            amr,
-            auth_time,
-            xms_cc,
-            token_id,
-            ip_address,
-            expires_at,
-            extra_claims,
-        }
-    }
-}
-
-/// Every part of a [`VerifiedIdentity`], for [`VerifiedIdentity::from_parts`].
-#[cfg(any(test, fuzzing))]
-#[doc(hidden)]
-#[allow(missing_docs)]
-pub struct IdentityParts {
-    pub tenant_id: String,
-    pub object_id: String,
-    pub subject: String,
-    pub client_id: String,
-    pub client_auth: Option<String>,
-    pub kind: TokenKind,
-    pub version: TokenVersion,
-    pub audience: String,
-    pub issuer: String,
-    pub kid: String,
-    pub scopes: Vec<String>,
-    pub roles: Vec<String>,
-    pub acrs: Vec<String>,
-    pub amr: Vec<String>,
-    pub auth_time: Option<i64>,
-    pub xms_cc: Vec<String>,
-    pub token_id: Option<String>,
-    pub ip_address: Option<String>,
-    pub expires_at: i64,
-    pub extra_claims: Vec<(String, Vec<String>)>,
 }
 
 /// A plain identity for unit tests elsewhere in the core.

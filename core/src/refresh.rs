@@ -209,16 +209,6 @@ impl UnknownKids {
     pub fn clear(&mut self) {
         self.entries.clear();
     }
-
-    /// How many kids are remembered, expired ones included.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether no kid is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -325,11 +315,11 @@ mod tests {
         for i in 0..10 {
             kids.remember(&format!("k{i}"), UnixTime(100), P.unknown_kid_capacity);
         }
-        assert_eq!(kids.len(), 3);
+        assert_eq!(kids.entries.len(), 3);
         assert!(kids.contains("k9", UnixTime(99)));
         assert!(!kids.contains("k0", UnixTime(99)), "oldest forgotten");
         assert!(!kids.contains("k9", UnixTime(100)), "expired");
         kids.clear();
-        assert!(kids.is_empty());
+        assert!(kids.entries.is_empty());
     }
 }

@@ -77,16 +77,6 @@ impl<O, R> Tasks<O, R> {
             task.deliver = Some(deliver);
         }
     }
-
-    /// Tasks held.
-    pub fn len(&self) -> usize {
-        self.running.len()
-    }
-
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.running.is_empty()
-    }
 }
 
 /// Polls task `id` of `tasks` once with `waker` (and again at once if it was woken meanwhile).
@@ -175,7 +165,7 @@ mod tests {
             .borrow_mut()
             .insert(Box::pin(std::future::ready(3)), 0.0);
         assert!(matches!(poll(&tasks, id, &waker()), Polled::Done(3, None)));
-        assert!(tasks.borrow().is_empty());
+        assert!(tasks.borrow().running.is_empty());
         assert!(matches!(poll(&tasks, id, &waker()), Polled::Busy), "gone");
     }
 
@@ -266,7 +256,7 @@ mod tests {
         assert!(matches!(poll(&tasks, a, &waker()), Polled::Waiting));
         // The third insert, long after: the two abandoned ones go.
         let c = tasks.borrow_mut().insert(never(), 1_000.0);
-        assert_eq!(tasks.borrow().len(), 1);
+        assert_eq!(tasks.borrow().running.len(), 1);
         assert!(matches!(poll(&tasks, a, &waker()), Polled::Busy));
         assert!(matches!(poll(&tasks, b, &waker()), Polled::Busy));
         assert!(matches!(poll(&tasks, c, &waker()), Polled::Waiting));
@@ -283,6 +273,10 @@ mod tests {
         }
         // Everything older than 100 ms (10 tasks at this rate) is eventually dropped: the table
         // never holds more than about twice what is young, plus the floor.
-        assert!(tasks.borrow().len() <= 64, "{}", tasks.borrow().len());
+        assert!(
+            tasks.borrow().running.len() <= 64,
+            "{}",
+            tasks.borrow().running.len()
+        );
     }
 }

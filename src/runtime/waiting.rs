@@ -36,16 +36,6 @@ impl<T> Waiting<T> {
     pub fn take(&mut self, id: u32) -> Option<T> {
         self.entries.remove(&id).map(|(_, entry)| entry)
     }
-
-    /// Entries held.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -65,7 +55,7 @@ mod tests {
             "settled twice: the second finds nothing"
         );
         assert_eq!(waiting.take(a), Some("a"));
-        assert!(waiting.is_empty());
+        assert!(waiting.entries.is_empty());
     }
 
     #[test]
@@ -75,7 +65,7 @@ mod tests {
         let _ = waiting.insert("also gone", 0.0);
         let young = waiting.insert("waiting", 500.0);
         assert_eq!(
-            waiting.len(),
+            waiting.entries.len(),
             1,
             "the two old ones swept on the third insert"
         );
