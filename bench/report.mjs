@@ -171,6 +171,19 @@ for (const r of ratios) {
 const BUDGET = 150 * 1024;
 out(`| build/index_bg.wasm size (gzip -9) | ${fmt(edge.wasm.gzip / 1024, 1)} KB | ${fmt(edge.wasm.raw)} B raw, ${fmt(edge.wasm.gzip)} B gzip | ≤ 150 KB (${fmt(BUDGET)} B) | ${edge.wasm.gzip <= BUDGET ? "met" : "**missed**"} |`);
 out();
+if (edge.runs.some((r) => r.worker === "entra-gate-b")) {
+  // BENCH_GATE_B: a second build of the gate in the same run; B's CPU over A's, per round.
+  out();
+  out(`### A/B: entra-gate-b (BENCH_GATE_B) against entra-gate, same run`);
+  out();
+  out(`| workload | CPU/req B ÷ A | per round | validation cost A µs/req | validation cost B µs/req |`);
+  out(`|---|---:|---|---:|---:|`);
+  for (const workload of ["reused", "unique", "invalid"]) {
+    const values = perRound((r) => run(r, "entra-gate-b", workload).cpu_us_per_req / run(r, "entra-gate", workload).cpu_us_per_req);
+    const costs = (worker) => median(perRound((r) => cost(r, worker, workload)));
+    out(`| ${workload} | ${fmt(median(values), 3)} | ${values.map((x) => fmt(x, 3)).join(", ")} | ${fmt(costs("entra-gate"), 1)} | ${fmt(costs("entra-gate-b"), 1)} |`);
+  }
+}
 if (failures.length) {
   out(`**${failures.length} run(s) failed their checks** (unexpected statuses or socket errors): ` +
     failures.map((f) => `round ${f.round + 1} ${f.workload} ${f.worker} (${f.non_2xx} non-2xx, ${f.socket_errors} socket errors)`).join("; "));
