@@ -11,9 +11,9 @@
 mod native {
     use criterion::{BatchSize, Criterion};
     use entra_gate_core::internal::{validate_claims, verify_signature};
-    use entra_gate_core::VerifiedIdentity;
     use entra_gate_core::{intake, verify, ClaimRules, RustVerifier, SignatureVerifier};
     use entra_gate_core::{parse_jwks, IssuerRules, IssuerTemplate, JwksLimits, KeySet};
+    use entra_gate_core::{CanonicalPath, VerifiedIdentity};
     use entra_gate_core::{ChallengeContext, Deployment, Policy, RequestFacts, RouteChoice};
     use entra_gate_core::{SignedPayload, SigningAlgorithm, TokenCache, UnixTime, UntrustedToken};
     use mock_tenant::mint::standard_header;
@@ -154,12 +154,14 @@ mod native {
             })
         });
 
-        let facts = RequestFacts {
-            client_ip: Some("203.0.113.7".parse().expect("ip")),
-            country: Some("NL".into()),
-            asn: Some(13335),
-            ..RequestFacts::new("GET", "/api/items/42", now)
-        };
+        let mut facts = RequestFacts::new(
+            "GET",
+            CanonicalPath::parse("/api/items/42").expect("canonical"),
+            now,
+        );
+        facts.client_ip = Some("203.0.113.7".parse().expect("ip"));
+        facts.country = Some("NL".into());
+        facts.asn = Some(13335);
         let ctx = ChallengeContext {
             authorization_uri: format!(
                 "https://login.microsoftonline.com/{TID}/oauth2/v2.0/authorize"

@@ -2,6 +2,7 @@
 //! single problem, and route the way its comments say.
 #![cfg(not(target_arch = "wasm32"))]
 
+use entra_gate_core::CanonicalPath;
 use entra_gate_core::UnixTime;
 use entra_gate_core::{Deployment, Policy, RequestFacts, RouteChoice};
 
@@ -25,7 +26,11 @@ fn example() -> Policy {
 }
 
 fn route(policy: &Policy, method: &str, path: &str) -> Option<String> {
-    let facts = RequestFacts::new(method, path, UnixTime(0));
+    let facts = RequestFacts::new(
+        method,
+        CanonicalPath::parse(path).expect("canonical"),
+        UnixTime(0),
+    );
     match policy.route_for(&facts) {
         RouteChoice::Route(r) => Some(r.name.clone()),
         RouteChoice::DefaultAuthenticated => Some("(default)".into()),

@@ -21,7 +21,7 @@ use entra_gate_core::UnixTime;
 use entra_gate_core::{binding, from_bindings, GateConfig};
 use entra_gate_core::{token_key, RevocationList};
 use entra_gate_core::{Built, StoredKeySet, StoredSource, StoredVersion};
-use entra_gate_core::{KeysView, Outcome, Step, Walk};
+use entra_gate_core::{CanonicalPath, KeysView, Outcome, Step, Walk};
 use mock_tenant::mint::standard_header;
 use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
 use serde_json::{json, Value};
@@ -102,7 +102,7 @@ fn token_of(kind: Kind, key: &SigningKey, edit: Value, remove: &[&str]) -> Strin
 }
 
 fn get(path: &str) -> RequestFacts {
-    RequestFacts::new("GET", path, NOW)
+    RequestFacts::new("GET", CanonicalPath::parse(path).expect("canonical"), NOW)
 }
 
 /// What the fake edge does at each step.

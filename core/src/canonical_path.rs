@@ -85,6 +85,11 @@ impl CanonicalPath {
         canonicalise(bytes).map(CanonicalPath)
     }
 
+    /// `/`, the root (canonical as it is).
+    pub fn root() -> CanonicalPath {
+        CanonicalPath("/".to_owned())
+    }
+
     /// The path text.
     pub fn as_str(&self) -> &str {
         &self.0

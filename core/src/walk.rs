@@ -228,7 +228,7 @@ impl<'c> Walk<'c> {
         let policy = &config.policy;
         if config.assertion_key.is_some()
             && self.facts.method == "GET"
-            && self.facts.path == JWKS_PATH
+            && self.facts.path() == JWKS_PATH
         {
             return self.done(Outcome::PublishKeys);
         }

@@ -3,6 +3,7 @@
 //! Never panics.
 #![no_main]
 
+use entra_gate_core::CanonicalPath;
 use entra_gate_core::{ChallengeContext, Deployment, Policy, RequestFacts, RouteChoice};
 use entra_gate_fuzz::{sample_identity, AUDIENCES, NOW};
 use libfuzzer_sys::fuzz_target;
@@ -33,14 +34,15 @@ fuzz_target!(|data: &[u8]| {
             ("OPTIONS", "/health"),
             ("DELETE", "/a/%C3%A9/b"),
         ] {
-            let facts = RequestFacts {
-                client_ip: "203.0.113.7".parse().ok(),
-                country: Some("NL".into()),
-                asn: Some(13335),
-                origin: Some("https://app.contoso.example".into()),
-                preflight_method: (method == "OPTIONS").then(|| "GET".into()),
-                ..RequestFacts::new(method, path, NOW)
+            let Ok(path) = CanonicalPath::parse(path) else {
+                continue;
             };
+            let mut facts = RequestFacts::new(method, path, NOW);
+            facts.client_ip = "203.0.113.7".parse().ok();
+            facts.country = Some("NL".into());
+            facts.asn = Some(13335);
+            facts.origin = Some("https://app.contoso.example".into());
+            facts.preflight_method = (method == "OPTIONS").then(|| "GET".into());
             let _ = policy.preflight(&facts);
             let _ = policy.cors_origin(&facts);
             if let RouteChoice::Route(route) = policy.route_for(&facts) {

@@ -4,6 +4,7 @@
 //! development and tests) do `X-Dev-Client-IP`, `X-Dev-Country` and `X-Dev-ASN` override them.
 //! A fact no rule reads is not fetched: `request.cf` in particular is built on first access.
 
+use entra_gate_core::CanonicalPath;
 use entra_gate_core::GateConfig;
 use entra_gate_core::UnixTime;
 use entra_gate_core::{ConditionKind, RequestFacts};
@@ -30,7 +31,7 @@ pub fn of(
     request: &Request,
     headers: &Headers,
     config: &GateConfig,
-    path: String,
+    path: CanonicalPath,
     now: UnixTime,
 ) -> RequestFacts {
     let uses = |kind| config.policy.uses(kind);
@@ -69,14 +70,11 @@ pub fn of(
                     .map(|a| a as u32)
             })
     });
-    RequestFacts {
-        client_ip: client_ip.flatten(),
-        country: country.flatten(),
-        asn: asn.flatten(),
-        method,
-        path,
-        now,
-        origin,
-        preflight_method,
-    }
+    let mut facts = RequestFacts::new(&method, path, now);
+    facts.client_ip = client_ip.flatten();
+    facts.country = country.flatten();
+    facts.asn = asn.flatten();
+    facts.origin = origin;
+    facts.preflight_method = preflight_method;
+    facts
 }

@@ -109,7 +109,7 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
             }
             Ok(RequestTarget { path, query }) => {
                 // The one path: what the policy matches (facts.path) is what the origin gets.
-                let facts = facts::of(&request, &headers, &config, path.into_string(), now());
+                let facts = facts::of(&request, &headers, &config, path, now());
                 let cors: Vec<(&'static str, String)> = match config.policy.cors_origin(&facts) {
                     Some(origin) => vec![
                         ("access-control-allow-origin", origin),
@@ -207,7 +207,7 @@ async fn handle(
             let facts = walk.facts();
             let target = Target {
                 method: &facts.method,
-                path: &facts.path,
+                path: facts.path(),
                 query: incoming.query,
             };
             forward(incoming, &target, config, identity.as_deref(), decision).await

@@ -15,6 +15,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use entra_gate_core::refuse_with;
+use entra_gate_core::CanonicalPath;
 use entra_gate_core::Reason;
 use entra_gate_core::RevocationList;
 use entra_gate_core::UnixTime;
@@ -116,7 +117,11 @@ fn facts(method: &str, path: &str) -> RequestFacts {
         client_ip: Some("198.51.100.20".parse().expect("ip")),
         country: Some("NL".into()),
         asn: Some(1136),
-        ..RequestFacts::new(method, path, UnixTime(NOW))
+        ..RequestFacts::new(
+            method,
+            CanonicalPath::parse(path).expect("a canonical test path"),
+            UnixTime(NOW),
+        )
     }
 }
 
@@ -180,7 +185,7 @@ fn verdict(policy: &Policy, id: &VerifiedIdentity, f: &RequestFacts) -> Verdict 
     match policy.route_for(f) {
         RouteChoice::Route(route) if route.public => policy.public_conditions(route, f),
         RouteChoice::Route(route) => policy.authorize(route, id, f, &ctx()),
-        other => panic!("no route for {} {}: {other:?}", f.method, f.path),
+        other => panic!("no route for {} {}: {other:?}", f.method, f.path()),
     }
 }
 

@@ -565,7 +565,7 @@ mod tests {
             client_ip: ip.parse().ok(),
             country: Some(country.into()),
             asn: Some(asn),
-            ..RequestFacts::new("GET", "/", UnixTime(now))
+            ..RequestFacts::new("GET", crate::CanonicalPath::root(), UnixTime(now))
         }
     }
 

@@ -1,6 +1,7 @@
 //! What the edge knows about a request, apart from the token: the inputs of route matching and
 //! conditions. The edge fills it from the request, `CF-Connecting-IP` and `request.cf`.
 
+use crate::canonical_path::CanonicalPath;
 use crate::time::UnixTime;
 use std::net::IpAddr;
 
@@ -10,8 +11,9 @@ use std::net::IpAddr;
 pub struct RequestFacts {
     /// The request method; a route's methods (upper case) must equal it exactly.
     pub method: String,
-    /// The canonical path (`canonical_path`): what routes match and the origin receives.
-    pub path: String,
+    /// The canonical path: what routes match and the origin receives. Private, and set only
+    /// from a [`CanonicalPath`], so no policy ever sees a path that was not canonicalised.
+    pub(crate) path: CanonicalPath,
     /// The client's address (`CF-Connecting-IP`).
     pub client_ip: Option<IpAddr>,
     /// ISO 3166-1 alpha-2, upper case.
@@ -29,10 +31,10 @@ pub struct RequestFacts {
 impl RequestFacts {
     /// A request with only its method, canonical path and time known: every other fact unknown
     /// (and an unknown fact never satisfies a condition).
-    pub fn new(method: &str, path: &str, now: UnixTime) -> Self {
+    pub fn new(method: &str, path: CanonicalPath, now: UnixTime) -> Self {
         RequestFacts {
             method: method.to_owned(),
-            path: path.to_owned(),
+            path,
             client_ip: None,
             country: None,
             asn: None,
@@ -40,5 +42,10 @@ impl RequestFacts {
             origin: None,
             preflight_method: None,
         }
+    }
+
+    /// The canonical path.
+    pub fn path(&self) -> &str {
+        self.path.as_str()
     }
 }

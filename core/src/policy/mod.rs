@@ -251,7 +251,7 @@ impl Policy {
             r.methods
                 .as_ref()
                 .is_none_or(|m| m.iter().any(|m| m == &facts.method))
-                && r.path.matches(&facts.path)
+                && r.path.matches(facts.path())
         });
         match found {
             Some(route) => RouteChoice::Route(route),
