@@ -9,6 +9,15 @@ GATE_PORT="${GATE_PORT:-8787}"
 AUDIENCE="api://entra-gate-dev"
 STATE="$ROOT/.dev"
 
+# A port something else already holds would only show up later as "did not come up".
+for port in "$MOCK_PORT" "$ORIGIN_PORT" "$GATE_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port on 127.0.0.1 is already in use; stop what listens there or choose another" \
+      "(MOCK_PORT=$MOCK_PORT ORIGIN_PORT=$ORIGIN_PORT GATE_PORT=$GATE_PORT)" >&2
+    exit 1
+  fi
+done
+
 ensure_toolchain
 ensure_dev_secret
 bash scripts/build.sh
@@ -48,7 +57,8 @@ for _ in $(seq 240); do
   sleep 0.5
 done
 if [ "${code:-}" != "401" ]; then
-  echo "the gateway did not come up on port $GATE_PORT" >&2
+  echo "the gateway did not come up on 127.0.0.1:$GATE_PORT (last answer: ${code:-none});" \
+    "wrangler's output above says why" >&2
   exit 1
 fi
 

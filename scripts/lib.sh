@@ -7,6 +7,23 @@ cd "$ROOT"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# What must be on the machine before anything can be installed, each with where to get it.
+require() {
+  local missing=()
+  command -v rustup >/dev/null || missing+=("rustup (https://rustup.rs; a stable Rust toolchain)")
+  command -v cargo >/dev/null || missing+=("cargo (comes with rustup)")
+  command -v node >/dev/null || missing+=("node (Node.js >= 20 on Linux x64, >= 22.12 elsewhere)")
+  command -v npm >/dev/null || missing+=("npm (comes with Node.js)")
+  command -v cc >/dev/null || missing+=("a C compiler, cc (Debian: apt-get install build-essential)")
+  command -v curl >/dev/null || missing+=("curl")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "missing prerequisites:" >&2
+    printf '  - %s\n' "${missing[@]}" >&2
+    exit 1
+  fi
+}
+require
+
 # The wasm-bindgen CLI must equal the wasm-bindgen crate exactly; the lock file decides.
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
