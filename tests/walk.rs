@@ -557,3 +557,93 @@ fn with_an_allow_list_each_tenant_has_its_set_and_others_none() {
         Step::Done(Outcome::Refuse(r)) if r.reason == Reason::TenantNotAllowed
     ));
 }
+
+#[test]
+fn shadow_mode_forwards_every_refusal_anonymously_and_records_it() {
+    let document = json!({
+        "routes": [
+            {"name": "admin", "path": "/admin/**", "require": {"roles": {"any_of": ["Admin"]}}},
+            {"name": "items", "path": "/items/**", "require": {"scopes": {"any_of": ["items.read"]}}},
+        ],
+    })
+    .to_string();
+    let shadow = config_with(&[(binding::POLICY, &document), (binding::SHADOW_MODE, "true")]);
+    let enforcing = config_with(&[(binding::POLICY, &document)]);
+    assert!(
+        shadow.shadow && shadow.forward_authorization,
+        "the origin keeps the token"
+    );
+    assert!(!enforcing.shadow && !enforcing.forward_authorization);
+    let signing = signing_keys();
+    let built = keys(&shadow, &signing);
+    let fake = Fake {
+        keys: Some(&built),
+        refreshed: None,
+        revocations: None,
+    };
+    let user = bearer(&token(&signing[0], json!({})));
+    let malformed = bearer(&format!("{}x", token(&signing[0], json!({}))));
+    let cases: [(&str, Option<String>, Reason); 4] = [
+        ("/admin/x", user.clone(), Reason::InsufficientRole),
+        ("/items/1", None, Reason::TokenMissing),
+        ("/items/1", malformed, Reason::MalformedJws),
+        ("/nowhere", user.clone(), Reason::NoRoute),
+    ];
+    for (path, authorization, reason) in cases {
+        let (outcome, _, _) = run(
+            &enforcing,
+            get(path),
+            authorization.clone(),
+            &fake,
+            &new_cache(),
+        );
+        assert_eq!(refused(&outcome), Some(reason), "{path}: enforced");
+
+        let (outcome, _, walk) = run(&shadow, get(path), authorization, &fake, &new_cache());
+        assert!(
+            matches!(outcome, Outcome::Forward { identity: None }),
+            "{path}: forwarded without identity headers, got {outcome:?}"
+        );
+        let shadowed = walk.trace().shadowed.as_ref().map(|r| r.reason);
+        assert_eq!(shadowed, Some(reason), "{path}: the refusal is recorded");
+        assert!(walk.trace().detail.is_some(), "{path}: with its detail");
+    }
+
+    // Allowed requests are untouched: same caller, nothing shadowed.
+    let (outcome, _, walk) = run(&shadow, get("/items/1"), user, &fake, &new_cache());
+    assert!(forwarded_caller(&outcome).is_some(), "{outcome:?}");
+    assert_eq!(walk.trace().shadowed, None);
+
+    // Keys that cannot be had: forwarded too (the origin still authenticates).
+    let no_keys = Fake {
+        keys: None,
+        refreshed: None,
+        revocations: None,
+    };
+    let t = bearer(&token(&signing[0], json!({})));
+    let (outcome, _, walk) = run(&shadow, get("/items/1"), t, &no_keys, &new_cache());
+    assert!(matches!(outcome, Outcome::Forward { identity: None }));
+    assert_eq!(
+        walk.trace().shadowed.as_ref().map(|r| r.reason),
+        Some(Reason::KeysUnavailable)
+    );
+}
+
+#[test]
+fn shadow_mode_never_waves_through_a_fault_of_the_gateway() {
+    let config = config_with(&[(binding::SHADOW_MODE, "true")]);
+    let mut walk = Walk::new(&config, get("/"), None, false);
+    let cache = new_cache();
+    let _ = walk.start(&cache, NOW);
+    // A second start is the edge misbehaving: an internal error, refused even in shadow mode.
+    let step = walk.start(&cache, NOW);
+    match step {
+        Step::Done(outcome) => assert_eq!(refused(&outcome), Some(Reason::InternalError)),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // What was shadowed before stays what it was: the fault itself is not recorded as waved.
+    assert_eq!(
+        walk.trace().shadowed.as_ref().map(|r| r.reason),
+        Some(Reason::TokenMissing)
+    );
+}

@@ -7,6 +7,7 @@ use super::endpoint::Endpoint;
 use super::forward::{IdentityHeaders, DEFAULT_PREFIX};
 use super::guid::normalize_guid;
 use super::keystore::{sources, KeySetSource};
+use super::logging::{AllowedLines, LogSettings};
 use super::policy::{ChallengeContext, Deployment, Policy};
 use super::refresh::CachePolicy;
 use super::revocation::RevocationPolicy;
@@ -77,6 +78,12 @@ pub mod binding {
     pub const REVOCATION_MAX_STALENESS_SECONDS: &str = "GATE_REVOCATION_MAX_STALENESS_SECONDS";
     /// Further request headers never passed to the origin (besides the built-in list).
     pub const STRIP_HEADERS: &str = "GATE_STRIP_HEADERS";
+    /// Allowed-request decision lines: `all`, `none` or a sampling rate.
+    pub const LOG_ALLOWED: &str = "GATE_LOG_ALLOWED";
+    /// Decision lines carry the caller's `oid` and the token's `uti` too.
+    pub const LOG_IDENTIFIERS: &str = "GATE_LOG_IDENTIFIERS";
+    /// Verify, authorize and log every request, but forward it whatever the verdict.
+    pub const SHADOW_MODE: &str = "GATE_SHADOW_MODE";
 }
 
 /// Entra's global cloud, when `ENTRA_AUTHORITY` is unset.
@@ -163,6 +170,12 @@ pub struct GateConfig {
     pub origin_timeout_seconds: u32,
     /// `None`: no assertion header (no key configured).
     pub assertion_key: Option<AssertionKey>,
+    /// What the decision lines hold and which are written.
+    pub log: LogSettings,
+    /// `GATE_SHADOW_MODE`: a refusal is logged as `would_deny` and the request forwarded anyway
+    /// (without identity headers or assertion, and with the caller's `Authorization`, so the
+    /// origin keeps authenticating on its own). For migrations in front of live traffic.
+    pub shadow: bool,
 }
 
 /// One thing wrong with one binding.
@@ -379,7 +392,9 @@ pub fn from_bindings(
         );
     }
 
-    let forward_authorization = r.flag(binding::FORWARD_AUTHORIZATION);
+    let shadow = r.flag(binding::SHADOW_MODE);
+    // In shadow mode the origin still authenticates every request itself, so it needs the token.
+    let forward_authorization = r.flag(binding::FORWARD_AUTHORIZATION) || shadow;
 
     let allowed_tenants = r.list(binding::ALLOWED_TENANTS).map(|list| {
         list.iter()
@@ -537,6 +552,18 @@ pub fn from_bindings(
             .ok()
     });
 
+    let log = LogSettings {
+        allowed: r
+            .get(binding::LOG_ALLOWED)
+            .and_then(|text| {
+                AllowedLines::parse(&text)
+                    .map_err(|e| r.problem(binding::LOG_ALLOWED, e))
+                    .ok()
+            })
+            .unwrap_or_default(),
+        identifiers: r.flag(binding::LOG_IDENTIFIERS),
+    };
+
     let policy = r.get(binding::POLICY).map(|json| {
         let deployment = Deployment {
             accept_v1,
@@ -587,6 +614,8 @@ pub fn from_bindings(
                 identity_headers,
                 origin_timeout_seconds,
                 assertion_key,
+                log,
+                shadow,
             };
             config.key_sets = sources(&config);
             Ok(config)
@@ -703,6 +732,29 @@ mod tests {
         let mut pairs = REQUIRED.to_vec();
         pairs.extend_from_slice(extra);
         load(&pairs).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn log_settings_and_shadow_mode() {
+        let mut pairs = REQUIRED.to_vec();
+        let config = load(&pairs).expect("valid");
+        assert_eq!(config.log, LogSettings::default());
+        assert!(!config.shadow && !config.forward_authorization);
+        pairs.extend_from_slice(&[
+            (binding::LOG_ALLOWED, "2%"),
+            (binding::LOG_IDENTIFIERS, "true"),
+            (binding::SHADOW_MODE, "true"),
+        ]);
+        let config = load(&pairs).expect("valid");
+        assert_eq!(config.log.allowed, AllowedLines::PerMillion(20_000));
+        assert!(config.log.identifiers);
+        assert!(config.shadow && config.forward_authorization);
+
+        let problems = problems_with(&[(binding::LOG_ALLOWED, "sometimes")]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].binding, binding::LOG_ALLOWED);
+        let problems = problems_with(&[(binding::SHADOW_MODE, "yes")]);
+        assert_eq!(problems[0].binding, binding::SHADOW_MODE);
     }
 
     #[test]

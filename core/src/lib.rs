@@ -107,6 +107,7 @@ mod jws;
 mod key_record;
 mod keyset;
 mod keystore;
+mod logging;
 mod metadata;
 mod policy;
 mod reason;
@@ -153,6 +154,7 @@ pub use key_record::{
 };
 pub use keyset::KeySet;
 pub use keystore::{set_for, sources, KeySetSource, KV_KEY_PREFIX};
+pub use logging::{AllowedLines, LogSettings};
 pub use metadata::{parse_metadata, MetadataError, MetadataVersion, MAX_METADATA_BYTES};
 pub use policy::{
     ChallengeContext, ClaimMatch, Condition, ConditionKind, Cors, Deployment, Need, PathPattern,

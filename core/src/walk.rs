@@ -150,6 +150,8 @@ pub struct Trace {
     pub would_deny: Vec<Refusal>,
     /// Why it was refused, for the log (more than the answer tells the client).
     pub detail: Option<String>,
+    /// Shadow mode: the refusal that was not enforced (the request went to the origin anyway).
+    pub shadowed: Option<Refusal>,
 }
 
 fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
@@ -197,9 +199,24 @@ impl<'c> Walk<'c> {
     }
 
     fn done(&mut self, outcome: Outcome) -> Step {
-        if let Outcome::Refuse(refusal) = &outcome {
-            self.trace.detail = Some(refusal.detail.clone());
-        }
+        let outcome = match outcome {
+            // A fault of the gateway itself is never waved through, even in shadow mode.
+            Outcome::Refuse(refusal)
+                if self.config.shadow && refusal.reason != Reason::InternalError =>
+            {
+                self.trace.detail = Some(refusal.detail.clone());
+                self.trace.shadowed = Some(refusal);
+                // No identity headers: the gateway vouches for no one it would have refused.
+                Outcome::Forward { identity: None }
+            }
+            Outcome::Refuse(refusal) => {
+                self.trace.detail = Some(refusal.detail.clone());
+                Outcome::Refuse(refusal)
+            }
+            answer @ (Outcome::Forward { .. }
+            | Outcome::Preflight { .. }
+            | Outcome::PublishKeys) => answer,
+        };
         self.state = State::Done;
         Step::Done(outcome)
     }

@@ -2,6 +2,7 @@
 //! written: a refusal logs its stage context, which the core builds without token material.
 
 use entra_gate_core::ConfigProblem;
+use entra_gate_core::LogSettings;
 use entra_gate_core::Reason;
 use entra_gate_core::VerifiedIdentity;
 use serde::Serialize;
@@ -17,10 +18,13 @@ fn emit(line: Value) {
             .find(|v| !v.is_empty())
             .unwrap_or_default();
         super::metrics::count(
-            field("event"),
-            label,
-            field("route"),
-            field("tenant"),
+            &super::metrics::Point {
+                event: field("event"),
+                label,
+                route: field("route"),
+                tenant: field("tenant"),
+                ..super::metrics::Point::default()
+            },
             0.0,
             0,
         );
@@ -127,6 +131,9 @@ pub fn kv_record_rejected(set: &str, detail: &str) {
 pub struct Decision {
     request_id: String,
     started_ms: f64,
+    method: Option<String>,
+    settings: LogSettings,
+    shadow: bool,
     route: Option<String>,
     outcome: &'static str,
     reason: Option<Reason>,
@@ -141,9 +148,15 @@ pub struct Decision {
 #[derive(Serialize)]
 struct IdentityFields {
     tenant: String,
+    /// The calling application (`azp`/`appid`): who did it, for an audit.
     client: String,
     kind: &'static str,
     ver: &'static str,
+    /// Only with `GATE_LOG_IDENTIFIERS`: personal data in most jurisdictions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uti: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -156,6 +169,7 @@ struct ReportOnly {
 struct DecisionLine<'a> {
     event: &'static str,
     request_id: &'a str,
+    method: Option<&'a str>,
     route: Option<&'a str>,
     decision: &'static str,
     status: u16,
@@ -164,6 +178,9 @@ struct DecisionLine<'a> {
     kid: Option<&'a str>,
     report_only: &'a [ReportOnly],
     cached: bool,
+    /// Written only in shadow mode, on every line: nothing was enforced.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    shadow: bool,
     ms: f64,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     identity: Option<&'a IdentityFields>,
@@ -174,6 +191,9 @@ impl Decision {
         Decision {
             request_id: request_id.to_owned(),
             started_ms: js_sys::Date::now(),
+            method: None,
+            settings: LogSettings::default(),
+            shadow: false,
             route: None,
             outcome: "allowed",
             reason: None,
@@ -187,6 +207,16 @@ impl Decision {
 
     pub fn request_id(&self) -> &str {
         &self.request_id
+    }
+
+    /// Once the configuration is known: what the line holds, and whether it is written.
+    pub fn configure(&mut self, settings: LogSettings, shadow: bool) {
+        self.settings = settings;
+        self.shadow = shadow;
+    }
+
+    pub fn method(&mut self, method: &str) {
+        self.method = Some(method.to_owned());
     }
 
     pub fn route(&mut self, name: &str) {
@@ -213,12 +243,24 @@ impl Decision {
 
     pub fn identity(&mut self, id: &VerifiedIdentity) {
         self.kid = Some(id.kid().to_owned());
+        let identifiers = self.settings.identifiers;
         self.identity = Some(IdentityFields {
             tenant: id.tenant_id().to_owned(),
             client: id.client_id().to_owned(),
             kind: id.kind().as_str(),
             ver: id.version().as_str(),
+            oid: identifiers.then(|| id.object_id().to_owned()),
+            uti: identifiers
+                .then(|| id.token_id().map(str::to_owned))
+                .flatten(),
         });
+    }
+
+    /// Shadow mode: refused by the rules, forwarded anyway.
+    pub fn shadowed(&mut self, reason: Reason, detail: &str) {
+        self.outcome = "would_deny";
+        self.reason = Some(reason);
+        self.detail = Some(detail.to_owned());
     }
 
     pub fn would_deny(&mut self, reason: Reason, detail: &str) {
@@ -237,6 +279,7 @@ impl Decision {
         let line = DecisionLine {
             event: "decision",
             request_id: &self.request_id,
+            method: self.method.as_deref(),
             route: self.route.as_deref(),
             decision: self.outcome,
             status,
@@ -245,18 +288,44 @@ impl Decision {
             kid: self.kid.as_deref(),
             report_only: &self.report_only,
             cached: self.cached,
+            shadow: self.shadow,
             ms,
             identity: self.identity.as_ref(),
         };
+        // Counters see every request, whatever the lines' sampling.
         if super::metrics::enabled() {
-            let label = line.reason.unwrap_or(line.decision);
-            let tenant = self.identity.as_ref().map_or("", |i| i.tenant.as_str());
-            let route = line.route.unwrap_or_default();
-            super::metrics::count("decision", label, route, tenant, ms, status);
+            let point = super::metrics::Point {
+                event: "decision",
+                label: line.reason.unwrap_or(line.decision),
+                route: line.route.unwrap_or_default(),
+                tenant: self.identity.as_ref().map_or("", |i| i.tenant.as_str()),
+                method: line.method.unwrap_or_default(),
+                client: self.identity.as_ref().map_or("", |i| i.client.as_str()),
+                decision: line.decision,
+                mode: if self.shadow { "shadow" } else { "enforce" },
+            };
+            super::metrics::count(&point, ms, status);
+        }
+        if self.routine(status) && !self.settings.allowed.keeps(random_u32) {
+            return;
         }
         // Serialising plain strings, numbers and bools cannot fail.
         if let Ok(text) = serde_json::to_string(&line) {
             super::js::console_log(&text);
         }
+    }
+
+    /// A line sampling may drop: nothing refused, nothing that would have been, no error.
+    fn routine(&self, status: u16) -> bool {
+        self.reason.is_none() && self.report_only.is_empty() && status < 400
+    }
+}
+
+/// Uniform over `u32`; without randomness, 0 (the line is kept: better a line too many).
+fn random_u32() -> u32 {
+    let mut bytes = [0u8; 4];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => u32::from_le_bytes(bytes),
+        Err(_) => 0,
     }
 }

@@ -1,6 +1,8 @@
 //! Counters through a Workers Analytics Engine binding (`GATE_METRICS`), when one is bound.
 //! Every log event is also a data point: index = event name, blobs = [event, reason or outcome,
-//! route, tenant], doubles = [1, milliseconds, HTTP status]. Without the binding this is a no-op.
+//! route, tenant, method, calling app, decision, mode], doubles = [1, milliseconds, HTTP status].
+//! Only decision events fill blobs 5–8 (mode: `enforce` or `shadow`). Without the binding this
+//! is a no-op. The queries in README "Operations" rely on this layout: append, never reorder.
 
 use super::bindings::Env;
 use js_sys::{Array, Object, Reflect};
@@ -31,7 +33,20 @@ fn strings(items: &[&str]) -> Array {
     items.iter().map(|s| JsValue::from_str(s)).collect()
 }
 
-pub fn count(event: &str, label: &str, route: &str, tenant: &str, ms: f64, status: u16) {
+/// The dimensions of one data point (blob1..blob8).
+#[derive(Default)]
+pub struct Point<'a> {
+    pub event: &'a str,
+    pub label: &'a str,
+    pub route: &'a str,
+    pub tenant: &'a str,
+    pub method: &'a str,
+    pub client: &'a str,
+    pub decision: &'a str,
+    pub mode: &'a str,
+}
+
+pub fn count(p: &Point<'_>, ms: f64, status: u16) {
     DATASET.with(|d| {
         let Some(dataset) = d.get().and_then(Option::as_ref) else {
             return;
@@ -42,8 +57,13 @@ pub fn count(event: &str, label: &str, route: &str, tenant: &str, ms: f64, statu
             .collect();
         let point = Object::new();
         let members = [
-            ("indexes", strings(&[event])),
-            ("blobs", strings(&[event, label, route, tenant])),
+            ("indexes", strings(&[p.event])),
+            (
+                "blobs",
+                strings(&[
+                    p.event, p.label, p.route, p.tenant, p.method, p.client, p.decision, p.mode,
+                ]),
+            ),
             ("doubles", doubles),
         ];
         for (name, value) in members {

@@ -91,7 +91,12 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
     let headers = request.headers();
     let decision = RefCell::new(Decision::start(&log::request_id(&headers)));
     let request_id = decision.borrow().request_id().to_owned();
-    let response = match bindings::config(&env) {
+    decision.borrow_mut().method(&request.method());
+    let config = bindings::config(&env);
+    if let Ok(config) = &config {
+        decision.borrow_mut().configure(config.log, config.shadow);
+    }
+    let response = match config {
         Err(()) => {
             decision
                 .borrow_mut()
@@ -281,6 +286,10 @@ fn record(walk: &Walk<'_>, outcome: &Outcome, decision: &mut Decision) {
     }
     for finding in &trace.would_deny {
         decision.would_deny(finding.reason, &finding.detail);
+    }
+    if let Some(shadowed) = &trace.shadowed {
+        decision.shadowed(shadowed.reason, &shadowed.detail);
+        return;
     }
     match outcome {
         Outcome::Forward { identity: None } => decision.outcome("public"),

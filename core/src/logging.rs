@@ -1,0 +1,149 @@
+//! Which decision lines are written. Denials, report-only findings and shadow-mode findings are
+//! always written; the line for an allowed request is the largest single cost on a cached
+//! request, so an operator may keep all, none or a sample of them (the counters still see every
+//! request).
+
+/// How many allowed-request decision lines are written (`GATE_LOG_ALLOWED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AllowedLines {
+    /// Every one (the default: an audit trail until an operator chooses otherwise).
+    #[default]
+    All,
+    /// None.
+    None,
+    /// About this many per million, chosen at random per request.
+    PerMillion(u32),
+}
+
+/// One million: the resolution of a sampling rate.
+pub const MILLION: u32 = 1_000_000;
+
+impl AllowedLines {
+    /// `all`, `none`, or a rate: a decimal fraction in `(0, 1]` (`0.05`) or a percentage
+    /// (`5%`), to six decimal places of a fraction.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        match text.to_ascii_lowercase().as_str() {
+            "all" => return Ok(AllowedLines::All),
+            "none" => return Ok(AllowedLines::None),
+            _ => {}
+        }
+        let (number, scale) = match text.strip_suffix('%') {
+            Some(percent) => (percent.trim(), 100.0),
+            None => (text, 1.0),
+        };
+        let invalid = || format!("{text:?} is not all, none, a fraction in (0, 1] or a percentage");
+        // Digits and one dot only: `f64::from_str` would also take `inf`, `NaN` and exponents.
+        if number.is_empty()
+            || number.bytes().filter(|b| *b == b'.').count() > 1
+            || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        {
+            return Err(invalid());
+        }
+        let fraction = number.parse::<f64>().map_err(|_| invalid())? / scale;
+        if !(fraction > 0.0 && fraction <= 1.0) {
+            return Err(invalid());
+        }
+        let per_million = (fraction * f64::from(MILLION)).round();
+        if per_million < 1.0 {
+            return Err(format!("{text:?} is below one in a million (use none)"));
+        }
+        // In 1..=1e6 by the checks above, so the conversion is exact.
+        let per_million = per_million.clamp(1.0, f64::from(MILLION));
+        #[allow(
+            clippy::as_conversions,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let per_million = per_million as u32;
+        Ok(if per_million == MILLION {
+            AllowedLines::All
+        } else {
+            AllowedLines::PerMillion(per_million)
+        })
+    }
+
+    /// Whether an allowed request's line is written; `draw` is uniform random over `u32` (only
+    /// consulted when sampling).
+    pub fn keeps(self, draw: impl FnOnce() -> u32) -> bool {
+        match self {
+            AllowedLines::All => true,
+            AllowedLines::None => false,
+            AllowedLines::PerMillion(n) => draw() % MILLION < n,
+        }
+    }
+}
+
+/// What the decision lines hold beyond the always-logged fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogSettings {
+    /// `GATE_LOG_ALLOWED`.
+    pub allowed: AllowedLines,
+    /// `GATE_LOG_IDENTIFIERS`: the caller's `oid` and the token's `uti` too (personal data in
+    /// most jurisdictions, so off unless an operator opts in).
+    pub identifiers: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_rates_parse() {
+        let cases = [
+            ("all", AllowedLines::All),
+            ("ALL", AllowedLines::All),
+            ("none", AllowedLines::None),
+            ("1", AllowedLines::All),
+            ("1.0", AllowedLines::All),
+            ("100%", AllowedLines::All),
+            ("0.5", AllowedLines::PerMillion(500_000)),
+            ("0.05", AllowedLines::PerMillion(50_000)),
+            ("5%", AllowedLines::PerMillion(50_000)),
+            (" 0.25 % ", AllowedLines::PerMillion(2_500)),
+            ("0.000001", AllowedLines::PerMillion(1)),
+            (".1", AllowedLines::PerMillion(100_000)),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(AllowedLines::parse(text), Ok(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn everything_else_is_refused() {
+        for text in [
+            "",
+            "0",
+            "0.0",
+            "0%",
+            "1.5",
+            "101%",
+            "-0.5",
+            "inf",
+            "NaN",
+            "1e-2",
+            "half",
+            "0.5.1",
+            "%",
+            "0.0000001",
+            "some",
+        ] {
+            assert!(AllowedLines::parse(text).is_err(), "{text:?} accepted");
+        }
+    }
+
+    #[test]
+    fn sampling_keeps_the_share_it_names() {
+        assert!(AllowedLines::All.keeps(|| unreachable!("no draw without sampling")));
+        assert!(!AllowedLines::None.keeps(|| unreachable!("no draw without sampling")));
+        let tenth = AllowedLines::PerMillion(100_000);
+        assert!(tenth.keeps(|| 0));
+        assert!(tenth.keeps(|| 99_999));
+        assert!(!tenth.keeps(|| 100_000));
+        assert!(!tenth.keeps(|| 999_999));
+        assert!(tenth.keeps(|| MILLION));
+        // Over a whole cycle of draws, exactly the named share is kept.
+        let kept = (0..MILLION).filter(|d| tenth.keeps(|| *d)).count();
+        assert_eq!(kept, 100_000);
+    }
+}
