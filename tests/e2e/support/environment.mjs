@@ -14,6 +14,7 @@ export async function startEnvironment(overrides = {}) {
   const gateways = [];
   const logs = [];
   // `options.kvPersist`: a directory; gateways given the same one share KV (see gateway.mjs).
+  // `options.metricsSpy`: Analytics Engine data points appear in `logs` (see gateway.mjs).
   const gatewayWith = async (bindings = {}, options = {}) => {
     const gw = await startGateway(
       {
@@ -24,7 +25,7 @@ export async function startEnvironment(overrides = {}) {
         ...overrides,
         ...bindings,
       },
-      { logs, kvPersist: options.kvPersist },
+      { logs, kvPersist: options.kvPersist, metricsSpy: options.metricsSpy },
     );
     gateways.push(gw);
     return gw;

@@ -34,16 +34,36 @@ export const WORKER = {
 export const withTestSecret = (given) =>
   Object.fromEntries(Object.entries({ GATE_SECRET: TEST_SECRET, ...given }).filter(([, value]) => value !== undefined));
 
-export async function startGateway(given, { logs, kvPersist, kvNamespaces = [] } = {}) {
+/**
+ * Stands in for the Analytics Engine dataset: every data point the gateway writes becomes a
+ * `{"event":"data_point",...}` line in the logs (a wrapped binding runs in the gateway's isolate).
+ */
+const METRICS_SPY = {
+  name: "metrics-spy",
+  modules: true,
+  script: `export default function () {
+    return { writeDataPoint(point) { console.log(JSON.stringify({ event: "data_point", ...point })); } };
+  }`,
+};
+
+/** `metricsSpy`: bind GATE_METRICS to METRICS_SPY, so tests read the counters from the logs. */
+export async function startGateway(given, { logs, kvPersist, kvNamespaces = [], metricsSpy = false } = {}) {
   if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} missing: run the release build first`);
-  const mf = new Miniflare({
+  const gate = {
     ...WORKER,
     bindings: withTestSecret(given),
     kvNamespaces: ["JWKS", ...kvNamespaces],
+  };
+  const shared = {
     ...(kvPersist ? { kvPersist } : {}),
     cf: false,
     handleRuntimeStdio: logTo(logs),
-  });
+  };
+  const mf = new Miniflare(
+    metricsSpy
+      ? { ...shared, workers: [{ name: "gate", ...gate, wrappedBindings: { GATE_METRICS: { scriptName: METRICS_SPY.name } } }, METRICS_SPY] }
+      : { ...gate, ...shared },
+  );
   // The workerd socket, for raw HTTP requests (repeated headers, absolute-form targets, unnormalised paths).
   const url = await mf.ready;
   let stopped;
