@@ -42,6 +42,12 @@ say "release build"
 bash scripts/build.sh
 cargo build --release -p mock-tenant
 
+say "scripts/check.sh on the shipped wrangler.toml (with the three values the README asks for)"
+bash scripts/check.sh \
+  --var ENTRA_TENANT_ID:72f988bf-86f1-41af-91ab-2d7cd011db47 \
+  --var ENTRA_AUDIENCES:api://entra-gate-dev \
+  --var ORIGIN_URL:https://origin.example.com
+
 say "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir "$LOGS/dry-run" 2>&1 | tee "$LOGS/deploy.log"
 

@@ -624,6 +624,36 @@ pub fn from_bindings(
     }
 }
 
+/// What a KV namespace binding's name is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvBinding {
+    /// A KV namespace.
+    Namespace,
+    /// Something else (a text variable of that name, say).
+    Other,
+    /// Nothing.
+    Absent,
+}
+
+/// The problems with the KV bindings, as the Worker and `scripts/check.sh` both report them.
+pub fn kv_binding_problems(jwks: KvBinding, revocations: KvBinding) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    if jwks != KvBinding::Namespace {
+        problems.push(ConfigProblem {
+            binding: binding::JWKS_KV,
+            problem: "the KV namespace binding for key sets is missing".into(),
+        });
+    }
+    // Bound but not a KV namespace would otherwise switch revocation off without a word.
+    if revocations == KvBinding::Other {
+        problems.push(ConfigProblem {
+            binding: binding::REVOCATIONS_KV,
+            problem: "is bound but is not a KV namespace".into(),
+        });
+    }
+    problems
+}
+
 impl std::error::Error for ConfigProblem {}
 
 #[cfg(test)]
@@ -732,6 +762,21 @@ mod tests {
         let mut pairs = REQUIRED.to_vec();
         pairs.extend_from_slice(extra);
         load(&pairs).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn kv_bindings_must_be_namespaces() {
+        use KvBinding::{Absent, Namespace, Other};
+        assert_eq!(kv_binding_problems(Namespace, Absent), []);
+        assert_eq!(kv_binding_problems(Namespace, Namespace), []);
+        for jwks in [Absent, Other] {
+            let problems = kv_binding_problems(jwks, Namespace);
+            assert_eq!(problems.len(), 1);
+            assert_eq!(problems[0].binding, binding::JWKS_KV);
+        }
+        let problems = kv_binding_problems(Namespace, Other);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].binding, binding::REVOCATIONS_KV);
     }
 
     #[test]

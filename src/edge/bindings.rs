@@ -3,7 +3,7 @@
 
 use super::kv::KvNamespace;
 use super::log;
-use entra_gate_core::{binding, from_bindings, ConfigProblem, GateConfig};
+use entra_gate_core::{binding, from_bindings, kv_binding_problems, GateConfig, KvBinding};
 use js_sys::Reflect;
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -27,17 +27,23 @@ impl Env {
             .filter(|v| !v.is_undefined() && !v.is_null())
     }
 
-    /// A binding as text: strings as they are; objects (a `[vars]` table, such as the policy)
-    /// as their JSON.
+    /// A binding as text: strings as they are; anything else wrangler passes from `[vars]` (a
+    /// table such as the policy, a number, a boolean) as its JSON, so `ENTRA_CLOCK_SKEW_SECONDS =
+    /// 30` without quotes is read, not silently ignored.
     fn text(&self, name: &str) -> Option<String> {
         let value = self.get(name)?;
         if let Some(text) = value.as_string() {
             return Some(text);
         }
-        if value.is_object() {
-            return js_sys::JSON::stringify(&value).ok()?.as_string();
+        js_sys::JSON::stringify(&value).ok()?.as_string()
+    }
+
+    fn kv_binding(&self, name: &str) -> KvBinding {
+        match self.get(name).map(KvNamespace::from_binding) {
+            None => KvBinding::Absent,
+            Some(Some(_)) => KvBinding::Namespace,
+            Some(None) => KvBinding::Other,
         }
-        None
     }
 
     pub fn kv(&self, name: &str) -> Option<KvNamespace> {
@@ -58,24 +64,12 @@ thread_local! {
 pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
     CONFIG.with(|cell| {
         cell.get_or_init(|| {
+            // The same loader `scripts/check.sh` runs on wrangler.toml before a deploy.
             let parsed = from_bindings(|name| env.text(name));
-            let mut kv_problems = Vec::new();
-            if env.kv(binding::JWKS_KV).is_none() {
-                kv_problems.push(ConfigProblem {
-                    binding: binding::JWKS_KV,
-                    problem: "the KV namespace binding for key sets is missing".into(),
-                });
-            }
-            // Bound but not a KV namespace (a text variable of that name, say) would otherwise
-            // switch revocation off without a word.
-            if env.get(binding::REVOCATIONS_KV).is_some()
-                && env.kv(binding::REVOCATIONS_KV).is_none()
-            {
-                kv_problems.push(ConfigProblem {
-                    binding: binding::REVOCATIONS_KV,
-                    problem: "is bound but is not a KV namespace".into(),
-                });
-            }
+            let kv_problems = kv_binding_problems(
+                env.kv_binding(binding::JWKS_KV),
+                env.kv_binding(binding::REVOCATIONS_KV),
+            );
             let problems = match parsed {
                 Ok(config) if kv_problems.is_empty() => return Ok(Rc::new(config)),
                 Ok(_) => kv_problems,

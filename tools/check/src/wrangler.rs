@@ -1,0 +1,113 @@
+//! The bindings one wrangler environment gives the Worker, read from `wrangler.toml` the way
+//! wrangler reads it: `vars` and `kv_namespaces` are not inherited, so `--env NAME` sees only
+//! `[env.NAME.vars]` and `[[env.NAME.kv_namespaces]]`.
+
+use std::collections::BTreeMap;
+use toml::{Table, Value};
+
+/// What the Worker would be bound to.
+#[derive(Debug, Default)]
+pub struct Environment {
+    /// `[vars]`, each as the text the Worker reads (tables and arrays as JSON).
+    pub vars: BTreeMap<String, String>,
+    /// KV namespace binding names.
+    pub kv: Vec<String>,
+    /// Analytics Engine dataset binding names.
+    pub analytics: Vec<String>,
+}
+
+/// Reads `text` (a `wrangler.toml`) for environment `env` (`None`: the top level).
+pub fn environment(text: &str, env: Option<&str>) -> Result<Environment, String> {
+    let root: Table = text
+        .parse()
+        .map_err(|e| format!("wrangler.toml is not TOML: {e}"))?;
+    let scope = match env {
+        None => &root,
+        Some(name) => root
+            .get("env")
+            .and_then(Value::as_table)
+            .and_then(|envs| envs.get(name))
+            .and_then(Value::as_table)
+            .ok_or_else(|| format!("wrangler.toml has no [env.{name}]"))?,
+    };
+    let vars = match scope.get("vars") {
+        None => BTreeMap::new(),
+        Some(Value::Table(vars)) => vars
+            .iter()
+            .map(|(name, value)| (name.clone(), as_worker_text(value)))
+            .collect(),
+        Some(_) => return Err("vars is not a table".into()),
+    };
+    Ok(Environment {
+        vars,
+        kv: binding_names(scope, "kv_namespaces"),
+        analytics: binding_names(scope, "analytics_engine_datasets"),
+    })
+}
+
+fn binding_names(scope: &Table, key: &str) -> Vec<String> {
+    scope
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|entry| entry.get("binding").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A `[vars]` value as the Worker's `Env::text` reads it: strings as they are, everything else
+/// as its JSON.
+fn as_worker_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+[vars]
+ENTRA_TENANT_ID = "top"
+ENTRA_CLOCK_SKEW_SECONDS = 30
+GATE_SHADOW_MODE = true
+[vars.GATE_POLICY]
+default = "deny"
+[[kv_namespaces]]
+binding = "JWKS"
+[env.production.vars]
+ENTRA_TENANT_ID = "prod"
+[[env.production.kv_namespaces]]
+binding = "JWKS"
+id = "abc"
+[[env.production.analytics_engine_datasets]]
+binding = "GATE_METRICS"
+"#;
+
+    #[test]
+    fn the_top_level_reads_vars_as_the_worker_does() {
+        let top = environment(TOML, None).expect("reads");
+        assert_eq!(top.vars["ENTRA_TENANT_ID"], "top");
+        assert_eq!(top.vars["ENTRA_CLOCK_SKEW_SECONDS"], "30");
+        assert_eq!(top.vars["GATE_SHADOW_MODE"], "true");
+        assert_eq!(top.vars["GATE_POLICY"], r#"{"default":"deny"}"#);
+        assert_eq!(top.kv, ["JWKS"]);
+        assert!(top.analytics.is_empty());
+    }
+
+    #[test]
+    fn an_environment_inherits_no_vars_and_no_bindings() {
+        let prod = environment(TOML, Some("production")).expect("reads");
+        assert_eq!(prod.vars.len(), 1, "{:?}", prod.vars);
+        assert_eq!(prod.vars["ENTRA_TENANT_ID"], "prod");
+        assert_eq!(prod.kv, ["JWKS"]);
+        assert_eq!(prod.analytics, ["GATE_METRICS"]);
+        assert!(environment(TOML, Some("staging")).is_err());
+        assert!(environment("not = [toml", None).is_err());
+    }
+}
