@@ -37,7 +37,8 @@ impl AllowedLines {
         };
         let (whole, decimals) = number.split_once('.').unwrap_or((number, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.len() + decimals.len() == 0 || !digits(whole) || !digits(decimals) {
+        // `u64::from_str` alone would take a sign.
+        if !digits(whole) || !digits(decimals) {
             return Err(invalid());
         }
         let decimals = decimals.trim_end_matches('0');
@@ -46,17 +47,18 @@ impl AllowedLines {
         }
         let whole: u64 = match whole.trim_start_matches('0') {
             "" => 0,
-            w if w.len() > 7 => return Err(invalid()),
             w => w.parse().map_err(|_| invalid())?,
         };
         let padded = format!("{decimals:0<places$}");
         let fraction: u64 = padded.parse().map_err(|_| invalid())?;
         let scale = 10u64.pow(u32::try_from(places).unwrap_or(6));
-        let per_million = whole * scale + fraction;
-        match u32::try_from(per_million) {
-            Ok(0) => Err(invalid()),
-            Ok(MILLION) => Ok(AllowedLines::All),
-            Ok(n) if n < MILLION => Ok(AllowedLines::PerMillion(n)),
+        let per_million = whole
+            .checked_mul(scale)
+            .and_then(|w| w.checked_add(fraction))
+            .and_then(|n| u32::try_from(n).ok());
+        match per_million {
+            Some(n @ 1..MILLION) => Ok(AllowedLines::PerMillion(n)),
+            Some(MILLION) => Ok(AllowedLines::All),
             _ => Err(invalid()),
         }
     }
@@ -125,6 +127,14 @@ mod tests {
             "%",
             "0.0000001",
             "some",
+            ".",
+            "+0.5",
+            "0.+5",
+            "1.000001",
+            "1000001%",
+            "99999999999999999",
+            "999999999999999999999999",
+            "0.5%%",
         ] {
             assert!(AllowedLines::parse(text).is_err(), "{text:?} accepted");
         }
