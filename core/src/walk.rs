@@ -199,21 +199,20 @@ impl<'c> Walk<'c> {
     }
 
     fn done(&mut self, outcome: Outcome) -> Step {
+        if let Outcome::Refuse(refusal) = &outcome {
+            self.trace.detail = Some(refusal.detail.clone());
+        }
         let outcome = match outcome {
             // A fault of the gateway itself is never waved through, even in shadow mode.
             Outcome::Refuse(refusal)
                 if self.config.shadow && refusal.reason != Reason::InternalError =>
             {
-                self.trace.detail = Some(refusal.detail.clone());
                 self.trace.shadowed = Some(refusal);
                 // No identity headers: the gateway vouches for no one it would have refused.
                 Outcome::Forward { identity: None }
             }
-            Outcome::Refuse(refusal) => {
-                self.trace.detail = Some(refusal.detail.clone());
-                Outcome::Refuse(refusal)
-            }
-            answer @ (Outcome::Forward { .. }
+            answer @ (Outcome::Refuse(_)
+            | Outcome::Forward { .. }
             | Outcome::Preflight { .. }
             | Outcome::PublishKeys) => answer,
         };

@@ -31,6 +31,7 @@ pub fn of(
     request: &Request,
     headers: &Headers,
     config: &GateConfig,
+    method: &str,
     path: CanonicalPath,
     now: UnixTime,
 ) -> RequestFacts {
@@ -41,7 +42,6 @@ pub fn of(
             .then(|| header(headers, name))
             .flatten()
     };
-    let method = request.method();
     let origin = config
         .policy
         .cors
@@ -70,7 +70,7 @@ pub fn of(
                     .map(|a| a as u32)
             })
     });
-    let mut facts = RequestFacts::new(&method, path, now);
+    let mut facts = RequestFacts::new(method, path, now);
     facts.client_ip = client_ip.flatten();
     facts.country = country.flatten();
     facts.asn = asn.flatten();

@@ -228,7 +228,16 @@ impl Decision {
     }
 
     pub fn refused(&mut self, reason: Reason, detail: &str) {
-        self.outcome = "denied";
+        self.decided("denied", reason, detail);
+    }
+
+    /// Shadow mode: refused by the rules, forwarded anyway.
+    pub fn shadowed(&mut self, reason: Reason, detail: &str) {
+        self.decided("would_deny", reason, detail);
+    }
+
+    fn decided(&mut self, outcome: &'static str, reason: Reason, detail: &str) {
+        self.outcome = outcome;
         self.reason = Some(reason);
         self.detail = Some(detail.to_owned());
     }
@@ -254,13 +263,6 @@ impl Decision {
                 .then(|| id.token_id().map(str::to_owned))
                 .flatten(),
         });
-    }
-
-    /// Shadow mode: refused by the rules, forwarded anyway.
-    pub fn shadowed(&mut self, reason: Reason, detail: &str) {
-        self.outcome = "would_deny";
-        self.reason = Some(reason);
-        self.detail = Some(detail.to_owned());
     }
 
     pub fn would_deny(&mut self, reason: Reason, detail: &str) {

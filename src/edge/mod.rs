@@ -91,7 +91,9 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
     let headers = request.headers();
     let decision = RefCell::new(Decision::start(&log::request_id(&headers)));
     let request_id = decision.borrow().request_id().to_owned();
-    decision.borrow_mut().method(&request.method());
+    // Read once: the decision line and the policy's facts get the same method.
+    let method = request.method();
+    decision.borrow_mut().method(&method);
     let config = bindings::config(&env);
     if let Ok(config) = &config {
         decision.borrow_mut().configure(config.log, config.shadow);
@@ -114,7 +116,7 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
             }
             Ok(RequestTarget { path, query }) => {
                 // The one path: what the policy matches (facts.path) is what the origin gets.
-                let facts = facts::of(&request, &headers, &config, path, now());
+                let facts = facts::of(&request, &headers, &config, &method, path, now());
                 let cors: Vec<(&'static str, String)> = match config.policy.cors_origin(&facts) {
                     Some(origin) => vec![
                         ("access-control-allow-origin", origin),

@@ -6,12 +6,10 @@ use std::collections::BTreeMap;
 const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// Warnings for the bindings `vars` (after `.dev.vars`) and, when they load, the configuration.
+/// Settings are read from the loaded configuration, never parsed again here: the check warns
+/// about exactly what the Worker would run with.
 pub fn warnings(vars: &BTreeMap<String, String>, config: Option<&GateConfig>) -> Vec<String> {
     let mut found = Vec::new();
-    let is_true = |name: &str| {
-        vars.get(name)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    };
     for (name, value) in vars {
         let lower = value.to_ascii_lowercase();
         if lower.contains(ZERO_GUID) || lower.contains("placeholder") || lower.contains("<your") {
@@ -19,24 +17,6 @@ pub fn warnings(vars: &BTreeMap<String, String>, config: Option<&GateConfig>) ->
                 "{name}: holds a placeholder; put the real value in"
             ));
         }
-    }
-    if is_true(binding::DEV_CLIENT_HEADERS) {
-        found.push(format!(
-            "{}: clients choose their own IP, country and ASN (development only)",
-            binding::DEV_CLIENT_HEADERS
-        ));
-    }
-    if is_true(binding::SHADOW_MODE) {
-        found.push(format!(
-            "{}: nothing is enforced, every request is forwarded",
-            binding::SHADOW_MODE
-        ));
-    }
-    if is_true(binding::ALLOW_ANY_TENANT) {
-        found.push(format!(
-            "{}: any app registered in any tenant can get a token for this API",
-            binding::ALLOW_ANY_TENANT
-        ));
     }
     if vars.contains_key(binding::ASSERTION_KEY) {
         found.push(format!(
@@ -50,28 +30,152 @@ pub fn warnings(vars: &BTreeMap<String, String>, config: Option<&GateConfig>) ->
             binding::POLICY
         ));
     }
-    if let Some(config) = config {
-        if matches!(config.tenant, TenantSelector::Common) && config.allow_consumer_accounts {
-            found.push(format!(
-                "{}: personal Microsoft accounts may call",
-                binding::ALLOW_CONSUMER_ACCOUNTS
-            ));
-        }
-        let steps_up = vars
-            .get(binding::POLICY)
-            .is_some_and(|p| p.contains("step_up"));
-        if steps_up && config.challenge.client_id.is_none() {
-            found.push(format!(
-                "{}: step-up routes but no api_client_id: claims challenges carry no client_id",
-                binding::POLICY
-            ));
-        }
-        if config.origin.as_str().starts_with("http://") {
-            found.push(format!(
-                "{}: plain http (loopback only; fine for local development)",
-                binding::ORIGIN_URL
-            ));
-        }
+    let Some(config) = config else {
+        return found;
+    };
+    if config.dev_client_headers {
+        found.push(format!(
+            "{}: clients choose their own IP, country and ASN (development only)",
+            binding::DEV_CLIENT_HEADERS
+        ));
+    }
+    if config.shadow {
+        found.push(format!(
+            "{}: nothing is enforced, every request is forwarded",
+            binding::SHADOW_MODE
+        ));
+    }
+    let multi_tenant = !matches!(config.tenant, TenantSelector::Tenant(_));
+    if multi_tenant && config.allowed_tenants.is_none() {
+        found.push(format!(
+            "{}: any app registered in any tenant can get a token for this API",
+            binding::ALLOW_ANY_TENANT
+        ));
+    }
+    if config.allow_consumer_accounts {
+        found.push(format!(
+            "{}: personal Microsoft accounts may call",
+            binding::ALLOW_CONSUMER_ACCOUNTS
+        ));
+    }
+    let steps_up = config.policy.routes.iter().any(|r| r.step_up.is_some());
+    if steps_up && config.challenge.client_id.is_none() {
+        found.push(format!(
+            "{}: step-up routes but no api_client_id: claims challenges carry no client_id",
+            binding::POLICY
+        ));
+    }
+    if config.origin.as_str().starts_with("http://") {
+        found.push(format!(
+            "{}: plain http (loopback only; fine for local development)",
+            binding::ORIGIN_URL
+        ));
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entra_gate_core::from_bindings;
+
+    const SECRET: &str = "Y2hlY2stc2gtc3RhbmQtaW4tc2VjcmV0LW5vdC11c2Vk";
+
+    fn warned(extra: &[(&str, &str)]) -> Vec<String> {
+        let mut vars: BTreeMap<String, String> = [
+            (binding::TENANT_ID, "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            (binding::AUDIENCES, "api://orders"),
+            (binding::ORIGIN_URL, "https://origin.example.com"),
+            (binding::SECRET, SECRET),
+            (binding::POLICY, r#"{"default":"authenticated"}"#),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = from_bindings(|name| vars.get(name).cloned()).expect("valid");
+        warnings(&vars, Some(&config))
+    }
+
+    fn names(found: &[String]) -> Vec<&str> {
+        found.iter().filter_map(|w| w.split(':').next()).collect()
+    }
+
+    #[test]
+    fn a_plain_configuration_has_nothing_to_warn_about() {
+        assert_eq!(warned(&[]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_risky_setting_is_named() {
+        let cases: [(&[(&str, &str)], &str); 7] = [
+            (
+                &[(binding::DEV_CLIENT_HEADERS, "TRUE")],
+                binding::DEV_CLIENT_HEADERS,
+            ),
+            (&[(binding::SHADOW_MODE, "true")], binding::SHADOW_MODE),
+            (
+                &[
+                    (binding::TENANT_ID, "organizations"),
+                    (binding::ALLOW_ANY_TENANT, "true"),
+                ],
+                binding::ALLOW_ANY_TENANT,
+            ),
+            (
+                &[
+                    (binding::TENANT_ID, "common"),
+                    (
+                        binding::ALLOWED_TENANTS,
+                        "72f988bf-86f1-41af-91ab-2d7cd011db47",
+                    ),
+                    (binding::ALLOW_CONSUMER_ACCOUNTS, "true"),
+                ],
+                binding::ALLOW_CONSUMER_ACCOUNTS,
+            ),
+            (
+                &[(
+                    binding::POLICY,
+                    r#"{"routes":[{"name":"r","path":"/r","step_up":{"mfa":true}}]}"#,
+                )],
+                binding::POLICY,
+            ),
+            (
+                &[(binding::ORIGIN_URL, "http://127.0.0.1:8080")],
+                binding::ORIGIN_URL,
+            ),
+            (
+                &[(binding::AUDIENCES, "00000000-0000-0000-0000-000000000000")],
+                binding::AUDIENCES,
+            ),
+        ];
+        for (extra, expected) in cases {
+            let found = warned(extra);
+            assert_eq!(names(&found), [expected], "{extra:?}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn step_up_with_a_client_id_and_an_allow_list_are_fine() {
+        let policy = r#"{"api_client_id":"6e74172b-be56-4843-9ff4-e66a39bb12e3",
+            "routes":[{"name":"r","path":"/r","step_up":{"mfa":true}}]}"#;
+        assert_eq!(warned(&[(binding::POLICY, policy)]), Vec::<String>::new());
+        let listed = [
+            (binding::TENANT_ID, "organizations"),
+            (
+                binding::ALLOWED_TENANTS,
+                "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            ),
+        ];
+        assert_eq!(warned(&listed), Vec::<String>::new());
+    }
+
+    #[test]
+    fn what_needs_no_configuration_is_warned_about_even_when_it_does_not_load() {
+        let vars: BTreeMap<String, String> =
+            [(binding::ASSERTION_KEY.to_string(), "{}".to_string())].into();
+        assert_eq!(
+            names(&warnings(&vars, None)),
+            [binding::ASSERTION_KEY, binding::POLICY]
+        );
+    }
 }
