@@ -544,7 +544,7 @@ const { busy: busyAfter } = await machineBusy(1000);
 // ---------------------------------------------------------------- where entra-gate's time goes
 // A separate gate (same settings, the wasm with its function names, workerd's inspector on) is
 // loaded with each workload under V8's CPU profiler. Not part of the measured figures above.
-const NAMED_WASM = path.join(ROOT, "target/wasm-named/index_bg.wasm");
+const NAMED_WASM = path.join(ROOT, "target/worker/named/index_bg.wasm");
 let profiles = null;
 if (process.env.BENCH_PROFILE !== "0" && fs.existsSync(NAMED_WASM)) {
   const inspectorPort = await freePort();

@@ -1,7 +1,7 @@
 // Where a worker's time goes: V8's sampling CPU profiler, driven over workerd's inspector
 // (Chrome DevTools Protocol on a WebSocket), while wrk loads the worker. bench/edge.mjs calls
 // this for entra-gate after the measured rounds, with a wasm that keeps its function names
-// (target/wasm-named/index_bg.wasm), so wasm frames read as Rust functions.
+// (target/worker/named/index_bg.wasm), so wasm frames read as Rust functions.
 //
 // The profiler samples the isolate's thread only: time workerd spends in its own C++ outside a
 // JavaScript call (HTTP parsing, the subrequest's socket I/O) shows as "(program)" or not at all.

@@ -4,7 +4,7 @@
 //! `cargo bench --bench core` (scripts/bench.sh runs it briefly and reports the results).
 //! The token is an Entra-shaped v2 delegated token minted with the mock tenant's code and signed
 //! by tests/data/keys/test-key-1.pem; the key set is a v2 key document publishing that key with
-//! Entra's `{tenantid}` issuer template; the policy is the worked example in wrangler.toml.
+//! Entra's `{tenantid}` issuer template; the policy is the worked example (examples/items-api/policy.toml).
 
 // Native only: criterion, pollster and the mock tenant are not built for wasm32.
 #[cfg(not(target_arch = "wasm32"))]
@@ -98,22 +98,19 @@ mod native {
         }
     }
 
-    /// `[vars.GATE_POLICY]` from wrangler.toml, as Workers passes it (a JSON object).
+    /// The worked example's policy file, as the build bundles it (JSON).
     fn example_policy() -> Policy {
         let manifest = env!("CARGO_MANIFEST_DIR");
-        let text = std::fs::read_to_string(format!("{manifest}/wrangler.toml")).expect("toml");
-        let manifest: toml::Value = toml::from_str(&text).expect("valid TOML");
-        let policy = manifest
-            .get("vars")
-            .and_then(|v| v.get("GATE_POLICY"))
-            .expect("[vars.GATE_POLICY]");
+        let path = format!("{manifest}/examples/items-api/policy.toml");
+        let text = std::fs::read_to_string(path).expect("the example policy");
+        let policy: toml::Table = toml::from_str(&text).expect("valid TOML");
         let audiences = [AUDIENCE.to_owned()];
         let deployment = Deployment {
             accept_v1: true,
             accept_v2: true,
             audiences: &audiences,
         };
-        Policy::parse(&serde_json::to_string(policy).expect("json"), deployment)
+        Policy::parse(&serde_json::to_string(&policy).expect("json"), deployment)
             .unwrap_or_else(|problems| panic!("example policy refused: {problems:?}"))
     }
 

@@ -20,7 +20,8 @@ done
 
 ensure_toolchain
 ensure_dev_secret
-bash scripts/build.sh
+EXAMPLE="examples/items-api"
+bash scripts/build.sh --policy "$EXAMPLE/policy.toml"
 say "building the mock tenant"
 cargo build --release -q -p mock-tenant
 mkdir -p "$STATE"
@@ -43,7 +44,9 @@ TENANT_ID="$(node -p "require('$STATE/tenant/tenant.json').tenant_id")"
 
 say "starting wrangler dev on http://127.0.0.1:$GATE_PORT"
 # wrangler itself, not through npx: npm exec does not pass SIGTERM on and leaves workerd behind.
-wrangler dev --ip 127.0.0.1 --port "$GATE_PORT" --show-interactive-dev-session=false \
+# The worked example's configuration; the local secret is the repository's .dev.vars.
+wrangler dev --config "$EXAMPLE/wrangler.toml" --env-file "$ROOT/.dev.vars" --persist-to "$STATE/wrangler" \
+  --ip 127.0.0.1 --port "$GATE_PORT" --show-interactive-dev-session=false \
   --var "ENTRA_TENANT_ID:$TENANT_ID" \
   --var "ENTRA_AUDIENCES:$AUDIENCE" \
   --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" \
@@ -70,7 +73,7 @@ echo origin on :$ORIGIN_PORT). Try:
 
   curl -i http://127.0.0.1:$GATE_PORT/api/items/42 -H "Authorization: Bearer $TOKEN"
 
-The route policy is the worked example in wrangler.toml. Locally, X-Dev-Client-IP, X-Dev-Country
+The route policy is the worked example, $EXAMPLE/policy.toml. Locally, X-Dev-Client-IP, X-Dev-Country
 and X-Dev-ASN headers stand in for what Cloudflare supplies in production (e.g. /api/admin/...
 wants a country among NL, BE, DE).
 

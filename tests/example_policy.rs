@@ -1,20 +1,17 @@
-//! The worked example policy in wrangler.toml is what a new user copies: it must load without a
-//! single problem, and route the way its comments say.
+//! The worked example policy (examples/items-api/policy.toml) is what a new user copies: it must
+//! load without a single problem, and route the way its comments say. The shipped policy.toml
+//! must load too.
 #![cfg(not(target_arch = "wasm32"))]
 
 use entra_gate_core::CanonicalPath;
 use entra_gate_core::UnixTime;
 use entra_gate_core::{Deployment, Policy, RequestFacts, RouteChoice};
 
-fn example() -> Policy {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/wrangler.toml"))
-        .expect("wrangler.toml");
-    let manifest: toml::Value = toml::from_str(&text).expect("valid TOML");
-    let policy = manifest
-        .get("vars")
-        .and_then(|v| v.get("GATE_POLICY"))
-        .expect("[vars.GATE_POLICY]");
-    let json = serde_json::to_string(policy).expect("as JSON");
+fn load(file: &str) -> Policy {
+    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the policy file");
+    let document: toml::Table = toml::from_str(&text).expect("valid TOML");
+    let json = serde_json::to_string(&document).expect("as JSON");
     let audiences = ["api://contoso-api".to_owned()];
     let deployment = Deployment {
         accept_v1: true,
@@ -22,7 +19,11 @@ fn example() -> Policy {
         audiences: &audiences,
     };
     Policy::parse(&json, deployment)
-        .unwrap_or_else(|problems| panic!("example policy refused:\n{problems:#?}"))
+        .unwrap_or_else(|problems| panic!("{file} refused:\n{problems:#?}"))
+}
+
+fn example() -> Policy {
+    load("examples/items-api/policy.toml")
 }
 
 fn route(policy: &Policy, method: &str, path: &str) -> Option<String> {
@@ -66,4 +67,18 @@ fn the_example_loads_and_routes_as_documented() {
     assert_eq!(route(&policy, "GET", "/"), None, "unmatched is denied");
     assert!(policy.routes.iter().any(|r| r.report_only));
     assert!(policy.cors.is_some());
+}
+
+#[test]
+fn the_shipped_policy_lets_any_permitted_token_through_and_nothing_else() {
+    let policy = load("policy.toml");
+    assert!(policy.routes.is_empty());
+    assert_eq!(
+        route(&policy, "DELETE", "/anything").as_deref(),
+        Some("(default)")
+    );
+    assert!(
+        !policy.default_require.allow_without_permissions,
+        "a token with neither scp nor roles is refused"
+    );
 }

@@ -52,8 +52,10 @@ pub mod binding {
     pub const KEYS_MEMORY_TTL_SECONDS: &str = "ENTRA_KEYS_MEMORY_TTL_SECONDS";
     /// The KV namespace binding that holds key sets (checked by the edge, named here).
     pub const JWKS_KV: &str = "JWKS";
-    /// Per-route rules (JSON, or a `[vars]` table).
+    /// Per-route rules (JSON, or a `[vars]` table); overrides the bundled policy file.
     pub const POLICY: &str = "GATE_POLICY";
+    /// Not a binding: names problems in the policy file bundled at build time.
+    pub const POLICY_FILE: &str = "policy file";
     /// Development only: honour X-Dev-Client-IP / X-Dev-Country / X-Dev-ASN request headers.
     pub const DEV_CLIENT_HEADERS: &str = "GATE_DEV_CLIENT_HEADERS";
     /// Optional KV namespace with revoked tokens, users and applications.
@@ -148,8 +150,10 @@ pub struct GateConfig {
     pub metadata_appid: Option<String>,
     /// When key sets are read from memory, KV or Entra.
     pub cache: CachePolicy,
-    /// Per-route rules; without `GATE_POLICY`, [`Policy::without_routes`].
+    /// Per-route rules; without `GATE_POLICY` or a policy file, [`Policy::without_routes`].
     pub policy: Policy,
+    /// Where [`GateConfig::policy`] came from.
+    pub policy_source: PolicySource,
     /// `GATE_DEV_CLIENT_HEADERS`: take client IP, country and ASN from `X-Dev-*` headers
     /// (development only).
     pub dev_client_headers: bool,
@@ -176,6 +180,27 @@ pub struct GateConfig {
     /// (without identity headers or assertion, and with the caller's `Authorization`, so the
     /// origin keeps authenticating on its own). For migrations in front of live traffic.
     pub shadow: bool,
+}
+
+/// The policy bundled into the Worker at build time (`scripts/build.sh --policy FILE`), as
+/// JSON; the `GATE_POLICY` binding, when set, overrides it.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyFile<'a> {
+    /// The file's path as the build was given it, to name it in problems.
+    pub path: &'a str,
+    /// The document, converted from TOML at build time.
+    pub json: &'a str,
+}
+
+/// Which document the policy was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicySource {
+    /// The `GATE_POLICY` binding (over any bundled file).
+    Binding,
+    /// The policy file bundled at build time, by its path.
+    File(String),
+    /// Neither: [`Policy::without_routes`].
+    Absent,
 }
 
 /// One thing wrong with one binding.
@@ -288,6 +313,14 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
 /// Reads and validates every binding; `lookup` returns a binding's text if it is set.
 pub fn from_bindings(
     lookup: impl Fn(&str) -> Option<String>,
+) -> Result<GateConfig, Vec<ConfigProblem>> {
+    from_bindings_and_policy_file(lookup, None)
+}
+
+/// [`from_bindings`] for a Worker built with a policy file: `GATE_POLICY`, when set, wins.
+pub fn from_bindings_and_policy_file(
+    lookup: impl Fn(&str) -> Option<String>,
+    policy_file: Option<PolicyFile<'_>>,
 ) -> Result<GateConfig, Vec<ConfigProblem>> {
     let mut r = Reader {
         lookup,
@@ -564,20 +597,32 @@ pub fn from_bindings(
         identifiers: r.flag(binding::LOG_IDENTIFIERS),
     };
 
-    let policy = r.get(binding::POLICY).map(|json| {
-        let deployment = Deployment {
-            accept_v1,
-            accept_v2,
-            audiences: &audiences,
-        };
-        Policy::parse(&json, deployment).unwrap_or_else(|found| {
-            found
-                .into_iter()
-                .for_each(|p| r.problem(binding::POLICY, p.to_string()));
-            Policy::without_routes()
-        })
-    });
-    let policy = policy.unwrap_or_else(Policy::without_routes);
+    let deployment = Deployment {
+        accept_v1,
+        accept_v2,
+        audiences: &audiences,
+    };
+    let (policy, policy_source) = match (r.get(binding::POLICY), policy_file) {
+        (Some(json), _) => {
+            let policy = Policy::parse(&json, deployment).unwrap_or_else(|found| {
+                found
+                    .into_iter()
+                    .for_each(|p| r.problem(binding::POLICY, p.to_string()));
+                Policy::without_routes()
+            });
+            (policy, PolicySource::Binding)
+        }
+        (None, Some(file)) => {
+            let policy = Policy::parse(file.json, deployment).unwrap_or_else(|found| {
+                found.into_iter().for_each(|p| {
+                    r.problem(binding::POLICY_FILE, format!("{}: {p}", file.path));
+                });
+                Policy::without_routes()
+            });
+            (policy, PolicySource::File(file.path.to_owned()))
+        }
+        (None, None) => (Policy::without_routes(), PolicySource::Absent),
+    };
 
     match (tenant, origin, authority, secret) {
         (Some(tenant), Some(origin), Some(authority), Some(secret)) if r.problems.is_empty() => {
@@ -605,6 +650,7 @@ pub fn from_bindings(
                 metadata_appid,
                 cache,
                 policy,
+                policy_source,
                 dev_client_headers,
                 revocation,
                 strip_headers,
@@ -882,6 +928,70 @@ mod tests {
         assert!(config.policy.default_authenticated);
         assert!(config.policy.routes.is_empty());
         assert!(!config.policy.default_require.allow_without_permissions);
+    }
+
+    fn load_with_file(
+        pairs: &[(&str, &str)],
+        file: PolicyFile<'_>,
+    ) -> Result<GateConfig, Vec<ConfigProblem>> {
+        let mut map: HashMap<String, String> = HashMap::from([(
+            binding::SECRET.to_string(),
+            crate::secret::TEST_SECRET.to_string(),
+        )]);
+        map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        from_bindings_and_policy_file(|name| map.get(name).cloned(), Some(file))
+    }
+
+    const DENY_FILE: PolicyFile<'static> = PolicyFile {
+        path: "policy/production.toml",
+        json: r#"{"default":"deny"}"#,
+    };
+
+    #[test]
+    fn a_policy_file_is_the_policy_without_the_binding() {
+        let config = load_with_file(&REQUIRED, DENY_FILE).expect("valid");
+        assert!(!config.policy.default_authenticated);
+        assert_eq!(
+            config.policy_source,
+            PolicySource::File("policy/production.toml".into())
+        );
+        assert_eq!(
+            load(&REQUIRED).expect("valid").policy_source,
+            PolicySource::Absent
+        );
+    }
+
+    #[test]
+    fn the_binding_overrides_the_policy_file() {
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push((binding::POLICY, r#"{"default":"authenticated"}"#));
+        let config = load_with_file(&pairs, DENY_FILE).expect("valid");
+        assert!(config.policy.default_authenticated);
+        assert_eq!(config.policy_source, PolicySource::Binding);
+        // The file is not read at all: its problems do not count.
+        let broken = PolicyFile {
+            path: "p.toml",
+            json: "{",
+        };
+        assert!(load_with_file(&pairs, broken).is_ok());
+    }
+
+    #[test]
+    fn problems_in_a_policy_file_name_the_file() {
+        let broken = PolicyFile {
+            path: "policy/production.toml",
+            json: r#"{"default":"allow"}"#,
+        };
+        let problems = load_with_file(&REQUIRED, broken).expect_err("refused");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].binding, binding::POLICY_FILE);
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("policy file: policy/production.toml: default: "),
+            "{}",
+            problems[0]
+        );
     }
 
     #[test]

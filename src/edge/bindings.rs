@@ -1,9 +1,12 @@
 //! Wrangler bindings → [`GateConfig`], parsed once per isolate (bindings cannot change within
 //! an isolate's life: a new deployment starts new isolates).
 
+use super::js;
 use super::kv::KvNamespace;
 use super::log;
-use entra_gate_core::{binding, from_bindings, kv_binding_problems, GateConfig, KvBinding};
+use entra_gate_core::{
+    binding, from_bindings_and_policy_file, kv_binding_problems, GateConfig, KvBinding, PolicyFile,
+};
 use js_sys::Reflect;
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -65,7 +68,13 @@ pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
     CONFIG.with(|cell| {
         cell.get_or_init(|| {
             // The same loader `scripts/check.sh` runs on wrangler.toml before a deploy.
-            let parsed = from_bindings(|name| env.text(name));
+            let path = js::bundled_policy_path();
+            let json = js::bundled_policy_json();
+            let file = path
+                .as_deref()
+                .zip(json.as_deref())
+                .map(|(path, json)| PolicyFile { path, json });
+            let parsed = from_bindings_and_policy_file(|name| env.text(name), file);
             let kv_problems = kv_binding_problems(
                 env.kv_binding(binding::JWKS_KV),
                 env.kv_binding(binding::REVOCATIONS_KV),

@@ -121,3 +121,15 @@ pub fn describe(error: &JsValue) -> String {
         .and_then(|text| text.as_string())
         .unwrap_or_else(|| "an unprintable JavaScript value".to_owned())
 }
+
+// scripts/build.sh puts the module it generates from the policy file in this one's place.
+#[wasm_bindgen(module = "/src/edge/policy.mjs")]
+extern "C" {
+    /// The bundled policy file's path as the build was given it; `None` without one.
+    #[wasm_bindgen(js_name = bundledPolicyPath)]
+    pub fn bundled_policy_path() -> Option<String>;
+
+    /// The bundled policy file as JSON.
+    #[wasm_bindgen(js_name = bundledPolicyJson)]
+    pub fn bundled_policy_json() -> Option<String>;
+}

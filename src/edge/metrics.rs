@@ -1,8 +1,9 @@
 //! Counters through a Workers Analytics Engine binding (`GATE_METRICS`), when one is bound.
 //! Every log event is also a data point: index = event name, blobs = [event, reason or outcome,
-//! route, tenant, method, calling app, decision, mode], doubles = [1, milliseconds, HTTP status].
-//! Only decision events fill blobs 5–8 (mode: `enforce` or `shadow`). Without the binding this
-//! is a no-op. The queries in README "Operations" rely on this layout: append, never reorder.
+//! route, tenant, method, calling app, decision, mode, Worker version], doubles = [1,
+//! milliseconds, HTTP status]. Only decision events fill blobs 5–8 (mode: `enforce` or
+//! `shadow`); blob9 is the version id from a `CF_VERSION_METADATA` binding (empty without one), so
+//! a gradual rollout's versions can be compared. Without the dataset binding this is a no-op. The queries in README "Operations" rely on this layout: append, never reorder.
 
 use super::bindings::Env;
 use js_sys::{Array, Object, Reflect};
@@ -11,17 +12,32 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker_sys::AnalyticsEngineDataset;
 
 pub const BINDING: &str = "GATE_METRICS";
+/// wrangler's `[version_metadata]` binding: `{ id, tag, timestamp }` of the running version.
+pub const VERSION_BINDING: &str = "CF_VERSION_METADATA";
 
 thread_local! {
     static DATASET: OnceCell<Option<AnalyticsEngineDataset>> = const { OnceCell::new() };
+    static VERSION: OnceCell<String> = const { OnceCell::new() };
 }
 
-/// Called at the start of every event handler; the lookup happens once per isolate (bindings
+/// Called at the start of every event handler; the lookups happen once per isolate (bindings
 /// do not change within an isolate's life).
 pub fn install(env: &Env) {
     DATASET.with(|d| {
-        d.get_or_init(|| env.object(BINDING).map(JsCast::unchecked_into));
+        let dataset = d.get_or_init(|| env.object(BINDING).map(JsCast::unchecked_into));
+        if dataset.is_some() {
+            VERSION.with(|v| {
+                v.get_or_init(|| version_id(env));
+            });
+        }
     });
+}
+
+fn version_id(env: &Env) -> String {
+    env.object(VERSION_BINDING)
+        .and_then(|metadata| Reflect::get(&metadata, &JsValue::from_str("id")).ok())
+        .and_then(|id| id.as_string())
+        .unwrap_or_default()
 }
 
 /// Whether data points are written at all (so callers can skip preparing them).
@@ -33,7 +49,7 @@ fn strings(items: &[&str]) -> Array {
     items.iter().map(|s| JsValue::from_str(s)).collect()
 }
 
-/// The dimensions of one data point (blob1..blob8).
+/// The dimensions of one data point (blob1..blob8; blob9, the version, is added by `count`).
 #[derive(Default)]
 pub struct Point<'a> {
     pub event: &'a str,
@@ -56,14 +72,16 @@ pub fn count(p: &Point<'_>, ms: f64, status: u16) {
             .map(JsValue::from_f64)
             .collect();
         let point = Object::new();
+        let blobs = VERSION.with(|v| {
+            let version = v.get().map_or("", String::as_str);
+            strings(&[
+                p.event, p.label, p.route, p.tenant, p.method, p.client, p.decision, p.mode,
+                version,
+            ])
+        });
         let members = [
             ("indexes", strings(&[p.event])),
-            (
-                "blobs",
-                strings(&[
-                    p.event, p.label, p.route, p.tenant, p.method, p.client, p.decision, p.mode,
-                ]),
-            ),
+            ("blobs", blobs),
             ("doubles", doubles),
         ];
         for (name, value) in members {

@@ -579,7 +579,7 @@ test("defaults: a token with neither scp nor roles is 403 no_permissions unless 
   const permissive = await gatewayNamed("allow without permissions", {
     GATE_POLICY: JSON.stringify({ default: "authenticated", allow_tokens_without_permissions: true }),
   });
-  for (const [name, gw] of [["no GATE_POLICY", noPolicy], ['{"default":"authenticated"}', authenticated]]) {
+  for (const [name, gw] of [["no GATE_POLICY: the bundled policy.toml", noPolicy], ['{"default":"authenticated"}', authenticated]]) {
     const before = origin.count();
     for (const token of [bareApp, bareUser]) {
       const res = await call(gw, "/items", { token });

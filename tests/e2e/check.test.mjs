@@ -4,11 +4,12 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { startGateway, TEST_SECRET } from "./support/gateway.mjs";
+import { buildWithPolicy } from "./support/build.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
@@ -21,11 +22,19 @@ const GOOD = { ENTRA_TENANT_ID: TENANT, ENTRA_AUDIENCES: "api://orders", ORIGIN_
 /** A TOML value: numbers and booleans bare (wrangler passes them as such), strings quoted. */
 const tomlValue = (v) => (typeof v === "string" ? JSON.stringify(v) : String(v));
 
-/** Writes `vars` (and the JWKS namespace unless `noJwks`) as a wrangler.toml, runs the check. */
-async function check(vars, { noJwks = false } = {}) {
+/**
+ * Writes `vars` (and the JWKS namespace unless `noJwks`) as a wrangler.toml whose build command
+ * bundles `policy` (by default policy.toml, as build/ was built), runs the check.
+ */
+async function check(vars, { noJwks = false, policy = "policy.toml" } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "entra-gate-check-"));
   dirs.push(dir);
-  const lines = ["[vars]", ...Object.entries(vars).map(([k, v]) => `${k} = ${tomlValue(v)}`)];
+  const lines = [
+    "[build]",
+    `command = ${JSON.stringify(`bash scripts/build.sh --policy ${policy}`)}`,
+    "[vars]",
+    ...Object.entries(vars).map(([k, v]) => `${k} = ${tomlValue(v)}`),
+  ];
   if (!noJwks) lines.push("", "[[kv_namespaces]]", 'binding = "JWKS"');
   writeFileSync(join(dir, "wrangler.toml"), `${lines.join("\n")}\n`);
   let stdout;
@@ -38,10 +47,10 @@ async function check(vars, { noJwks = false } = {}) {
   return { code, ...JSON.parse(stdout) };
 }
 
-/** The problems the built Worker logs for the same bindings (its config_invalid line). */
-async function worker(vars) {
+/** The problems the built Worker (`build`: another build's directory) logs for the same bindings. */
+async function worker(vars, { build } = {}) {
   const logs = [];
-  const gw = await startGateway(Object.fromEntries(Object.entries({ GATE_SECRET: undefined, ...vars })), { logs });
+  const gw = await startGateway(Object.fromEntries(Object.entries({ GATE_SECRET: undefined, ...vars })), { logs, build });
   try {
     const res = await gw.fetch("/anything", { headers: { authorization: "Bearer x" } });
     await res.text();
@@ -86,9 +95,32 @@ test("a good configuration passes both, with warnings where it is risky", async 
   assert.deepEqual(checked.problems, []);
   assert.ok(checked.warnings.some((w) => w.startsWith("GATE_DEV_CLIENT_HEADERS")), JSON.stringify(checked.warnings));
   assert.ok(checked.warnings.some((w) => w.startsWith("GATE_SECRET") && w.includes("plain text")));
-  assert.ok(checked.warnings.some((w) => w.startsWith("GATE_POLICY")), "no policy opens every path");
+  assert.ok(!checked.warnings.some((w) => w.startsWith("GATE_POLICY")), "policy.toml is the policy");
   const served = await worker({ ...GOOD, GATE_DEV_CLIENT_HEADERS: "true" });
   assert.notEqual(served.status, 500);
+});
+
+test("check and Worker agree on a broken policy file, and on a binding that overrides it", async () => {
+  const file = "target/e2e-builds/check-broken-policy.toml";
+  mkdirSync(join(ROOT, "target/e2e-builds"), { recursive: true });
+  writeFileSync(join(ROOT, file), '[[routes]]\nname = "x"\npath = "/x/*/**"\nmethods = ["FETCH"]\nreport_only = "yes"\n');
+  const build = await buildWithPolicy(file, "check-broken");
+  const checked = await check(GOOD, { policy: file });
+  const served = await worker(GOOD, { build });
+  assert.equal(checked.code, 1);
+  assert.equal(served.status, 500);
+  assert.ok(checked.problems.length > 0 && checked.problems.every((p) => p.startsWith(`policy file: ${file}: `)), JSON.stringify(checked.problems));
+  assert.deepEqual([...checked.problems].sort(), [...served.problems].sort());
+
+  const override = { ...GOOD, GATE_POLICY: JSON.stringify({ default: "deny" }) };
+  const overridden = await check(override, { policy: file });
+  assert.equal(overridden.code, 0, JSON.stringify(overridden));
+  assert.ok(overridden.warnings.some((w) => w === `GATE_POLICY: set, so the bundled policy file ${file} is not used`));
+  assert.notEqual((await worker(override, { build })).status, 500);
+
+  const missing = await check(GOOD, { policy: "no/such/policy.toml" });
+  assert.equal(missing.code, 1);
+  assert.ok(missing.problems.some((p) => p.startsWith("policy file: no/such/policy.toml")), JSON.stringify(missing.problems));
 });
 
 test("a missing JWKS namespace and a missing secret", async () => {

@@ -10,6 +10,8 @@ import { startEnvironment } from "./support/environment.mjs";
 const OID = "5a1d5c3e-6a4b-4f1e-8a2d-0c9e8f7b6a51";
 const CLIENT = "0f6e1f5b-0c6f-4a55-9d1e-5c1f3f2f0a11";
 const UTI = "AbCdEfGhIjKlMnOpQrStUv";
+/** What wrangler's [version_metadata] binding holds for the running version. */
+const VERSION = { id: "6d0e6a1c-7b7e-4b7a-9c55-2f4f3f0b8e21", tag: "", timestamp: "2026-12-01T00:00:00Z" };
 
 const POLICY = {
   routes: [
@@ -22,7 +24,7 @@ const POLICY = {
 let env;
 let token;
 before(async () => {
-  env = await startEnvironment({ GATE_POLICY: JSON.stringify(POLICY) });
+  env = await startEnvironment({ GATE_POLICY: JSON.stringify(POLICY), CF_VERSION_METADATA: VERSION });
   token = await env.tenant.mint({});
 });
 after(async () => {
@@ -100,7 +102,7 @@ test("GATE_LOG_ALLOWED=none: no allowed lines, every denial and report-only find
   assert.equal(labels.filter((l) => l === "allowed").length, 5, JSON.stringify(points));
   assert.equal(labels.filter((l) => l === "token_missing").length, 1);
   const point = points.find((p) => p.blobs[1] === "allowed");
-  assert.deepEqual(point.blobs.slice(3), [env.tenant.tenantId, "GET", CLIENT, "allowed", "enforce"]);
+  assert.deepEqual(point.blobs.slice(3), [env.tenant.tenantId, "GET", CLIENT, "allowed", "enforce", VERSION.id]);
   assert.equal(point.doubles[2], 200);
 });
 
@@ -156,7 +158,7 @@ test("shadow mode: every refusal is forwarded without identity, logged and count
   }
   const admin = pointsOf("admin").find((p) => p.blobs[1] === "insufficient_role");
   assert.ok(admin, "the shadowed refusal is counted");
-  assert.deepEqual(admin.blobs.slice(4), ["GET", CLIENT, "would_deny", "shadow"]);
+  assert.deepEqual(admin.blobs.slice(4, 8), ["GET", CLIENT, "would_deny", "shadow"]);
 
   // An ambiguous path cannot be forwarded as anything: refused even in shadow mode.
   const ambiguous = await call(shadow, { path: "/items/..;/admin", ray: "ops-shadow-ambiguous" });

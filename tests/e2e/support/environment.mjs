@@ -25,7 +25,7 @@ export async function startEnvironment(overrides = {}) {
         ...overrides,
         ...bindings,
       },
-      { logs, kvPersist: options.kvPersist, metricsSpy: options.metricsSpy },
+      { logs, kvPersist: options.kvPersist, metricsSpy: options.metricsSpy, build: options.build },
     );
     gateways.push(gw);
     return gw;

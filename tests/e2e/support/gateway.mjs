@@ -46,11 +46,16 @@ const METRICS_SPY = {
   }`,
 };
 
-/** `metricsSpy`: bind GATE_METRICS to METRICS_SPY, so tests read the counters from the logs. */
-export async function startGateway(given, { logs, kvPersist, kvNamespaces = [], metricsSpy = false } = {}) {
-  if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} missing: run the release build first`);
+/**
+ * `metricsSpy`: bind GATE_METRICS to METRICS_SPY, so tests read the counters from the logs.
+ * `build`: a directory with another build of the worker (support/build.mjs), instead of build/.
+ */
+export async function startGateway(given, { logs, kvPersist, kvNamespaces = [], metricsSpy = false, build } = {}) {
+  const scriptPath = build ? resolve(build, "index.js") : WORKER_SCRIPT;
+  if (!existsSync(scriptPath)) throw new Error(`${scriptPath} missing: run the release build first`);
   const gate = {
     ...WORKER,
+    scriptPath,
     bindings: withTestSecret(given),
     kvNamespaces: ["JWKS", ...kvNamespaces],
   };

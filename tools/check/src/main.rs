@@ -2,14 +2,20 @@
 //! loads one wrangler environment (with `--var` as `wrangler dev --var` / `deploy --var` give it) with the Worker's own configuration loader and prints every problem the Worker
 //! would answer `500 config_invalid` for, plus warnings for legal but risky settings. Exit
 //! status 1 on problems, 2 on bad usage or an unreadable file.
+//!
+//! `entra-gate-check bundle-policy FILE`: the policy file as the ES module `scripts/build.sh`
+//! bundles into the Worker (exit status 2 if it cannot be read or is not TOML).
 
 mod dev_vars;
+mod policy_file;
 mod warnings;
 mod wrangler;
 
-use entra_gate_core::{binding, from_bindings, kv_binding_problems, KvBinding};
+use entra_gate_core::{
+    binding, from_bindings_and_policy_file, kv_binding_problems, KvBinding, PolicyFile,
+};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Stands in for a secret that lives in Cloudflare (`wrangler secret put`), so the rest of the
@@ -69,7 +75,27 @@ fn dev_vars_path(options: &Options) -> Option<PathBuf> {
         .or_else(|| Some(dir.join(".dev.vars")).filter(|p| p.exists()))
 }
 
+fn bundle_policy(path: Option<String>) -> ExitCode {
+    let Some(path) = path else {
+        eprintln!("entra-gate-check: bundle-policy needs a file");
+        return ExitCode::from(2);
+    };
+    match policy_file::read(Path::new(&path)) {
+        Ok(json) => {
+            print!("{}", policy_file::module(&path, &json));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("entra-gate-check: policy file {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("bundle-policy") {
+        return bundle_policy(std::env::args().nth(2));
+    }
     let options = match options() {
         Ok(options) => options,
         Err(e) => {
@@ -132,7 +158,22 @@ fn main() -> ExitCode {
         }
     };
     let mut problems: Vec<String> = Vec::new();
-    let loaded = from_bindings(|name| vars.get(name).cloned());
+    // The file the build command bundles, read as the build reads it (relative to the
+    // repository root, where scripts/check.sh runs).
+    let policy_path = environment
+        .build_command
+        .as_deref()
+        .and_then(policy_file::from_build_command);
+    let policy_json = policy_path.as_ref().and_then(|path| {
+        policy_file::read(Path::new(path))
+            .map_err(|e| problems.push(format!("{}: {e}", binding::POLICY_FILE)))
+            .ok()
+    });
+    let bundled = policy_path
+        .as_deref()
+        .zip(policy_json.as_deref())
+        .map(|(path, json)| PolicyFile { path, json });
+    let loaded = from_bindings_and_policy_file(|name| vars.get(name).cloned(), bundled);
     let config = match loaded {
         Ok(config) => Some(config),
         Err(found) => {
@@ -145,7 +186,7 @@ fn main() -> ExitCode {
             .iter()
             .map(ToString::to_string),
     );
-    warnings.extend(warnings::warnings(&vars, config.as_ref()));
+    warnings.extend(warnings::warnings(&vars, bundled, config.as_ref()));
 
     let scope = options
         .env

@@ -1,33 +1,59 @@
 //! Settings that are legal but risky: the Worker runs with them, an operator should know.
 
-use entra_gate_core::{binding, GateConfig, TenantSelector};
+use entra_gate_core::{binding, GateConfig, PolicyFile, TenantSelector};
 use std::collections::BTreeMap;
 
 const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
-/// Warnings for the bindings `vars` (after `.dev.vars`) and, when they load, the configuration.
-/// Settings are read from the loaded configuration, never parsed again here: the check warns
-/// about exactly what the Worker would run with.
-pub fn warnings(vars: &BTreeMap<String, String>, config: Option<&GateConfig>) -> Vec<String> {
+/// The shipped wrangler.toml's stand-ins: the nil GUID, and hosts under `.invalid` (a name
+/// reserved never to resolve, RFC 2606).
+fn is_placeholder(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["placeholder", "<your", ".invalid/", ".invalid:"]
+        .iter()
+        .any(|marker| lower.contains(marker))
+        || lower.contains(ZERO_GUID)
+        || lower.ends_with(".invalid")
+}
+
+/// Warnings for the bindings `vars` (after `.dev.vars`), the bundled policy file and, when they
+/// load, the configuration. Settings are read from the loaded configuration, never parsed again
+/// here: the check warns about exactly what the Worker would run with.
+pub fn warnings(
+    vars: &BTreeMap<String, String>,
+    policy_file: Option<PolicyFile<'_>>,
+    config: Option<&GateConfig>,
+) -> Vec<String> {
     let mut found = Vec::new();
     for (name, value) in vars {
-        let lower = value.to_ascii_lowercase();
-        if lower.contains(ZERO_GUID) || lower.contains("placeholder") || lower.contains("<your") {
+        if is_placeholder(value) {
             found.push(format!(
                 "{name}: holds a placeholder; put the real value in"
             ));
         }
     }
+    match (policy_file, vars.contains_key(binding::POLICY)) {
+        (Some(file), false) if is_placeholder(file.json) => found.push(format!(
+            "{}: {}: holds a placeholder; put the real value in",
+            binding::POLICY_FILE,
+            file.path
+        )),
+        (Some(file), true) => found.push(format!(
+            "{}: set, so the bundled policy file {} is not used",
+            binding::POLICY,
+            file.path
+        )),
+        (None, false) => found.push(format!(
+            "{}: unset and no policy file, so every path is open to any valid token with a \
+             scope or role",
+            binding::POLICY
+        )),
+        (Some(_) | None, _) => {}
+    }
     if vars.contains_key(binding::ASSERTION_KEY) {
         found.push(format!(
             "{}: a private key in [vars] is plain text in wrangler.toml; use wrangler secret put",
             binding::ASSERTION_KEY
-        ));
-    }
-    if !vars.contains_key(binding::POLICY) {
-        found.push(format!(
-            "{}: unset, so every path is open to any valid token with a scope or role",
-            binding::POLICY
         ));
     }
     let Some(config) = config else {
@@ -94,7 +120,7 @@ mod tests {
         .collect();
         vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = from_bindings(|name| vars.get(name).cloned()).expect("valid");
-        warnings(&vars, Some(&config))
+        warnings(&vars, None, Some(&config))
     }
 
     fn names(found: &[String]) -> Vec<&str> {
@@ -108,7 +134,7 @@ mod tests {
 
     #[test]
     fn each_risky_setting_is_named() {
-        let cases: [(&[(&str, &str)], &str); 7] = [
+        let cases: [(&[(&str, &str)], &str); 8] = [
             (
                 &[(binding::DEV_CLIENT_HEADERS, "TRUE")],
                 binding::DEV_CLIENT_HEADERS,
@@ -147,6 +173,10 @@ mod tests {
                 &[(binding::AUDIENCES, "00000000-0000-0000-0000-000000000000")],
                 binding::AUDIENCES,
             ),
+            (
+                &[(binding::ORIGIN_URL, "https://origin.replace.invalid")],
+                binding::ORIGIN_URL,
+            ),
         ];
         for (extra, expected) in cases {
             let found = warned(extra);
@@ -174,8 +204,29 @@ mod tests {
         let vars: BTreeMap<String, String> =
             [(binding::ASSERTION_KEY.to_string(), "{}".to_string())].into();
         assert_eq!(
-            names(&warnings(&vars, None)),
-            [binding::ASSERTION_KEY, binding::POLICY]
+            names(&warnings(&vars, None, None)),
+            [binding::POLICY, binding::ASSERTION_KEY]
+        );
+    }
+
+    #[test]
+    fn the_policy_file_is_named_when_overridden_or_a_placeholder() {
+        let vars: BTreeMap<String, String> = BTreeMap::new();
+        let file = |json| PolicyFile {
+            path: "policy.toml",
+            json,
+        };
+        assert!(warnings(&vars, Some(file(r#"{"default":"deny"}"#)), None).is_empty());
+        let placeholder = file(r#"{"api_client_id":"00000000-0000-0000-0000-000000000000"}"#);
+        assert_eq!(
+            warnings(&vars, Some(placeholder), None),
+            ["policy file: policy.toml: holds a placeholder; put the real value in"]
+        );
+        let overridden: BTreeMap<String, String> =
+            [(binding::POLICY.to_string(), "{}".to_string())].into();
+        assert_eq!(
+            warnings(&overridden, Some(file("{}")), None),
+            ["GATE_POLICY: set, so the bundled policy file policy.toml is not used"]
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The bindings one wrangler environment gives the Worker, read from `wrangler.toml` the way
 //! wrangler reads it: `vars` and `kv_namespaces` are not inherited, so `--env NAME` sees only
-//! `[env.NAME.vars]` and `[[env.NAME.kv_namespaces]]`.
+//! `[env.NAME.vars]` and `[[env.NAME.kv_namespaces]]`; `build` is inherited unless the
+//! environment has its own.
 
 use std::collections::BTreeMap;
 use toml::{Table, Value};
@@ -14,6 +15,8 @@ pub struct Environment {
     pub kv: Vec<String>,
     /// Analytics Engine dataset binding names.
     pub analytics: Vec<String>,
+    /// `build.command`, which names the bundled policy file.
+    pub build_command: Option<String>,
 }
 
 /// Reads `text` (a `wrangler.toml`) for environment `env` (`None`: the top level).
@@ -38,7 +41,14 @@ pub fn environment(text: &str, env: Option<&str>) -> Result<Environment, String>
             .collect(),
         Some(_) => return Err("vars is not a table".into()),
     };
+    let build_command = [scope, &root]
+        .into_iter()
+        .find_map(|table| table.get("build"))
+        .and_then(|build| build.get("command"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Ok(Environment {
+        build_command,
         vars,
         kv: binding_names(scope, "kv_namespaces"),
         analytics: binding_names(scope, "analytics_engine_datasets"),
@@ -72,6 +82,8 @@ mod tests {
     use super::*;
 
     const TOML: &str = r#"
+[build]
+command = "bash scripts/build.sh"
 [vars]
 ENTRA_TENANT_ID = "top"
 ENTRA_CLOCK_SKEW_SECONDS = 30
@@ -87,6 +99,10 @@ binding = "JWKS"
 id = "abc"
 [[env.production.analytics_engine_datasets]]
 binding = "GATE_METRICS"
+[env.production.build]
+command = "bash scripts/build.sh --policy prod.toml"
+[env.staging]
+name = "staging"
 "#;
 
     #[test]
@@ -98,6 +114,7 @@ binding = "GATE_METRICS"
         assert_eq!(top.vars["GATE_POLICY"], r#"{"default":"deny"}"#);
         assert_eq!(top.kv, ["JWKS"]);
         assert!(top.analytics.is_empty());
+        assert_eq!(top.build_command.as_deref(), Some("bash scripts/build.sh"));
     }
 
     #[test]
@@ -107,7 +124,18 @@ binding = "GATE_METRICS"
         assert_eq!(prod.vars["ENTRA_TENANT_ID"], "prod");
         assert_eq!(prod.kv, ["JWKS"]);
         assert_eq!(prod.analytics, ["GATE_METRICS"]);
-        assert!(environment(TOML, Some("staging")).is_err());
+        assert_eq!(
+            prod.build_command.as_deref(),
+            Some("bash scripts/build.sh --policy prod.toml")
+        );
+        let staging = environment(TOML, Some("staging")).expect("reads");
+        assert!(staging.vars.is_empty());
+        assert_eq!(
+            staging.build_command.as_deref(),
+            Some("bash scripts/build.sh"),
+            "build is inherited"
+        );
+        assert!(environment(TOML, Some("test")).is_err());
         assert!(environment("not = [toml", None).is_err());
     }
 }
