@@ -552,3 +552,35 @@ fn unsigned_tokens_are_named_for_their_algorithm() {
         .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// `groups` are kept as lower-case object ids; an overage (`_claim_names.groups` in a JWT,
+/// `hasgroups` in implicit-flow tokens) is remembered, whatever else the token lists.
+#[test]
+fn groups_and_their_overage_are_read() {
+    let k = test_keys();
+    let keys = key_set(&k);
+    let read = |set: Value| {
+        let token = Tok::v2(&k.k1).claims(set).sign(&k.k1);
+        let case = deny("groups", bearer(&token), Reason::MalformedClaims);
+        outcome(&case, &keys).expect("verifies")
+    };
+    let listed = read(json!({"groups": ["8D9E3B4A-1F2C-4E5D-9A6B-7C8D9E0F1A2B", "sales"]}));
+    assert_eq!(
+        listed.groups(),
+        ["8d9e3b4a-1f2c-4e5d-9a6b-7c8d9e0f1a2b", "sales"]
+    );
+    assert!(!listed.groups_overage());
+    let none = read(json!({}));
+    assert!(none.groups().is_empty() && !none.groups_overage());
+    let distributed = read(json!({
+        "_claim_names": {"groups": "src1"},
+        "_claim_sources": {"src1": {"endpoint": "https://graph.microsoft.com/v1.0/users/x/getMemberObjects"}}
+    }));
+    assert!(distributed.groups_overage());
+    assert!(read(json!({"hasgroups": true})).groups_overage());
+    let other_names = read(json!({"_claim_names": {"roles": "src1"}}));
+    assert!(
+        !other_names.groups_overage(),
+        "only a left-out groups claim is an overage"
+    );
+}

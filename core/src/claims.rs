@@ -2,7 +2,7 @@
 //! rule holds. Claims are typed; a checked claim of the wrong JSON type, `null`, or a repeated
 //! member makes the whole token malformed.
 
-use super::guid::is_guid;
+use super::guid::{is_guid, normalize_guid};
 use super::identity::{TokenKind, TokenVersion, VerifiedIdentity};
 use super::issuer::{tenant_segment, IssuerRules, IssuerTemplate};
 use super::json::MemberName;
@@ -286,6 +286,14 @@ struct RawClaims {
     uti: Option<String>,
     #[serde(default, deserialize_with = "some")]
     ipaddr: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    groups: Option<Vec<String>>,
+    /// Overage: the groups were left out and a Graph source named instead (JWT).
+    #[serde(default, rename = "_claim_names", deserialize_with = "some")]
+    claim_names: Option<ClaimNames>,
+    /// Overage in implicit-flow tokens.
+    #[serde(default, deserialize_with = "flag")]
+    hasgroups: bool,
     // Marks of an ID token: access tokens never carry these.
     #[serde(default, deserialize_with = "flag")]
     nonce: bool,
@@ -293,6 +301,13 @@ struct RawClaims {
     at_hash: bool,
     #[serde(default, deserialize_with = "flag")]
     c_hash: bool,
+}
+
+/// `_claim_names`: which claims were left out of the token (distributed claims).
+#[derive(Debug, Deserialize)]
+struct ClaimNames {
+    #[serde(default, deserialize_with = "flag")]
+    groups: bool,
 }
 
 fn malformed(detail: impl Into<String>) -> ClaimsError {
@@ -394,6 +409,14 @@ pub fn validate(
         (Some(other), _) => return Err(malformed(format!("unknown idtyp {other:?}"))),
     };
 
+    let groups_overage = claims.hasgroups || claims.claim_names.is_some_and(|names| names.groups);
+    let groups = claims
+        .groups
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| normalize_guid(&g).unwrap_or(g))
+        .collect();
+
     Ok(VerifiedIdentity {
         tenant_id: tid,
         object_id: oid,
@@ -421,6 +444,8 @@ pub fn validate(
         xms_cc: claims.xms_cc.unwrap_or_default(),
         token_id: claims.uti,
         ip_address: claims.ipaddr,
+        groups,
+        groups_overage,
         expires_at: claims
             .exp
             .map(|t| whole_seconds(t.0.floor()))

@@ -108,6 +108,10 @@ identity! {
     token_id: Option<String>,
     /// `ipaddr`: the address the token was issued to.
     ip_address: Option<String>,
+    /// `groups`: object ids (lower case) of the groups the token lists.
+    groups: Vec<String>,
+    /// The token left the groups out (`_claim_names.groups` or `hasgroups`): too many to list.
+    groups_overage: bool,
     /// `exp`, in whole seconds.
     expires_at: i64,
     /// Claims the policy's generic matchers and claim headers name, as strings.
@@ -173,6 +177,17 @@ impl VerifiedIdentity {
     /// `roles`.
     pub fn roles(&self) -> &[String] {
         &self.roles
+    }
+
+    /// `groups`: object ids (lower case) of the groups the token lists.
+    pub fn groups(&self) -> &[String] {
+        &self.groups
+    }
+
+    /// The token left its groups out (overage): too many to list, so [`Self::groups`] says
+    /// nothing about membership.
+    pub fn groups_overage(&self) -> bool {
+        self.groups_overage
     }
 
     /// `acrs`: authentication context class references satisfied.
@@ -246,6 +261,8 @@ pub(crate) mod tests_support {
             token_id: None,
             ip_address: None,
             expires_at: 0,
+            groups: Vec::new(),
+            groups_overage: false,
             extra_claims: Vec::new(),
         }
     }

@@ -208,6 +208,13 @@ reasons! {
     /// The token's tenant is not among the route's tenants.
     RouteTenantNotAllowed = "route_tenant_not_allowed", Policy, 403, Error("insufficient_scope"),
         "tokens from this tenant are not accepted on this route";
+    /// The caller is in none (or not all) of the route's groups (`groups`, object ids).
+    InsufficientGroup = "insufficient_group", Policy, 403, Error("insufficient_scope"),
+        "the caller is not in a group this route requires";
+    /// The route requires groups but the token left them out: the user is in more groups
+    /// than a token carries (`_claim_names.groups` or `hasgroups`). No new token changes that.
+    GroupsOverage = "groups_overage", Policy, 403, None,
+        "the token does not list the caller's groups (too many groups); use app roles, or read the groups from Microsoft Graph";
     /// A generic claim matcher did not match.
     ClaimMismatch = "claim_mismatch", Policy, 403, Error("insufficient_scope"),
         "a claim does not have an accepted value";

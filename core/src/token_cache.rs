@@ -179,6 +179,8 @@ mod tests {
             token_id: None,
             ip_address: None,
             expires_at: exp,
+            groups: vec![],
+            groups_overage: false,
             extra_claims: vec![],
         })
     }

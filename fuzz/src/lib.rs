@@ -94,6 +94,8 @@ pub fn sample_identity_with(
         token_id: Some(subject.into()),
         ip_address: Some("203.0.113.7".into()),
         expires_at: NOW.seconds() + 3600,
+        groups: vec!["8d9e3b4a-1f2c-4e5d-9a6b-7c8d9e0f1a2b".into()],
+        groups_overage: false,
         extra_claims,
     })
 }

@@ -18,9 +18,14 @@ const hh = (hour) => `${String(((hour % 24) + 24) % 24).padStart(2, "0")}:00`;
 const utcHour = new Date().getUTCHours();
 
 // Routes are tried in order, the first match wins: specific routes come before broad ones.
+/** Group object ids. */
+const FINANCE = "8d9e3b4a-1f2c-4e5d-9a6b-7c8d9e0f1a2b";
+const AUDITORS = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+const SALES = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
+
 const POLICY = {
   default: "deny",
-  optional_claims: ["acrs", "auth_time", "ipaddr"],
+  optional_claims: ["acrs", "auth_time", "ipaddr", "groups"],
   api_client_id: API_CLIENT_ID,
   cors: {
     allowed_origins: [APP_ORIGIN],
@@ -33,6 +38,7 @@ const POLICY = {
     { name: "docs", path: "/docs/**", public: true, conditions: { country: { not_in: ["KP"] } } },
     { name: "ingest", path: "/ingest/**", methods: ["POST"], require: { token_kind: "app", roles: { any_of: ["Items.Ingest"] } } },
     { name: "partner", path: "/partner/**", require: { apps: [CLIENT], client_auth: "secret" } },
+    { name: "finance", path: "/finance/**", require: { groups: { any_of: [FINANCE.toUpperCase(), AUDITORS] } } },
     { name: "items-export", path: "/items/export", methods: ["GET"], require: { scopes: { all_of: ["items.read", "items.export"] } } },
     { name: "items-read", path: "/items/**", methods: ["GET", "HEAD"], require: { scopes: { any_of: ["items.read"] }, roles: { any_of: ["Items.Read"] } } },
     { name: "items-write", path: "/items/**", methods: ["POST", "PUT", "PATCH", "DELETE"], require: { scopes: { any_of: ["items.write"] } } },
@@ -223,6 +229,31 @@ test("the wrong kind of token is 403 token_kind_not_allowed", async () => {
     reason: "token_kind_not_allowed",
     error: "insufficient_scope",
   });
+});
+
+test("groups: a member passes, a non-member is insufficient_group, an overage token is groups_overage", async () => {
+  reached(await call(await mint({ claims: { groups: [SALES, FINANCE] } }), { path: "/finance/q3" }));
+  reached(await call(await mint({ claims: { groups: [AUDITORS.toUpperCase()] } }), { path: "/finance/q3" }));
+  refused(await call(await mint({ claims: { groups: [SALES] } }), { path: "/finance/q3" }), {
+    status: 403,
+    reason: "insufficient_group",
+    error: "insufficient_scope",
+  });
+  refused(await call(await mint({}), { path: "/finance/q3" }), { status: 403, reason: "insufficient_group", error: "insufficient_scope" });
+  // More groups than a token holds: Entra leaves them out and points at Graph instead. That is
+  // not "not a member", and the answer says what to do about it.
+  const overage = {
+    _claim_names: { groups: "src1" },
+    _claim_sources: { src1: { endpoint: "https://graph.microsoft.com/v1.0/users/x/getMemberObjects" } },
+  };
+  for (const claims of [overage, { hasgroups: true }]) {
+    const res = await call(await mint({ claims }), { path: "/finance/q3" });
+    const { problem } = refused(res, { status: 403, reason: "groups_overage" });
+    assert.match(problem.detail, /app roles/);
+    assert.match(problem.detail, /Microsoft Graph/);
+  }
+  // An overage matters only where groups are asked for.
+  reached(await call(await mint({ claims: overage }), { path: "/items/7" }));
 });
 
 test("the calling application must be listed and authenticate strongly enough", async () => {

@@ -38,6 +38,9 @@ const OTHER_TID: &str = "8b7c6d5e-4f3a-4b2c-9d1e-0f1a2b3c4d5e";
 const OID: &str = "5a1d5c3e-6a4b-4f1e-8a2d-0c9e8f7b6a51";
 /// What the mock tenant puts in `azp`/`appid`.
 const CLIENT: &str = "0f6e1f5b-0c6f-4a55-9d1e-5c1f3f2f0a11";
+const GROUP_A: &str = "8d9e3b4a-1f2c-4e5d-9a6b-7c8d9e0f1a2b";
+const GROUP_B: &str = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+const GROUP_C: &str = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
 const OTHER_CLIENT: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
 /// The API's own client id (the v2 audience).
 const API_CLIENT_ID: &str = "c0ffee00-1234-4abc-8def-0123456789ab";
@@ -82,6 +85,8 @@ fn user() -> VerifiedIdentity {
         token_id: Some("AbCdEfGhIjKlMnOpQrStUv".into()),
         ip_address: None,
         expires_at: NOW + HOUR,
+        groups: Vec::new(),
+        groups_overage: false,
         extra_claims: Vec::new(),
     }
 }
@@ -174,7 +179,7 @@ fn one_route(route: Value) -> Policy {
     let mut r = route;
     r["path"] = json!("/x");
     load(json!({
-        "optional_claims": ["acrs", "auth_time", "ipaddr"],
+        "optional_claims": ["acrs", "auth_time", "ipaddr", "groups"],
         "api_client_id": API_CLIENT_ID,
         "routes": [r],
     }))
@@ -416,6 +421,73 @@ fn requirements_table() {
             user,
             no_edit,
             Some(Reason::RouteTenantNotAllowed),
+        ),
+        // groups (object ids; claims validation keeps them lower case)
+        (
+            "groups: any_of, a member of one",
+            json!({"groups": {"any_of": [GROUP_A.to_uppercase(), GROUP_B]}}),
+            user,
+            |i| i.groups = vec![GROUP_B.into(), GROUP_C.into()],
+            None,
+        ),
+        (
+            "groups: any_of, a member of none",
+            json!({"groups": {"any_of": [GROUP_A]}}),
+            user,
+            |i| i.groups = vec![GROUP_B.into()],
+            Some(Reason::InsufficientGroup),
+        ),
+        (
+            "groups: all_of, a member of some",
+            json!({"groups": {"all_of": [GROUP_A, GROUP_B]}}),
+            user,
+            |i| i.groups = vec![GROUP_A.into()],
+            Some(Reason::InsufficientGroup),
+        ),
+        (
+            "groups: all_of, a member of all",
+            json!({"groups": {"all_of": [GROUP_A, GROUP_B]}}),
+            user,
+            |i| i.groups = vec![GROUP_B.into(), GROUP_A.into()],
+            None,
+        ),
+        (
+            "groups: no groups claim",
+            json!({"groups": {"any_of": [GROUP_A]}}),
+            user,
+            no_edit,
+            Some(Reason::InsufficientGroup),
+        ),
+        (
+            "groups: overage, even with the group listed",
+            json!({"groups": {"any_of": [GROUP_A]}}),
+            user,
+            |i| {
+                i.groups = vec![GROUP_A.into()];
+                i.groups_overage = true;
+            },
+            Some(Reason::GroupsOverage),
+        ),
+        (
+            "groups: overage where no group is asked for",
+            json!({"scopes": {"any_of": ["items.read"]}}),
+            user,
+            |i| i.groups_overage = true,
+            None,
+        ),
+        (
+            "order: scopes before groups",
+            json!({"scopes": {"any_of": ["admin"]}, "groups": {"any_of": [GROUP_A]}}),
+            user,
+            |i| i.groups_overage = true,
+            Some(Reason::InsufficientScope),
+        ),
+        (
+            "order: groups before claims",
+            json!({"groups": {"any_of": [GROUP_A]}, "claims": [{"name": "department", "one_of": ["x"]}]}),
+            user,
+            no_edit,
+            Some(Reason::InsufficientGroup),
         ),
         // generic claim matchers (values as claims validation keeps them in extra_claims)
         (
@@ -2455,5 +2527,36 @@ fn case_insensitive_paths_are_chosen_for_the_whole_policy() {
             "routes": [{"path": "/API/**"}, {"path": "/api/items"}],
         })),
         &["routes[1]: never reached"],
+    );
+}
+
+#[test]
+fn group_rules_need_the_groups_claim_and_object_ids() {
+    let route = |groups: Value| json!({"path": "/g", "require": {"groups": groups}});
+    let unlisted = problems(&json!({"routes": [route(json!({"any_of": [GROUP_A]}))]}));
+    assert_eq!(unlisted.len(), 1, "{unlisted:#?}");
+    assert_problem(
+        &unlisted,
+        &["routes[0].require.groups", "groupMembershipClaims"],
+    );
+    let listed = |groups: Value| {
+        problems(&json!({"optional_claims": ["groups"], "routes": [route(groups)]}))
+    };
+    let fine = load(
+        json!({"optional_claims": ["groups"], "routes": [route(json!({"all_of": [GROUP_A, GROUP_B.to_uppercase()]}))]}),
+    );
+    assert_eq!(
+        fine.routes[0].require.groups,
+        Some(super::Need::AllOf(vec![GROUP_A.into(), GROUP_B.into()])),
+        "object ids kept lower case"
+    );
+    let named = listed(json!({"any_of": ["Finance Team"]}));
+    assert_eq!(named.len(), 1, "{named:#?}");
+    assert_problem(&named, &["routes[0].require.groups.any_of", "not a GUID"]);
+    let empty = listed(json!({"any_of": []}));
+    assert_eq!(empty.len(), 1, "one problem for an empty list: {empty:#?}");
+    assert_eq!(
+        listed(json!({"any_of": [GROUP_A], "all_of": [GROUP_B]})).len(),
+        1
     );
 }

@@ -77,6 +77,9 @@ pub struct RawRequire {
     pub client_auth: Option<String>,
     #[serde(default)]
     pub tenants: Option<Vec<String>>,
+    /// Group object ids (`groups`): any or all of them.
+    #[serde(default)]
+    pub groups: Option<RawNeed>,
     #[serde(default)]
     pub claims: Vec<RawClaimMatch>,
 }

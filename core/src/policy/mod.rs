@@ -510,7 +510,17 @@ fn need(raw: RawNeed, at: &str, problems: &mut Vec<PolicyProblem>) -> Option<Nee
 }
 
 fn guids(values: Vec<String>, at: &str, problems: &mut Vec<PolicyProblem>) -> Vec<String> {
-    list(values, at, problems)
+    let values = list(values, at, problems);
+    normalized_guids(values, at, problems)
+}
+
+/// GUIDs in lower case, each value that is not one a problem (the list is checked already).
+fn normalized_guids(
+    values: Vec<String>,
+    at: &str,
+    problems: &mut Vec<PolicyProblem>,
+) -> Vec<String> {
+    values
         .into_iter()
         .filter_map(|v| {
             normalize_guid(&v).or_else(|| {
@@ -640,6 +650,25 @@ fn compile_route(
         require.tenants = r
             .tenants
             .map(|t| guids(t, &format!("{at}.require.tenants"), problems));
+        require.groups = r.groups.and_then(|n| {
+            let gat = format!("{at}.require.groups");
+            if !optional.iter().any(|c| c == "groups") {
+                problems.push(PolicyProblem::new(
+                    gat.as_str(),
+                    ProblemKind::Missing,
+                    "needs the groups claim (set groupMembershipClaims in the app registration \
+                     and list groups in optional_claims)",
+                ));
+            }
+            Some(match need(n, &gat, problems)? {
+                Need::AnyOf(v) => {
+                    Need::AnyOf(normalized_guids(v, &format!("{gat}.any_of"), problems))
+                }
+                Need::AllOf(v) => {
+                    Need::AllOf(normalized_guids(v, &format!("{gat}.all_of"), problems))
+                }
+            })
+        });
         require.claims = r
             .claims
             .into_iter()

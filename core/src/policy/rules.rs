@@ -57,6 +57,8 @@ pub struct Requirements {
     pub client_auth_min: Option<u8>,
     /// Tenants (`tid`) allowed on this route, as normalized GUIDs.
     pub tenants: Option<Vec<String>>,
+    /// Group object ids (`groups`), as normalized GUIDs.
+    pub groups: Option<Need>,
     /// Every matcher must match.
     pub claims: Vec<ClaimMatch>,
 }
@@ -71,7 +73,7 @@ fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
 
 impl Requirements {
     /// The first requirement the token fails, in a fixed order: kind, tenant, calling app,
-    /// client authentication, scopes/roles, claims.
+    /// client authentication, scopes/roles, groups, claims.
     pub fn check(&self, id: &VerifiedIdentity) -> Result<(), Refusal> {
         if let Some(kind) = self.kind.filter(|k| *k != id.kind) {
             return Err(refusal(
@@ -139,6 +141,22 @@ impl Requirements {
                 ));
             }
             _ => {}
+        }
+        if let Some(groups) = &self.groups {
+            // Overage first: the token's empty list says nothing about membership, and
+            // "not in the group" would send an operator looking in the wrong place.
+            if id.groups_overage {
+                return Err(refusal(
+                    Reason::GroupsOverage,
+                    "groups left out of the token (overage)",
+                ));
+            }
+            if !groups.met_by(&id.groups) {
+                return Err(refusal(
+                    Reason::InsufficientGroup,
+                    format!("not in {}", groups.listed()),
+                ));
+            }
         }
         for matcher in &self.claims {
             let values = id.extra_claim(&matcher.name);
