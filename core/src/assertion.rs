@@ -26,6 +26,18 @@ pub struct AssertionKey {
     pub x: String,
     /// `iss` of every assertion.
     pub issuer: String,
+    /// `GATE_ASSERTION_PREVIOUS_KEY`: published beside this key, never used to sign, so a
+    /// rotation has an overlap in which assertions under either key verify.
+    pub previous: Option<PublishedKey>,
+}
+
+/// A public key the gateway publishes without signing with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKey {
+    /// Its `kid` (or the first 16 characters of `x`).
+    pub kid: String,
+    /// Public key, base64url.
+    pub x: String,
 }
 
 #[derive(Deserialize)]
@@ -33,7 +45,8 @@ pub struct AssertionKey {
 struct RawOkpJwk {
     kty: String,
     crv: String,
-    d: String,
+    #[serde(default)]
+    d: Option<String>,
     x: String,
     #[serde(default)]
     kid: Option<String>,
@@ -59,6 +72,8 @@ pub enum AssertionKeyError {
     Algorithm,
     /// `d` or `x` is not 32 bytes of base64url.
     KeySize,
+    /// The previous key has the current key's `kid`: origins could not tell them apart.
+    SameKid,
 }
 
 impl std::fmt::Display for AssertionKeyError {
@@ -70,6 +85,9 @@ impl std::fmt::Display for AssertionKeyError {
             }
             AssertionKeyError::Algorithm => f.write_str("alg must be EdDSA"),
             AssertionKeyError::KeySize => f.write_str("d and x must be 32-byte base64url values"),
+            AssertionKeyError::SameKid => {
+                f.write_str("has the kid of GATE_ASSERTION_KEY; give each key its own kid")
+            }
         }
     }
 }
@@ -84,44 +102,67 @@ impl std::error::Error for AssertionKeyError {
     }
 }
 
+/// Checks an Ed25519 JWK (private or public) and gives its `kid` (or the first 16 characters
+/// of `x`) with the raw members.
+fn read_okp(jwk: &str) -> Result<(String, RawOkpJwk), AssertionKeyError> {
+    let raw: RawOkpJwk =
+        super::json::from_object(jwk.as_bytes()).map_err(AssertionKeyError::NotAJwk)?;
+    if raw.kty != "OKP" || raw.crv != "Ed25519" {
+        return Err(AssertionKeyError::NotEd25519);
+    }
+    if raw
+        .alg
+        .as_deref()
+        .is_some_and(|a| a != "EdDSA" && a != "Ed25519")
+    {
+        return Err(AssertionKeyError::Algorithm);
+    }
+    let _ = (&raw.use_, &raw.key_ops, &raw.ext);
+    let sized = |v: &str| b64::decode(v).is_some_and(|b| b.len() == 32);
+    if !sized(&raw.x) || raw.d.as_deref().is_some_and(|d| !sized(d)) {
+        return Err(AssertionKeyError::KeySize);
+    }
+    let kid = raw
+        .kid
+        .clone()
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| raw.x.chars().take(16).collect());
+    Ok((kid, raw))
+}
+
 impl AssertionKey {
     /// Reads an Ed25519 private JWK (`{"kty":"OKP","crv":"Ed25519","d":…,"x":…,"kid":…}`).
     pub fn parse(jwk: &str, issuer: &str) -> Result<Self, AssertionKeyError> {
-        let raw: RawOkpJwk =
-            super::json::from_object(jwk.as_bytes()).map_err(AssertionKeyError::NotAJwk)?;
-        if raw.kty != "OKP" || raw.crv != "Ed25519" {
-            return Err(AssertionKeyError::NotEd25519);
-        }
-        if raw
-            .alg
-            .as_deref()
-            .is_some_and(|a| a != "EdDSA" && a != "Ed25519")
-        {
-            return Err(AssertionKeyError::Algorithm);
-        }
-        let _ = (raw.use_, raw.key_ops, raw.ext);
-        let sized = |v: &str| b64::decode(v).is_some_and(|b| b.len() == 32);
-        if !sized(&raw.d) || !sized(&raw.x) {
-            return Err(AssertionKeyError::KeySize);
-        }
-        let kid = raw
-            .kid
-            .filter(|k| !k.is_empty())
-            .unwrap_or_else(|| raw.x.chars().take(16).collect());
+        let (kid, raw) = read_okp(jwk)?;
+        let d = raw.d.ok_or(AssertionKeyError::KeySize)?;
         Ok(AssertionKey {
             kid,
-            d: raw.d,
+            d,
             x: raw.x,
             issuer: issuer.to_owned(),
+            previous: None,
         })
     }
 
-    /// The public key set an origin verifies with.
+    /// Adds the key published beside this one: an Ed25519 JWK, private or public (only its
+    /// public part is kept), with a `kid` of its own.
+    pub fn with_previous(mut self, jwk: &str) -> Result<Self, AssertionKeyError> {
+        let (kid, raw) = read_okp(jwk)?;
+        if kid == self.kid {
+            return Err(AssertionKeyError::SameKid);
+        }
+        self.previous = Some(PublishedKey { kid, x: raw.x });
+        Ok(self)
+    }
+
+    /// The public key set an origin verifies with: this key, then the previous one.
     pub fn public_jwks(&self) -> String {
-        serde_json::json!({
-            "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": self.x, "kid": self.kid, "use": "sig", "alg": "EdDSA" }]
-        })
-        .to_string()
+        let jwk = |kid: &str, x: &str| serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig", "alg": "EdDSA" });
+        let mut keys = vec![jwk(&self.kid, &self.x)];
+        if let Some(previous) = &self.previous {
+            keys.push(jwk(&previous.kid, &previous.x));
+        }
+        serde_json::json!({ "keys": keys }).to_string()
     }
 
     /// The compact JWS: the signing input, then the platform's signature over it.
@@ -243,5 +284,45 @@ mod tests {
         ] {
             assert!(AssertionKey::parse(&bad, "i").is_err(), "{bad}");
         }
+    }
+
+    const X2: &str = "fVQuYFLFNCIyDbyr3L8AGjTaYNtG63vUaCiiQv0h6kE";
+
+    #[test]
+    fn the_previous_key_is_published_after_the_current_one_and_never_its_private_part() {
+        let current =
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","d":"{D}","x":"{X}","kid":"gate-2"}}"#);
+        let key = AssertionKey::parse(&current, "entra-gate").expect("valid");
+        for previous in [
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X2}","kid":"gate-1"}}"#),
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","d":"{D}","x":"{X2}","kid":"gate-1"}}"#),
+        ] {
+            let rotated = key.clone().with_previous(&previous).expect("valid");
+            let jwks: serde_json::Value =
+                serde_json::from_str(&rotated.public_jwks()).expect("json");
+            let kids: Vec<&str> = jwks["keys"]
+                .as_array()
+                .expect("keys")
+                .iter()
+                .filter_map(|k| k["kid"].as_str())
+                .collect();
+            assert_eq!(kids, ["gate-2", "gate-1"]);
+            assert_eq!(jwks["keys"][1]["x"], X2);
+            assert!(jwks["keys"][1].get("d").is_none());
+            assert_eq!(rotated.kid, "gate-2", "the current key still signs");
+        }
+        let same = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X2}","kid":"gate-2"}}"#);
+        assert_eq!(
+            key.clone().with_previous(&same),
+            Err(AssertionKeyError::SameKid)
+        );
+        let short = r#"{"kty":"OKP","crv":"Ed25519","x":"AAAA","kid":"gate-1"}"#;
+        assert_eq!(key.with_previous(short), Err(AssertionKeyError::KeySize));
+        let public_only = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"k"}}"#);
+        assert_eq!(
+            AssertionKey::parse(&public_only, "i"),
+            Err(AssertionKeyError::KeySize),
+            "the signing key needs its private part"
+        );
     }
 }

@@ -72,6 +72,9 @@ pub mod binding {
     pub const ASSERTION_KEY: &str = "GATE_ASSERTION_KEY";
     /// `iss` of identity assertions.
     pub const ASSERTION_ISSUER: &str = "GATE_ASSERTION_ISSUER";
+    /// An Ed25519 JWK (private or public) published beside `GATE_ASSERTION_KEY`, never used to
+    /// sign: the previous key while a rotation overlaps, or the next one published ahead.
+    pub const ASSERTION_PREVIOUS_KEY: &str = "GATE_ASSERTION_PREVIOUS_KEY";
     /// A wrangler secret: base64 of at least 32 random bytes; seals the key records in KV.
     pub const SECRET: &str = "GATE_SECRET";
     /// With `organizations`/`common` and no allow-list: the explicit "any tenant may call".
@@ -584,6 +587,20 @@ pub fn from_bindings_and_policy_file(
             .map_err(|e| r.problem(binding::ASSERTION_KEY, e.to_string()))
             .ok()
     });
+    let assertion_key = match (assertion_key, r.get(binding::ASSERTION_PREVIOUS_KEY)) {
+        (Some(key), Some(previous)) => key
+            .with_previous(&previous)
+            .map_err(|e| r.problem(binding::ASSERTION_PREVIOUS_KEY, e.to_string()))
+            .ok(),
+        (None, Some(_)) if r.get(binding::ASSERTION_KEY).is_none() => {
+            r.problem(
+                binding::ASSERTION_PREVIOUS_KEY,
+                "set without GATE_ASSERTION_KEY: there is no current key to publish it beside",
+            );
+            None
+        }
+        (key, _) => key,
+    };
 
     let log = LogSettings {
         allowed: r
@@ -992,6 +1009,37 @@ mod tests {
             "{}",
             problems[0]
         );
+    }
+
+    #[test]
+    fn a_previous_assertion_key_needs_a_current_one_and_its_own_kid() {
+        const X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        const D: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+        let current =
+            format!(r#"{{"kty":"OKP","crv":"Ed25519","d":"{D}","x":"{X}","kid":"gate-2"}}"#);
+        let previous = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"gate-1"}}"#);
+        let reused = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"gate-2"}}"#);
+        let both = problems_with(&[
+            (binding::ASSERTION_KEY, &current),
+            (binding::ASSERTION_PREVIOUS_KEY, &previous),
+        ]);
+        assert_eq!(both, []);
+        let alone = problems_with(&[(binding::ASSERTION_PREVIOUS_KEY, &previous)]);
+        assert_eq!(alone.len(), 1, "{alone:?}");
+        assert_eq!(alone[0].binding, binding::ASSERTION_PREVIOUS_KEY);
+        let same_kid = problems_with(&[
+            (binding::ASSERTION_KEY, &current),
+            (binding::ASSERTION_PREVIOUS_KEY, &reused),
+        ]);
+        assert_eq!(same_kid.len(), 1, "{same_kid:?}");
+        assert!(same_kid[0].problem.contains("kid"), "{}", same_kid[0]);
+        // A broken current key is its own problem, not also one of the previous key.
+        let broken_current = problems_with(&[
+            (binding::ASSERTION_KEY, "{}"),
+            (binding::ASSERTION_PREVIOUS_KEY, &previous),
+        ]);
+        assert_eq!(broken_current.len(), 1, "{broken_current:?}");
+        assert_eq!(broken_current[0].binding, binding::ASSERTION_KEY);
     }
 
     #[test]

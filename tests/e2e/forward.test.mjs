@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { jwtVerify, createLocalJWKSet, createRemoteJWKSet } from "jose";
+import { jwtVerify, createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader } from "jose";
 import { raw } from "./support/raw-http.mjs";
 import { startEnvironment, parseChallenge, b64url, closedPort } from "./support/environment.mjs";
 
@@ -530,6 +530,60 @@ test("assertion: GATE_ASSERTION_ISSUER names the issuer", async () => {
   const { payload } = await jwtVerify(assertion, keys, { algorithms: ["EdDSA"], issuer: "contoso-edge", audience: env.origin.url });
   assert.equal(payload.iss, "contoso-edge");
   await assert.rejects(jwtVerify(assertion, keys, { algorithms: ["EdDSA"], issuer: "entra-gate", audience: env.origin.url }));
+});
+
+test("assertion: a rotation without downtime, old and new assertions both verify during the overlap", async () => {
+  const options = { algorithms: ["EdDSA"], issuer: "entra-gate", audience: env.origin.url };
+  const old = ed25519Jwk("e2e-rotate-1");
+  const next = ed25519Jwk("e2e-rotate-2");
+  const assertionFrom = async (gw) => {
+    const seen = await echoed(await gw.fetch("/items", { headers: bearer(await mint({})) }));
+    secrets.assertions.push(seen.headers["x-entra-assertion"]);
+    return seen.headers["x-entra-assertion"];
+  };
+  const kidsOf = async (gw) => (await publishedJwks(gw)).jwks.keys.map((k) => k.kid);
+
+  // Before: the old key signs and is the only one published.
+  const before = await gatewayNamed("rotate-before", { GATE_ASSERTION_KEY: JSON.stringify(old.jwk) });
+  const oldAssertion = await assertionFrom(before);
+  assert.deepEqual(await kidsOf(before), ["e2e-rotate-1"]);
+
+  // 1. The next key published ahead (public part only), the old one still signing: origins
+  //    that pin a key set pick the new key up before anything is signed with it.
+  const ahead = await gatewayNamed("rotate-ahead", {
+    GATE_ASSERTION_KEY: JSON.stringify(old.jwk),
+    GATE_ASSERTION_PREVIOUS_KEY: JSON.stringify(next.publicJwk),
+  });
+  assert.deepEqual(await kidsOf(ahead), ["e2e-rotate-1", "e2e-rotate-2"]);
+  assert.equal(decodeProtectedHeader(await assertionFrom(ahead)).kid, "e2e-rotate-1");
+
+  // 2. The switch: the new key signs, the old one is still published.
+  const overlap = await gatewayNamed("rotate-overlap", {
+    GATE_ASSERTION_KEY: JSON.stringify(next.jwk),
+    GATE_ASSERTION_PREVIOUS_KEY: JSON.stringify(old.publicJwk),
+  });
+  const { jwks, text } = await publishedJwks(overlap);
+  assert.deepEqual(jwks.keys.map((k) => k.kid), ["e2e-rotate-2", "e2e-rotate-1"]);
+  assert.ok(!text.includes(old.jwk.d) && !text.includes(next.jwk.d), "no private part published");
+  const newAssertion = await assertionFrom(overlap);
+  assert.equal(decodeProtectedHeader(newAssertion).kid, "e2e-rotate-2");
+  // An origin holding the overlap's key set accepts both: a request signed just before the
+  // switch and one signed after.
+  const overlapKeys = createLocalJWKSet(jwks);
+  await jwtVerify(oldAssertion, overlapKeys, options);
+  await jwtVerify(newAssertion, overlapKeys, options);
+  // One still holding the key set from before the switch fails on the new kid: why step 1
+  // (or a key set fetched again on an unknown kid, as createRemoteJWKSet does) comes first.
+  await assert.rejects(jwtVerify(newAssertion, createLocalJWKSet((await publishedJwks(before)).jwks), options), {
+    code: "ERR_JWKS_NO_MATCHING_KEY",
+  });
+  await jwtVerify(newAssertion, createRemoteJWKSet(new URL(JWKS_PATH, overlap.url)), options);
+
+  // 3. After the overlap: the old key is gone, and its assertions with it.
+  const after = await gatewayNamed("rotate-after", { GATE_ASSERTION_KEY: JSON.stringify(next.jwk) });
+  const afterKeys = createLocalJWKSet((await publishedJwks(after)).jwks);
+  await jwtVerify(await assertionFrom(after), afterKeys, options);
+  await assert.rejects(jwtVerify(oldAssertion, afterKeys, options), { code: "ERR_JWKS_NO_MATCHING_KEY" });
 });
 
 test("assertion: without GATE_ASSERTION_KEY there is no assertion and no key set", async () => {
