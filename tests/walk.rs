@@ -168,14 +168,20 @@ fn run<'c>(
 fn refused(outcome: &Outcome) -> Option<Reason> {
     match outcome {
         Outcome::Refuse(refusal) => Some(refusal.reason),
-        Outcome::Forward { .. } | Outcome::Preflight { .. } | Outcome::PublishKeys => None,
+        Outcome::Forward { .. }
+        | Outcome::Preflight { .. }
+        | Outcome::PublishKeys
+        | Outcome::ResourceMetadata { .. } => None,
     }
 }
 
 fn forwarded_caller(outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::Forward { identity } => identity.as_ref().map(|id| id.object_id().to_owned()),
-        Outcome::Refuse(_) | Outcome::Preflight { .. } | Outcome::PublishKeys => None,
+        Outcome::Refuse(_)
+        | Outcome::Preflight { .. }
+        | Outcome::PublishKeys
+        | Outcome::ResourceMetadata { .. } => None,
     }
 }
 
@@ -428,6 +434,67 @@ fn the_gateways_own_answers_and_public_routes_need_no_token() {
     preflight.origin = Some("https://evil.example".into());
     let (outcome, _, _) = run(&config, preflight, None, &fake, &cache);
     assert_eq!(refused(&outcome), Some(Reason::CorsNotAllowed));
+}
+
+#[test]
+fn the_resource_metadata_is_answered_before_any_route_and_only_for_reads() {
+    let config = policy(json!({"routes": [{"name": "items", "path": "/items/**",
+        "require": {"scopes": {"any_of": ["items.read"]}}}]}));
+    let fake = Fake {
+        keys: None,
+        refreshed: None,
+        revocations: None,
+    };
+    let cache = new_cache();
+    let at = |method: &str, path: &str| {
+        let mut facts = get(path);
+        facts.method = method.into();
+        facts.served_at = Some("https://api.contoso.com".into());
+        facts
+    };
+    let (outcome, asked, _) = run(
+        &config,
+        at("GET", "/.well-known/oauth-protected-resource/items"),
+        None,
+        &fake,
+        &cache,
+    );
+    assert!(asked.is_empty());
+    let Outcome::ResourceMetadata { document } = outcome else {
+        panic!("not the document: {outcome:?}");
+    };
+    let document: Value = serde_json::from_str(&document).expect("json");
+    assert_eq!(document["resource"], "https://api.contoso.com/items");
+    assert_eq!(
+        document["scopes_supported"],
+        json!([format!("{API_URI}/items.read")])
+    );
+    for (method, path) in [
+        ("POST", "/.well-known/oauth-protected-resource"),
+        ("GET", "/.well-known/oauth-protected-resourcex"),
+    ] {
+        let (outcome, _, _) = run(&config, at(method, path), None, &fake, &cache);
+        assert_eq!(refused(&outcome), Some(Reason::NoRoute), "{method} {path}");
+    }
+    // Without the URL the client called, there is no resource to describe.
+    let (outcome, _, _) = run(
+        &config,
+        get("/.well-known/oauth-protected-resource"),
+        None,
+        &fake,
+        &cache,
+    );
+    assert_eq!(refused(&outcome), Some(Reason::NoRoute));
+    let mut off = config.clone();
+    off.resource_metadata = None;
+    let (outcome, _, _) = run(
+        &off,
+        at("GET", "/.well-known/oauth-protected-resource"),
+        None,
+        &fake,
+        &cache,
+    );
+    assert_eq!(refused(&outcome), Some(Reason::NoRoute));
 }
 
 #[test]

@@ -30,7 +30,24 @@ struct Problem<'a> {
 
 /// A refusal with no challenge parameters beyond the reason's own.
 pub fn refuse(reason: Reason, realm: &str, request_id: &str) -> Answer {
-    refuse_with(reason, &[], realm, request_id)
+    refuse_with(
+        reason,
+        &[],
+        Challenger {
+            realm,
+            resource_metadata: None,
+        },
+        request_id,
+    )
+}
+
+/// What every challenge of a gateway says, whatever the reason.
+#[derive(Debug, Clone, Copy)]
+pub struct Challenger<'a> {
+    /// `realm`.
+    pub realm: &'a str,
+    /// `resource_metadata` (RFC 9728 §5.1): where the client finds how to get a token.
+    pub resource_metadata: Option<&'a str>,
 }
 
 /// A refusal with extra challenge parameters (`scope`, `claims`, `max_age`, ...), which are
@@ -38,17 +55,17 @@ pub fn refuse(reason: Reason, realm: &str, request_id: &str) -> Answer {
 pub fn refuse_with(
     reason: Reason,
     params: &[(&str, String)],
-    realm: &str,
+    challenger: Challenger<'_>,
     request_id: &str,
 ) -> Answer {
     let status = reason.status();
-    let www_authenticate = match reason.challenge() {
+    let realm = quoted(challenger.realm);
+    let mut www_authenticate = match reason.challenge() {
         Challenge::None => None,
-        Challenge::Bare => Some(format!("Bearer realm=\"{}\"", quoted(realm))),
+        Challenge::Bare => Some(format!("Bearer realm=\"{realm}\"")),
         Challenge::Error(error) => {
             let mut challenge = format!(
-                "Bearer realm=\"{}\", error=\"{error}\", error_description=\"{}\"",
-                quoted(realm),
+                "Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{}\"",
                 quoted(reason.description())
             );
             for (name, value) in params {
@@ -57,6 +74,9 @@ pub fn refuse_with(
             Some(challenge)
         }
     };
+    if let (Some(challenge), Some(url)) = (&mut www_authenticate, challenger.resource_metadata) {
+        challenge.push_str(&format!(", resource_metadata=\"{}\"", quoted(url)));
+    }
     let problem = Problem {
         type_: "about:blank",
         title: title(status),
@@ -121,7 +141,10 @@ mod tests {
         let a = refuse_with(
             Reason::InsufficientScope,
             &[("scope", "items.write".into())],
-            "api",
+            Challenger {
+                realm: "api",
+                resource_metadata: None,
+            },
             "r",
         );
         assert_eq!(a.status, 403);
@@ -134,6 +157,41 @@ mod tests {
             None
         );
         assert_eq!(refuse(Reason::StepUpRequired, "api", "r").status, 401);
+    }
+
+    #[test]
+    fn every_challenge_points_at_the_resource_metadata() {
+        let challenger = Challenger {
+            realm: "api",
+            resource_metadata: Some("https://api.contoso.com/.well-known/oauth-protected-resource"),
+        };
+        let bare = refuse_with(Reason::TokenMissing, &[], challenger, "r");
+        assert_eq!(
+            bare.www_authenticate.as_deref(),
+            Some("Bearer realm=\"api\", resource_metadata=\"https://api.contoso.com/.well-known/oauth-protected-resource\"")
+        );
+        let scoped = refuse_with(
+            Reason::InsufficientScope,
+            &[("scope", "items.write".into())],
+            challenger,
+            "r",
+        );
+        assert_eq!(
+            scoped.www_authenticate.as_deref(),
+            Some("Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"the token lacks a required scope\", scope=\"items.write\", resource_metadata=\"https://api.contoso.com/.well-known/oauth-protected-resource\"")
+        );
+        let quoted = Challenger {
+            realm: "api",
+            resource_metadata: Some("https://h/\"x"),
+        };
+        assert!(refuse_with(Reason::TokenMissing, &[], quoted, "r")
+            .www_authenticate
+            .is_some_and(|c| c.ends_with(r#"resource_metadata="https://h/\"x""#)));
+        assert_eq!(
+            refuse_with(Reason::NoRoute, &[], challenger, "r").www_authenticate,
+            None,
+            "no challenge, no parameter"
+        );
     }
 
     #[test]

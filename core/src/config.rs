@@ -10,6 +10,7 @@ use super::keystore::{sources, KeySetSource};
 use super::logging::{AllowedLines, LogSettings};
 use super::policy::{ChallengeContext, Deployment, Policy};
 use super::refresh::CachePolicy;
+use super::resource_metadata::ResourceMetadata;
 use super::revocation::RevocationPolicy;
 use super::secret::GateSecret;
 use std::fmt::{self, Display};
@@ -54,6 +55,9 @@ pub mod binding {
     pub const JWKS_KV: &str = "JWKS";
     /// Per-route rules (JSON, or a `[vars]` table); overrides the bundled policy file.
     pub const POLICY: &str = "GATE_POLICY";
+    /// `false` turns off the Protected Resource Metadata document (RFC 9728) and the
+    /// `resource_metadata` parameter of challenges.
+    pub const RESOURCE_METADATA: &str = "GATE_RESOURCE_METADATA";
     /// Not a binding: names problems in the policy file bundled at build time.
     pub const POLICY_FILE: &str = "policy file";
     /// Development only: honour X-Dev-Client-IP / X-Dev-Country / X-Dev-ASN request headers.
@@ -157,6 +161,9 @@ pub struct GateConfig {
     pub policy: Policy,
     /// Where [`GateConfig::policy`] came from.
     pub policy_source: PolicySource,
+    /// `GATE_RESOURCE_METADATA`: what `/.well-known/oauth-protected-resource` says (`None`:
+    /// turned off, no document and no `resource_metadata` in challenges).
+    pub resource_metadata: Option<ResourceMetadata>,
     /// `GATE_DEV_CLIENT_HEADERS`: take client IP, country and ASN from `X-Dev-*` headers
     /// (development only).
     pub dev_client_headers: bool,
@@ -429,6 +436,9 @@ pub fn from_bindings_and_policy_file(
     }
 
     let shadow = r.flag(binding::SHADOW_MODE);
+    // On unless turned off: clients that discover how to authenticate need nothing else.
+    let publish_resource_metadata =
+        r.get(binding::RESOURCE_METADATA).is_none() || r.flag(binding::RESOURCE_METADATA);
     // In shadow mode the origin still authenticates every request itself, so it needs the token.
     let forward_authorization = r.flag(binding::FORWARD_AUTHORIZATION) || shadow;
 
@@ -651,6 +661,15 @@ pub fn from_bindings_and_policy_file(
                 ),
                 client_id: policy.api_client_id.clone(),
             };
+            let resource_metadata = publish_resource_metadata.then(|| {
+                let issuer = format!(
+                    "{}/{}{}",
+                    authority.as_str().trim_end_matches('/'),
+                    tenant.path_segment(),
+                    if accept_v2 { "/v2.0" } else { "" }
+                );
+                ResourceMetadata::new(issuer, &audiences, &policy, false)
+            });
             let mut config = GateConfig {
                 tenant,
                 audiences,
@@ -668,6 +687,7 @@ pub fn from_bindings_and_policy_file(
                 cache,
                 policy,
                 policy_source,
+                resource_metadata,
                 dev_client_headers,
                 revocation,
                 strip_headers,

@@ -113,6 +113,7 @@ mod policy;
 mod reason;
 mod refresh;
 mod request_target;
+mod resource_metadata;
 mod revocation;
 mod roca;
 mod secret;
@@ -121,7 +122,7 @@ mod token;
 mod token_cache;
 mod walk;
 
-pub use answer::{refuse, refuse_with, Answer};
+pub use answer::{refuse, refuse_with, Answer, Challenger};
 pub use assertion::{AssertionClaims, AssertionKey, AssertionKeyError, JWKS_PATH};
 pub use canonical_path::{CanonicalPath, PathError, MAX_PATH_BYTES};
 pub use claims::{ClaimRules, ClaimsError};
@@ -166,6 +167,7 @@ pub use policy::{
 pub use reason::{Challenge, Reason, Stage};
 pub use refresh::{Action, CachePolicy, Held, KvFound, UnknownKids};
 pub use request_target::{RequestTarget, TargetError};
+pub use resource_metadata::{metadata_url, ResourceMetadata, WELL_KNOWN_PATH};
 pub use revocation::{
     app_key, token_key, user_key, ReadState, RevocationList, RevocationPolicy, RevocationStep,
 };

@@ -12,6 +12,9 @@ pub struct RequestTarget {
     pub path: CanonicalPath,
     /// As the client sent it (without the `?`); passed on unchanged.
     pub query: Option<String>,
+    /// `scheme://authority`: where the client sent the request (for the URLs the gateway
+    /// points clients at, such as its resource metadata).
+    pub served_at: String,
 }
 
 /// Why a request's URL was refused.
@@ -45,10 +48,7 @@ impl RequestTarget {
     /// Reads `scheme://authority/path?query#fragment` (the fragment, never sent by clients, is
     /// dropped).
     pub fn from_url(url: &str) -> Result<RequestTarget, TargetError> {
-        let after_scheme = url
-            .split_once("://")
-            .map(|(_, rest)| rest)
-            .ok_or(TargetError::Unreadable)?;
+        let (scheme, after_scheme) = url.split_once("://").ok_or(TargetError::Unreadable)?;
         let without_fragment = after_scheme
             .split_once('#')
             .map_or(after_scheme, |(before, _)| before);
@@ -56,12 +56,16 @@ impl RequestTarget {
             Some((before, query)) => (before, Some(query.to_owned())),
             None => (without_fragment, None),
         };
-        let path = match authority_and_path.find('/') {
-            Some(at) => authority_and_path.get(at..).unwrap_or("/"),
-            None => "/",
+        let (authority, path) = match authority_and_path.find('/') {
+            Some(at) => authority_and_path.split_at(at),
+            None => (authority_and_path, "/"),
         };
         let path = CanonicalPath::parse(path).map_err(TargetError::Path)?;
-        Ok(RequestTarget { path, query })
+        Ok(RequestTarget {
+            path,
+            query,
+            served_at: format!("{scheme}://{authority}"),
+        })
     }
 }
 
@@ -102,6 +106,17 @@ mod tests {
             target("https://h.example/a?"),
             ("/a".into(), Some(String::new()))
         );
+    }
+
+    #[test]
+    fn remembers_where_the_request_was_sent() {
+        let at = |url: &str| RequestTarget::from_url(url).expect("readable").served_at;
+        assert_eq!(
+            at("https://api.contoso.com/a?b#c"),
+            "https://api.contoso.com"
+        );
+        assert_eq!(at("http://127.0.0.1:8787"), "http://127.0.0.1:8787");
+        assert_eq!(at("http://127.0.0.1:8787?x=/y"), "http://127.0.0.1:8787");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! failing, every policy refusal) runs natively with fakes.
 //!
 //! ```text
-//! start ──► Done (JWKS, preflight, no route, public route, bad Authorization)
+//! start ──► Done (JWKS, resource metadata, preflight, no route, public route, bad Authorization)
 //!   │
 //!   └─► NeedKeys ──keys_arrived──► NeedKeysWithKid ──keys_arrived──┐   (unknown kid: one refresh)
 //!                       │                                          │
@@ -29,6 +29,7 @@ use crate::keyset::KeySet;
 use crate::keystore::set_for;
 use crate::policy::{Preflight, Refusal, RequestFacts, Route, RouteChoice, Verdict};
 use crate::reason::Reason;
+use crate::resource_metadata::resource_for;
 use crate::revocation::RevocationList;
 use crate::time::UnixTime;
 use crate::token_cache::TokenCache;
@@ -103,6 +104,11 @@ pub enum Outcome {
     },
     /// Answer with the gateway's assertion key set.
     PublishKeys,
+    /// Answer with the Protected Resource Metadata document (RFC 9728).
+    ResourceMetadata {
+        /// The JSON document.
+        document: String,
+    },
     /// Refuse.
     Refuse(Refusal),
 }
@@ -214,7 +220,8 @@ impl<'c> Walk<'c> {
             answer @ (Outcome::Refuse(_)
             | Outcome::Forward { .. }
             | Outcome::Preflight { .. }
-            | Outcome::PublishKeys) => answer,
+            | Outcome::PublishKeys
+            | Outcome::ResourceMetadata { .. }) => answer,
         };
         self.state = State::Done;
         Step::Done(outcome)
@@ -247,6 +254,18 @@ impl<'c> Walk<'c> {
             && self.facts.path() == JWKS_PATH
         {
             return self.done(Outcome::PublishKeys);
+        }
+        let read_only = self.facts.method == "GET" || self.facts.method == "HEAD";
+        let resource = config
+            .resource_metadata
+            .as_ref()
+            .filter(|_| read_only)
+            .zip(self.facts.served_at.as_deref())
+            .and_then(|(metadata, at)| {
+                resource_for(self.facts.path(), at).map(|r| metadata.document(&r))
+            });
+        if let Some(document) = resource {
+            return self.done(Outcome::ResourceMetadata { document });
         }
         if let Some(preflight) = policy.preflight(&self.facts) {
             return match preflight {

@@ -23,7 +23,7 @@ use bindings::{Env, ExecutionContext, LazyKv};
 use entra_gate_core::Reason;
 use entra_gate_core::TokenCache;
 use entra_gate_core::VerifiedIdentity;
-use entra_gate_core::{binding, GateConfig, DEFAULT_REALM};
+use entra_gate_core::{binding, metadata_url, Challenger, GateConfig, DEFAULT_REALM};
 use entra_gate_core::{Outcome, Step, Walk};
 use entra_gate_core::{Refusal, RequestFacts};
 use entra_gate_core::{RequestTarget, TargetError};
@@ -114,9 +114,18 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
                 decision.borrow_mut().refused(reason, &error.to_string());
                 respond::refusal(reason, &config.realm, &request_id)
             }
-            Ok(RequestTarget { path, query }) => {
+            Ok(RequestTarget {
+                path,
+                query,
+                served_at,
+            }) => {
                 // The one path: what the policy matches (facts.path) is what the origin gets.
-                let facts = facts::of(&request, &headers, &config, &method, path, now());
+                let mut facts = facts::of(&request, &headers, &config, &method, path, now());
+                let metadata_url = config
+                    .resource_metadata
+                    .as_ref()
+                    .map(|_| metadata_url(&served_at));
+                facts.served_at = Some(served_at);
                 let cors: Vec<(&'static str, String)> = match config.policy.cors_origin(&facts) {
                     Some(origin) => vec![
                         ("access-control-allow-origin", origin),
@@ -146,7 +155,10 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
                         refused.reason,
                         &refused.params,
                         &cors,
-                        &config.realm,
+                        Challenger {
+                            realm: &config.realm,
+                            resource_metadata: metadata_url.as_deref(),
+                        },
                         &request_id,
                     ),
                 }
@@ -205,6 +217,11 @@ async fn handle(
                 .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e))),
             None => Err(refuse(decision, Reason::InternalError, "no assertion key")),
         },
+        Outcome::ResourceMetadata { document } => {
+            respond::resource_metadata(&document, &request_id)
+                .map(Reply::Ready)
+                .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e)))
+        }
         Outcome::Preflight { headers } => respond::preflight(&headers, &request_id)
             .map(Reply::Ready)
             .map_err(|e| refuse(decision, Reason::InternalError, &js::describe(&e))),
@@ -298,6 +315,7 @@ fn record(walk: &Walk<'_>, outcome: &Outcome, decision: &mut Decision) {
         Outcome::Forward { identity: Some(_) } => {}
         Outcome::Preflight { .. } => decision.outcome("preflight"),
         Outcome::PublishKeys => decision.outcome("jwks"),
+        Outcome::ResourceMetadata { .. } => decision.outcome("resource_metadata"),
         Outcome::Refuse(refusal) => decision.refused(refusal.reason, &refusal.detail),
     }
 }

@@ -7,7 +7,7 @@ use super::js;
 use super::log::Decision;
 use super::respond;
 use crate::runtime::waiting::Waiting;
-use entra_gate_core::Reason;
+use entra_gate_core::{Challenger, Reason};
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use wasm_bindgen::closure::Closure;
@@ -94,7 +94,16 @@ fn finish(id: JsValue, settled: Result<JsValue, JsValue>) -> JsValue {
                 (Reason::OriginUnreachable, js::describe(&error))
             };
             forwarded.decision.refused(reason, &detail);
-            respond::refusal_with(reason, &[], &forwarded.cors, &forwarded.realm, &request_id)
+            respond::refusal_with(
+                reason,
+                &[],
+                &forwarded.cors,
+                Challenger {
+                    realm: &forwarded.realm,
+                    resource_metadata: None,
+                },
+                &request_id,
+            )
         }
     };
     let status = response.as_ref().map(Response::status).unwrap_or(500);

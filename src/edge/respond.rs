@@ -1,8 +1,8 @@
 //! Core answers → Workers responses.
 
 use super::js;
-use entra_gate_core::refuse_with;
 use entra_gate_core::Reason;
+use entra_gate_core::{refuse_with, Challenger};
 use wasm_bindgen::JsValue;
 use web_sys::{Response, ResponseInit};
 
@@ -31,7 +31,11 @@ pub fn or_bare_500(built: Result<Response, JsValue>) -> JsValue {
 }
 
 pub fn refusal(reason: Reason, realm: &str, request_id: &str) -> Result<Response, JsValue> {
-    refusal_with(reason, &[], &[], realm, request_id)
+    let challenger = Challenger {
+        realm,
+        resource_metadata: None,
+    };
+    refusal_with(reason, &[], &[], challenger, request_id)
 }
 
 /// A refusal with challenge parameters and extra response headers (CORS for an allowed origin).
@@ -39,10 +43,10 @@ pub fn refusal_with(
     reason: Reason,
     params: &[(&str, String)],
     extra_headers: &[(&str, String)],
-    realm: &str,
+    challenger: Challenger<'_>,
     request_id: &str,
 ) -> Result<Response, JsValue> {
-    let answer = refuse_with(reason, params, realm, request_id);
+    let answer = refuse_with(reason, params, challenger, request_id);
     let retry_after = answer.retry_after_seconds.map(|s| s.to_string());
     let mut headers = vec![
         ("content-type", "application/problem+json"),
@@ -68,6 +72,18 @@ pub fn preflight(
     let mut headers = vec![("x-request-id", request_id)];
     headers.extend(headers_to_send.iter().map(|(n, v)| (*n, v.as_str())));
     response(None, 204, &headers)
+}
+
+/// The Protected Resource Metadata document (RFC 9728): public, so any origin may read it
+/// (browser-based clients discover from another origin).
+pub fn resource_metadata(document: &str, request_id: &str) -> Result<Response, JsValue> {
+    let headers = [
+        ("x-request-id", request_id),
+        ("content-type", "application/json"),
+        ("cache-control", "public, max-age=300"),
+        ("access-control-allow-origin", "*"),
+    ];
+    response(Some(document), 200, &headers)
 }
 
 /// The gateway's own JWKS (the identity assertion's public keys).

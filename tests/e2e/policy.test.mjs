@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { startEnvironment, parseChallenge, AUDIENCE } from "./support/environment.mjs";
+import { startEnvironment, parseChallenge, AUDIENCE, BARE_CHALLENGE } from "./support/environment.mjs";
 import { startGateway } from "./support/gateway.mjs";
 
 const API_CLIENT_ID = "c0ffee00-1234-4abc-8def-0123456789ab";
@@ -104,7 +104,7 @@ function refused(res, { status, reason, error }) {
   const challenge = parseChallenge(header);
   assert.equal(challenge.realm, "entra-gate");
   if (error === null) {
-    assert.equal(header, 'Bearer realm="entra-gate"');
+    assert.equal(header, BARE_CHALLENGE);
     return { problem, challenge };
   }
   assert.equal(challenge.error, error);
@@ -482,7 +482,7 @@ test("CORS preflights are answered by the gateway", async () => {
 test("the gateway's own refusals carry CORS headers for an allowed origin only", async () => {
   const mine = await call(undefined, { path: "/items/1", headers: { Origin: APP_ORIGIN } });
   refused(mine, { status: 401, reason: "token_missing", error: null });
-  assert.equal(mine.headers.get("www-authenticate"), 'Bearer realm="entra-gate"');
+  assert.equal(mine.headers.get("www-authenticate"), BARE_CHALLENGE);
   assert.equal(mine.headers.get("access-control-allow-origin"), APP_ORIGIN);
   assert.equal(mine.headers.get("vary"), "Origin");
   const theirs = await call(await mint({}), { path: "/admin/users", headers: { Origin: "https://evil.example" } });

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, createPublicKey } from "node:crypto";
-import { startEnvironment, parseChallenge, b64url, AUDIENCE } from "./support/environment.mjs";
+import { startEnvironment, parseChallenge, b64url, AUDIENCE, BARE_CHALLENGE } from "./support/environment.mjs";
 
 let env;
 before(async () => {
@@ -98,7 +98,7 @@ test("no token gets a bare challenge (RFC 6750 section 3.1)", async () => {
   for (const headers of [{}, { authorization: "Basic dXNlcjpwYXNz" }]) {
     const res = await env.gateway.fetch("/items", { headers });
     await expectRefusal(res, { status: 401, reason: "token_missing", error: undefined });
-    assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="entra-gate"');
+    assert.equal(res.headers.get("www-authenticate"), BARE_CHALLENGE);
   }
 });
 

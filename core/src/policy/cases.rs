@@ -2241,7 +2241,15 @@ fn revocation_entries_by_token_user_and_app() {
 // Answers
 
 fn answer(reason: Reason, params: &[(&str, String)]) -> (u16, Option<String>, Value) {
-    let a = refuse_with(reason, params, "contoso-api", "req-1");
+    let a = refuse_with(
+        reason,
+        params,
+        crate::Challenger {
+            realm: "contoso-api",
+            resource_metadata: None,
+        },
+        "req-1",
+    );
     let body: Value = serde_json::from_str(&a.body).expect("problem JSON");
     assert_eq!(body["reason"], reason.code());
     assert_eq!(body["status"], a.status);
@@ -2344,9 +2352,25 @@ fn authorization_answers() {
 /// `keys_unavailable`: the gateway's own trouble, which a client should retry later.
 #[test]
 fn revocation_unavailable_asks_the_client_to_retry() {
-    let keys = refuse_with(Reason::KeysUnavailable, &[], "contoso-api", "r");
+    let keys = refuse_with(
+        Reason::KeysUnavailable,
+        &[],
+        crate::Challenger {
+            realm: "contoso-api",
+            resource_metadata: None,
+        },
+        "r",
+    );
     assert_eq!((keys.status, keys.retry_after_seconds), (503, Some(30)));
-    let revocation = refuse_with(Reason::RevocationUnavailable, &[], "contoso-api", "r");
+    let revocation = refuse_with(
+        Reason::RevocationUnavailable,
+        &[],
+        crate::Challenger {
+            realm: "contoso-api",
+            resource_metadata: None,
+        },
+        "r",
+    );
     assert_eq!(revocation.status, 503);
     assert!(
         revocation.retry_after_seconds.is_some(),

@@ -26,6 +26,8 @@ pub struct RequestFacts {
     pub origin: Option<String>,
     /// An `OPTIONS` request with `Origin` and `Access-Control-Request-Method`.
     pub preflight_method: Option<String>,
+    /// `scheme://authority` the client sent the request to (`RequestTarget::served_at`).
+    pub served_at: Option<String>,
 }
 
 impl RequestFacts {
@@ -41,6 +43,7 @@ impl RequestFacts {
             now,
             origin: None,
             preflight_method: None,
+            served_at: None,
         }
     }
 

@@ -6,6 +6,9 @@ import { startGateway } from "./gateway.mjs";
 import net from "node:net";
 
 export const AUDIENCE = "api://entra-gate-dev";
+/** A bare challenge as the gateway sends it to tests (which call it as http://gateway.test). */
+export const BARE_CHALLENGE =
+  'Bearer realm="entra-gate", resource_metadata="http://gateway.test/.well-known/oauth-protected-resource"';
 export { TEST_SECRET } from "./gateway.mjs";
 
 export async function startEnvironment(overrides = {}) {
