@@ -149,6 +149,15 @@ fn drive(
     }
 }
 
+/// An edge that has these keys, no refresh and no revocation list.
+fn keys_only(built: &Built<Prepared>) -> Fake<'_> {
+    Fake {
+        keys: Some(built),
+        refreshed: None,
+        revocations: None,
+    }
+}
+
 fn new_cache() -> RefCell<TokenCache> {
     RefCell::new(TokenCache::new(64, 1 << 20))
 }
@@ -693,4 +702,93 @@ fn shadow_mode_never_waves_through_a_fault_of_the_gateway() {
         walk.trace().shadowed.as_ref().map(|r| r.reason),
         Some(Reason::TokenMissing)
     );
+}
+
+/// Runs a walk for a request with a query.
+fn run_with_query<'c>(
+    config: &'c GateConfig,
+    facts: RequestFacts,
+    authorization: Option<String>,
+    query: &str,
+    fake: &Fake<'_>,
+) -> (Outcome, Walk<'c>) {
+    let cache = new_cache();
+    let mut walk = Walk::new(config, facts, authorization, false).with_query(Some(query));
+    let (outcome, _) = drive(&mut walk, fake, &cache);
+    (outcome, walk)
+}
+
+#[test]
+fn a_token_in_the_query_where_the_route_takes_it_and_nowhere_else() {
+    let config = policy(json!({"routes": [
+        {"name": "hub", "path": "/hub/**", "query_token": true, "websocket": true},
+        {"name": "items", "path": "/items/**"},
+        {"name": "docs", "path": "/docs/**", "public": true},
+    ]}));
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let fake = keys_only(&built);
+    let t = token(&signing[0], json!({}));
+    let query = format!("id=7&access_token={t}");
+
+    let (outcome, walk) = run_with_query(&config, get("/hub/x"), None, &query, &fake);
+    assert!(forwarded_caller(&outcome).is_some(), "{outcome:?}");
+    assert_eq!(
+        walk.forwarded_query(),
+        Some("id=7"),
+        "the token never goes on"
+    );
+
+    let mut post = get("/hub/x");
+    post.method = "POST".into();
+    for (facts, authorization, why) in [
+        (get("/items/1"), None, "a route without query_token"),
+        (post, None, "a POST"),
+    ] {
+        let (outcome, _) = run_with_query(&config, facts, authorization, &query, &fake);
+        assert_eq!(
+            refused(&outcome),
+            Some(Reason::QueryTokenNotAllowed),
+            "{why}"
+        );
+    }
+    let (outcome, _) = run_with_query(&config, get("/hub/x"), bearer(&t), &query, &fake);
+    assert_eq!(refused(&outcome), Some(Reason::MultipleTokens));
+    let twice = format!("access_token={t}&access_token={t}");
+    let (outcome, _) = run_with_query(&config, get("/hub/x"), None, &twice, &fake);
+    assert_eq!(refused(&outcome), Some(Reason::MultipleTokens));
+
+    // A public route reads no token: the query goes on as it came.
+    let (outcome, walk) = run_with_query(&config, get("/docs/a"), None, &query, &fake);
+    assert!(matches!(outcome, Outcome::Forward { identity: None }));
+    assert_eq!(walk.forwarded_query(), Some(query.as_str()));
+
+    // A header token on a query route leaves a query without a token untouched.
+    let (outcome, walk) = run_with_query(&config, get("/hub/x"), bearer(&t), "a=1", &fake);
+    assert!(forwarded_caller(&outcome).is_some());
+    assert_eq!(walk.forwarded_query(), Some("a=1"));
+}
+
+#[test]
+fn only_a_websocket_route_keeps_the_upgrade() {
+    let config = policy(json!({"routes": [
+        {"name": "hub", "path": "/hub/**", "websocket": true},
+        {"name": "items", "path": "/items/**"},
+    ]}));
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let fake = keys_only(&built);
+    let t = bearer(&token(&signing[0], json!({})));
+    let cache = new_cache();
+    let upgrade = |path: &str, websocket_upgrade: bool| {
+        let mut facts = get(path);
+        facts.websocket_upgrade = websocket_upgrade;
+        facts
+    };
+    let (_, _, walk) = run(&config, upgrade("/hub/x", true), t.clone(), &fake, &cache);
+    assert!(walk.keeps_upgrade());
+    let (_, _, walk) = run(&config, upgrade("/hub/x", false), t.clone(), &fake, &cache);
+    assert!(!walk.keeps_upgrade(), "no handshake, nothing to keep");
+    let (_, _, walk) = run(&config, upgrade("/items/x", true), t, &fake, &cache);
+    assert!(!walk.keeps_upgrade());
 }

@@ -668,7 +668,8 @@ pub fn from_bindings_and_policy_file(
                     tenant.path_segment(),
                     if accept_v2 { "/v2.0" } else { "" }
                 );
-                ResourceMetadata::new(issuer, &audiences, &policy, false)
+                let query_tokens = policy.routes.iter().any(|r| r.query_token);
+                ResourceMetadata::new(issuer, &audiences, &policy, query_tokens)
             });
             let mut config = GateConfig {
                 tenant,

@@ -110,6 +110,7 @@ mod keystore;
 mod logging;
 mod metadata;
 mod policy;
+mod query_token;
 mod reason;
 mod refresh;
 mod request_target;
@@ -164,6 +165,7 @@ pub use policy::{
     Requirements, Route, RouteChoice, StepUp, TimeWindow, Unmet, Verdict, MAX_CONDITION_NODES,
     MAX_LIST_ENTRIES, MAX_POLICY_BYTES, MAX_ROUTES,
 };
+pub use query_token::QueryCredentials;
 pub use reason::{Challenge, Reason, Stage};
 pub use refresh::{Action, CachePolicy, Held, KvFound, UnknownKids};
 pub use request_target::{RequestTarget, TargetError};

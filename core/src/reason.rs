@@ -215,6 +215,13 @@ reasons! {
     /// than a token carries (`_claim_names.groups` or `hasgroups`). No new token changes that.
     GroupsOverage = "groups_overage", Policy, 403, None,
         "the token does not list the caller's groups (too many groups); use app roles, or read the groups from Microsoft Graph";
+    /// `?access_token=` on a route (or for a method) that does not take tokens from the query.
+    QueryTokenNotAllowed = "query_token_not_allowed", Token, 400, Error("invalid_request"),
+        "this route does not accept a token in the query; send it in the Authorization header";
+    /// A token in the query and another credential (`Authorization`, or a second
+    /// `access_token`): RFC 6750 §2 allows one method per request.
+    MultipleTokens = "multiple_tokens", Token, 400, Error("invalid_request"),
+        "the request carries more than one token";
     /// A generic claim matcher did not match.
     ClaimMismatch = "claim_mismatch", Policy, 403, Error("insufficient_scope"),
         "a claim does not have an accepted value";

@@ -28,6 +28,7 @@ use crate::identity::VerifiedIdentity;
 use crate::keyset::KeySet;
 use crate::keystore::set_for;
 use crate::policy::{Preflight, Refusal, RequestFacts, Route, RouteChoice, Verdict};
+use crate::query_token::QueryCredentials;
 use crate::reason::Reason;
 use crate::resource_metadata::resource_for;
 use crate::revocation::RevocationList;
@@ -136,6 +137,7 @@ pub struct Walk<'c> {
     config: &'c GateConfig,
     facts: RequestFacts,
     authorization: Option<String>,
+    query: QueryCredentials,
     revocations_bound: bool,
     route: Option<&'c Route>,
     state: State,
@@ -181,6 +183,7 @@ impl<'c> Walk<'c> {
             config,
             facts,
             authorization,
+            query: QueryCredentials::default(),
             revocations_bound,
             route: None,
             state: State::New,
@@ -189,9 +192,33 @@ impl<'c> Walk<'c> {
         }
     }
 
+    /// The request's query (without the `?`): a route may take its token from there.
+    pub fn with_query(mut self, query: Option<&str>) -> Self {
+        self.query = QueryCredentials::read(query);
+        self
+    }
+
     /// The request's facts (the canonical path among them: what the origin receives).
     pub fn facts(&self) -> &RequestFacts {
         &self.facts
+    }
+
+    /// The query the origin receives: without `access_token` once a token was looked for (the
+    /// caller's credentials reach the origin only with `GATE_FORWARD_AUTHORIZATION`); as sent
+    /// on a public route, which reads none.
+    pub fn forwarded_query(&self) -> Option<&str> {
+        let public = self.route.is_some_and(|r| r.public);
+        if public || self.config.forward_authorization {
+            self.query.raw()
+        } else {
+            self.query.without_tokens()
+        }
+    }
+
+    /// Whether the origin gets the WebSocket handshake (`Upgrade: websocket`): only on a route
+    /// that allows upgrades.
+    pub fn keeps_upgrade(&self) -> bool {
+        self.facts.websocket_upgrade && self.route.is_some_and(|r| r.websocket)
     }
 
     /// What the decision line records.
@@ -291,6 +318,9 @@ impl<'c> Walk<'c> {
             }
             return self.done(Outcome::Forward { identity: None });
         }
+        if let Some(step) = self.token_from_query() {
+            return step;
+        }
         let raw = match gate::bearer_token(self.authorization.as_deref(), config.max_token_bytes) {
             Ok(raw) => raw,
             Err(error) => return self.rejected(&error),
@@ -306,6 +336,41 @@ impl<'c> Walk<'c> {
             }
         }
         self.full_verification()
+    }
+
+    /// A token in the query becomes the request's bearer token where the route takes it (GET and
+    /// HEAD only) and it is the only credential; anywhere else it is refused, never ignored (an
+    /// ignored token would go on to the origin in the URL).
+    fn token_from_query(&mut self) -> Option<Step> {
+        if self.query.count() == 0 {
+            return None;
+        }
+        let read_only = self.facts.method == "GET" || self.facts.method == "HEAD";
+        if !(read_only && self.route.is_some_and(|r| r.query_token)) {
+            return Some(self.refuse(refusal(
+                Reason::QueryTokenNotAllowed,
+                "access_token in the query where the route does not take it",
+            )));
+        }
+        let token = match (self.authorization.is_some(), self.query.token()) {
+            (false, Some(token)) => token,
+            (true, _) | (false, None) => {
+                return Some(self.refuse(refusal(
+                    Reason::MultipleTokens,
+                    format!(
+                        "{} access_token parameter(s){}",
+                        self.query.count(),
+                        if self.authorization.is_some() {
+                            " and an Authorization header"
+                        } else {
+                            ""
+                        }
+                    ),
+                )))
+            }
+        };
+        self.authorization = Some(format!("Bearer {token}"));
+        None
     }
 
     /// Parses the token and asks for the keys of the set its (unverified) tenant names.

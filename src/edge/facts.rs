@@ -70,7 +70,12 @@ pub fn of(
                     .map(|a| a as u32)
             })
     });
+    // Read only where a route could let the handshake through.
+    let websocket_upgrade = method == "GET"
+        && config.policy.routes.iter().any(|r| r.websocket)
+        && header(headers, "upgrade").is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket"));
     let mut facts = RequestFacts::new(method, path, now);
+    facts.websocket_upgrade = websocket_upgrade;
     facts.client_ip = client_ip.flatten();
     facts.country = country.flatten();
     facts.asn = asn.flatten();

@@ -207,7 +207,8 @@ async fn handle(
     let request_id = decision.borrow().request_id().to_owned();
     let authorization = incoming.headers.get("authorization").ok().flatten();
     let revocations_bound = bindings::has_revocations(incoming.env);
-    let mut walk = Walk::new(config, facts, authorization, revocations_bound);
+    let mut walk =
+        Walk::new(config, facts, authorization, revocations_bound).with_query(incoming.query);
     let outcome = drive(&mut walk, incoming, config, &request_id).await;
     record(&walk, &outcome, &mut decision.borrow_mut());
     match outcome {
@@ -232,7 +233,8 @@ async fn handle(
             let target = Target {
                 method: &facts.method,
                 path: facts.path(),
-                query: incoming.query,
+                query: walk.forwarded_query(),
+                websocket: walk.keeps_upgrade(),
             };
             forward(incoming, &target, config, identity.as_deref(), decision).await
         }

@@ -38,7 +38,11 @@ fn unreachable(error: JsValue) -> Failure {
 pub struct Target<'a> {
     pub method: &'a str,
     pub path: &'a str,
+    /// As the walk says (without a token taken from it).
     pub query: Option<&'a str>,
+    /// A WebSocket handshake on a route that allows it: `Upgrade` goes to the origin (it is
+    /// hop-by-hop, so dropped everywhere else), and the origin's `101` comes back with its socket.
+    pub websocket: bool,
 }
 
 pub async fn forward(
@@ -57,6 +61,9 @@ pub async fn forward(
         .collect();
     let ids = &config.identity_headers;
     let mut added = vec![(ids.name("Request-Id"), request_id.to_owned())];
+    if target.websocket {
+        added.push(("upgrade".into(), "websocket".to_owned()));
+    }
     if let Some(identity) = identity {
         added.extend(ids.for_identity(identity));
         if let Some(key) = &config.assertion_key {

@@ -2584,3 +2584,35 @@ fn group_rules_need_the_groups_claim_and_object_ids() {
         1
     );
 }
+
+#[test]
+fn query_tokens_and_websockets_need_get_and_a_token_reading_route() {
+    let route = |extra: Value| {
+        let mut r = json!({"path": "/hub/**"});
+        if let (Some(r), Some(extra)) = (r.as_object_mut(), extra.as_object()) {
+            r.extend(extra.clone());
+        }
+        json!({"routes": [r]})
+    };
+    let fine = load(route(
+        json!({"query_token": true, "websocket": true, "methods": ["GET"]}),
+    ));
+    assert!(fine.routes[0].query_token && fine.routes[0].websocket);
+    let defaults = load(route(json!({})));
+    assert!(!defaults.routes[0].query_token && !defaults.routes[0].websocket);
+
+    let posting = problems(&route(
+        json!({"query_token": true, "websocket": true, "methods": ["POST"]}),
+    ));
+    assert_eq!(posting.len(), 2, "{posting:#?}");
+    assert_problem(&posting, &["routes[0].query_token", "GET"]);
+    assert_problem(&posting, &["routes[0].websocket", "GET"]);
+    let public = problems(&route(json!({"query_token": true, "public": true})));
+    assert_eq!(public.len(), 1, "{public:#?}");
+    assert_problem(
+        &public,
+        &["routes[0].query_token", "public route reads no token"],
+    );
+    // A public WebSocket is fine: the handshake needs no token there.
+    assert!(load(route(json!({"websocket": true, "public": true}))).routes[0].websocket);
+}

@@ -57,6 +57,12 @@ pub struct RawRoute {
     /// Overrides the policy's `allow_tokens_without_permissions` for this route.
     #[serde(default)]
     pub allow_tokens_without_permissions: Option<bool>,
+    /// Also take the token from `?access_token=` (GET and HEAD only; the SignalR convention).
+    #[serde(default)]
+    pub query_token: bool,
+    /// WebSocket upgrades pass (`Upgrade: websocket` is kept for the origin).
+    #[serde(default)]
+    pub websocket: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -28,6 +28,8 @@ pub struct RequestFacts {
     pub preflight_method: Option<String>,
     /// `scheme://authority` the client sent the request to (`RequestTarget::served_at`).
     pub served_at: Option<String>,
+    /// A GET with `Upgrade: websocket`: a WebSocket handshake.
+    pub websocket_upgrade: bool,
 }
 
 impl RequestFacts {
@@ -44,6 +46,7 @@ impl RequestFacts {
             origin: None,
             preflight_method: None,
             served_at: None,
+            websocket_upgrade: false,
         }
     }
 

@@ -115,6 +115,10 @@ pub struct Route {
     pub step_up: Option<StepUp>,
     /// IP, country, ASN, time and `ipaddr` rules on the request.
     pub conditions: Option<Condition>,
+    /// `?access_token=` is read on GET and HEAD (besides `Authorization`, never both at once).
+    pub query_token: bool,
+    /// WebSocket upgrades pass; on other routes `Upgrade` never reaches the origin.
+    pub websocket: bool,
 }
 
 /// What CORS preflights are answered with; without it, every preflight is refused.
@@ -765,6 +769,31 @@ fn compile_route(
             ));
         }
     }
+    let takes_get = |what: &str, problems: &mut Vec<PolicyProblem>| {
+        let get = methods
+            .as_ref()
+            .is_none_or(|m: &Vec<String>| m.iter().any(|m| m == "GET" || m == "HEAD"));
+        if !get {
+            problems.push(PolicyProblem::new(
+                format!("{at}.{what}"),
+                ProblemKind::NeverHolds,
+                "applies to GET (and HEAD) only, and the route's methods have neither",
+            ));
+        }
+    };
+    if raw.query_token {
+        takes_get("query_token", problems);
+        if raw.public {
+            problems.push(PolicyProblem::new(
+                format!("{at}.query_token"),
+                ProblemKind::Conflict,
+                "a public route reads no token",
+            ));
+        }
+    }
+    if raw.websocket {
+        takes_get("websocket", problems);
+    }
     Route {
         name: raw.name.unwrap_or_else(|| raw.path.clone()),
         methods,
@@ -774,6 +803,8 @@ fn compile_route(
         require,
         step_up,
         conditions,
+        query_token: raw.query_token,
+        websocket: raw.websocket,
     }
 }
 
