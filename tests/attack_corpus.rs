@@ -153,9 +153,6 @@ fn corpus_expectations_are_consistent_and_complete() {
         .filter(|r| r.stage() == Stage::Token)
         // Needs an allow-list of tenants: not this deployment.
         .filter(|r| **r != Reason::TenantNotAllowed)
-        // Where the token travels, not what it holds: need a route that takes query tokens
-        // (tests/walk.rs and tests/e2e/realtime.test.mjs).
-        .filter(|r| ![Reason::QueryTokenNotAllowed, Reason::MultipleTokens].contains(r))
         .filter(|r| !seen.contains_key(r.code()))
         .collect();
     assert!(missing.is_empty(), "no corpus case for {missing:?}");

@@ -13,7 +13,8 @@ use std::fmt;
 /// Which part of the walk a reason comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// The request line itself (its path), before any token is looked at.
+    /// The request line itself (its path, where its query carries a token), before any token
+    /// is verified.
     Request,
     /// The `Authorization` header and the token itself.
     Token,
@@ -216,11 +217,11 @@ reasons! {
     GroupsOverage = "groups_overage", Policy, 403, None,
         "the token does not list the caller's groups (too many groups); use app roles, or read the groups from Microsoft Graph";
     /// `?access_token=` on a route (or for a method) that does not take tokens from the query.
-    QueryTokenNotAllowed = "query_token_not_allowed", Token, 400, Error("invalid_request"),
+    QueryTokenNotAllowed = "query_token_not_allowed", Request, 400, Error("invalid_request"),
         "this route does not accept a token in the query; send it in the Authorization header";
     /// A token in the query and another credential (`Authorization`, or a second
     /// `access_token`): RFC 6750 §2 allows one method per request.
-    MultipleTokens = "multiple_tokens", Token, 400, Error("invalid_request"),
+    MultipleTokens = "multiple_tokens", Request, 400, Error("invalid_request"),
         "the request carries more than one token";
     /// A generic claim matcher did not match.
     ClaimMismatch = "claim_mismatch", Policy, 403, Error("insufficient_scope"),
