@@ -194,7 +194,8 @@ async function expectProblem(res, { status, reason, challenge }) {
   const params = parseChallenge(header);
   assert.equal(params.realm, "entra-gate");
   if (challenge === null) {
-    assert.deepEqual(Object.keys(params), ["realm"], "a bare challenge (RFC 6750 section 3.1)");
+    // RFC 6750 section 3.1: no error; RFC 9728 section 5.1: where the resource's metadata is.
+    assert.deepEqual(Object.keys(params), ["realm", "resource_metadata"], "a bare challenge");
   } else {
     assert.equal(params.error, challenge);
     assert.ok(params.error_description, "an error comes with its description");
