@@ -64,7 +64,29 @@ fn the_example_loads_and_routes_as_documented() {
         route(&policy, "GET", "/api/reports/monthly").as_deref(),
         Some("reports")
     );
+    assert_eq!(
+        route(&policy, "GET", "/api/finance/q3").as_deref(),
+        Some("finance")
+    );
+    assert_eq!(
+        route(&policy, "GET", "/api/search").as_deref(),
+        Some("search")
+    );
+    assert_eq!(
+        route(&policy, "POST", "/hubs/items/negotiate").as_deref(),
+        Some("live")
+    );
     assert_eq!(route(&policy, "GET", "/"), None, "unmatched is denied");
+    let named = |name: &str| policy.routes.iter().find(|r| r.name == name).expect(name);
+    assert!(named("finance").require.groups.is_some());
+    assert!(named("live").websocket && named("live").query_token);
+    assert_eq!(
+        named("search")
+            .rate_limit
+            .as_ref()
+            .map(|l| l.binding.as_str()),
+        Some("SEARCH_PER_APP")
+    );
     assert!(policy.routes.iter().any(|r| r.report_only));
     assert!(policy.cors.is_some());
 }

@@ -14,6 +14,7 @@ use corpus_tenant::{
     TEST_SECRET, TID,
 };
 use entra_gate_core::Reason;
+use entra_gate_core::Refusal;
 use entra_gate_core::RequestFacts;
 use entra_gate_core::RustVerifier;
 use entra_gate_core::TokenCache;
@@ -112,6 +113,8 @@ struct Fake<'a> {
     /// The keys a `NeedKeysWithKid` gets (the refresh).
     refreshed: Option<&'a Built<Prepared>>,
     revocations: Option<RevocationList>,
+    /// What the rate limit answers.
+    rate_limit: Option<bool>,
 }
 
 /// Drives a walk to its end; returns the outcome and the steps it asked for, by name.
@@ -145,6 +148,10 @@ fn drive(
                 asked.push("revocations");
                 walk.revocations_arrived(fake.revocations.as_ref())
             }
+            Step::NeedRateLimit { .. } => {
+                asked.push("rate limit");
+                walk.rate_limit_arrived(fake.rate_limit)
+            }
         };
     }
 }
@@ -155,6 +162,7 @@ fn keys_only(built: &Built<Prepared>) -> Fake<'_> {
         keys: Some(built),
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     }
 }
 
@@ -207,6 +215,7 @@ fn a_new_token_then_the_same_token_from_the_cache() {
         keys: Some(&built),
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     };
     let cache = new_cache();
     let t = bearer(&token(&signing[0], json!({})));
@@ -233,6 +242,7 @@ fn a_cached_token_whose_key_left_the_set_is_verified_again() {
         keys: Some(&both),
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     };
     assert!(forwarded_caller(&run(&config, get("/"), t.clone(), &fake, &cache).0).is_some());
     // test-key-1 withdrawn: the set's content changes, the entry goes, and the full walk decides.
@@ -275,6 +285,7 @@ fn keys_that_cannot_be_had_fail_closed() {
         keys: None,
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     };
     let (outcome, asked, _) = run(
         &config,
@@ -303,6 +314,7 @@ fn an_unknown_kid_asks_for_one_refresh_and_uses_what_it_brings() {
             keys: Some(&old),
             refreshed,
             revocations: None,
+            rate_limit: Some(true),
         };
         let (outcome, asked, _) = run(&config, get("/"), t.clone(), &fake, &new_cache());
         assert_eq!(refused(&outcome), want, "{outcome:?}");
@@ -324,6 +336,7 @@ fn bad_tokens_are_refused_at_their_stage_and_never_cached() {
         keys: Some(&built),
         refreshed: Some(&built),
         revocations: None,
+        rate_limit: Some(true),
     };
     let good = token(&signing[0], json!({}));
     let (head, _) = good.rsplit_once('.').expect("three segments");
@@ -380,6 +393,7 @@ fn the_revocation_list_is_asked_for_only_when_bound_and_fails_closed() {
         keys: Some(&built),
         refreshed: None,
         revocations: list,
+        rate_limit: Some(true),
     };
     let run_with = |fake: &Fake<'_>, bound: bool| {
         let mut walk = Walk::new(&config, get("/"), bearer(&t), bound);
@@ -419,6 +433,7 @@ fn the_gateways_own_answers_and_public_routes_need_no_token() {
         keys: None,
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     };
     let cache = new_cache();
     let (outcome, asked, walk) = run(&config, get("/health"), None, &fake, &cache);
@@ -453,6 +468,7 @@ fn the_resource_metadata_is_answered_before_any_route_and_only_for_reads() {
         keys: None,
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     };
     let cache = new_cache();
     let at = |method: &str, path: &str| {
@@ -522,6 +538,7 @@ fn route_policy_report_only_and_secure_defaults() {
         keys: Some(&built),
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     };
     let user = bearer(&token(&signing[0], json!({})));
     let (outcome, _, _) = run(&config, get("/admin/x"), user.clone(), &fake, &new_cache());
@@ -639,6 +656,7 @@ fn shadow_mode_forwards_every_refusal_anonymously_and_records_it() {
         keys: Some(&built),
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     };
     let user = bearer(&token(&signing[0], json!({})));
     let malformed = bearer(&format!("{}x", token(&signing[0], json!({}))));
@@ -678,6 +696,7 @@ fn shadow_mode_forwards_every_refusal_anonymously_and_records_it() {
         keys: None,
         refreshed: None,
         revocations: None,
+        rate_limit: Some(true),
     };
     let t = bearer(&token(&signing[0], json!({})));
     let (outcome, _, walk) = run(&shadow, get("/items/1"), t, &no_keys, &new_cache());
@@ -791,4 +810,114 @@ fn only_a_websocket_route_keeps_the_upgrade() {
     assert!(!walk.keeps_upgrade(), "no handshake, nothing to keep");
     let (_, _, walk) = run(&config, upgrade("/items/x", true), t, &fake, &cache);
     assert!(!walk.keeps_upgrade());
+}
+
+#[test]
+fn the_rate_limit_is_asked_last_keyed_by_the_verified_caller_and_fails_closed() {
+    let config = policy(json!({"routes": [
+        {"name": "search", "path": "/search/**", "rate_limit": {"binding": "PER_APP", "per": "app", "period_seconds": 10}},
+        {"name": "trial", "path": "/trial/**", "report_only": true, "rate_limit": {"binding": "TRIAL", "per": "tenant"}},
+        {"name": "status", "path": "/status", "public": true, "rate_limit": {"binding": "PER_IP", "per": "ip"}},
+        {"name": "scoped", "path": "/scoped/**", "require": {"scopes": {"any_of": ["nothing.held"]}},
+         "rate_limit": {"binding": "PER_APP", "per": "app"}},
+    ]}));
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let t = bearer(&token(&signing[0], json!({})));
+    let answering = |rate_limit: Option<bool>| Fake {
+        keys: Some(&built),
+        refreshed: None,
+        revocations: None,
+        rate_limit,
+    };
+    let cache = new_cache();
+    let mut walk = Walk::new(&config, get("/search/1"), t.clone(), false);
+    let mut step = walk.start(&cache, NOW);
+    while !matches!(step, Step::NeedRateLimit { .. } | Step::Done(_)) {
+        step = match step {
+            Step::NeedKeys { .. } => walk.keys_arrived(Some(view(&built)), &cache),
+            Step::NeedSignature { .. } => {
+                pollster::block_on(walk.check_signature(view(&built), &RustVerifier, &cache, NOW))
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+    }
+    let Step::NeedRateLimit { binding, key } = step else {
+        panic!("no rate limit asked: {step:?}");
+    };
+    assert_eq!(binding, "PER_APP");
+    assert!(key.starts_with("app:"), "{key}");
+
+    let (outcome, asked, _) = run(
+        &config,
+        get("/search/1"),
+        t.clone(),
+        &answering(Some(true)),
+        &cache,
+    );
+    assert!(forwarded_caller(&outcome).is_some());
+    assert_eq!(asked.last(), Some(&"rate limit"));
+    let (outcome, _, _) = run(
+        &config,
+        get("/search/1"),
+        t.clone(),
+        &answering(Some(false)),
+        &cache,
+    );
+    let Outcome::Refuse(over) = outcome else {
+        panic!("not refused: {outcome:?}");
+    };
+    assert_eq!(
+        (over.reason, over.retry_after_seconds),
+        (Reason::RateLimited, Some(10))
+    );
+    let (outcome, _, _) = run(
+        &config,
+        get("/search/1"),
+        t.clone(),
+        &answering(None),
+        &cache,
+    );
+    assert_eq!(refused(&outcome), Some(Reason::RateLimitUnavailable));
+
+    // Refused before the limit is asked: a refusal does not spend the caller's budget.
+    let (outcome, asked, _) = run(
+        &config,
+        get("/scoped/1"),
+        t.clone(),
+        &answering(Some(false)),
+        &cache,
+    );
+    assert_eq!(refused(&outcome), Some(Reason::InsufficientScope));
+    assert!(!asked.contains(&"rate limit"));
+
+    // Report-only: recorded, forwarded.
+    let (outcome, _, walk) = run(&config, get("/trial/1"), t, &answering(Some(false)), &cache);
+    assert!(forwarded_caller(&outcome).is_some());
+    assert_eq!(
+        walk.trace().would_deny.first().map(|r| r.reason),
+        Some(Reason::RateLimited)
+    );
+
+    // A public route: limited per client address, no token read.
+    let (outcome, asked, _) = run(
+        &config,
+        get("/status"),
+        None,
+        &answering(Some(false)),
+        &cache,
+    );
+    assert_eq!(refused(&outcome), Some(Reason::RateLimited));
+    assert_eq!(asked, ["rate limit"]);
+    let mut walk = Walk::new(&config, get("/status"), None, false);
+    assert!(
+        matches!(walk.start(&cache, NOW), Step::NeedRateLimit { ref key, .. } if key == "ip:unknown")
+    );
+    assert!(matches!(
+        walk.keys_arrived::<Prepared>(None, &cache),
+        Step::Done(Outcome::Refuse(Refusal {
+            reason: Reason::InternalError,
+            ..
+        }))
+    ));
 }

@@ -738,6 +738,33 @@ pub fn kv_binding_problems(jwks: KvBinding, revocations: KvBinding) -> Vec<Confi
     problems
 }
 
+/// The problems with the rate-limiting bindings a loaded policy names (`bound` says whether a
+/// binding of that name is there and can limit), as the Worker and `scripts/check.sh` both
+/// report them: a limit that cannot be applied must not start unnoticed.
+pub fn rate_limit_binding_problems(
+    config: &GateConfig,
+    bound: impl Fn(&str) -> bool,
+) -> Vec<ConfigProblem> {
+    let (label, prefix) = match &config.policy_source {
+        PolicySource::File(path) => (binding::POLICY_FILE, format!("{path}: ")),
+        PolicySource::Binding | PolicySource::Absent => (binding::POLICY, String::new()),
+    };
+    let mut problems = Vec::new();
+    for (i, route) in config.policy.routes.iter().enumerate() {
+        if let Some(limit) = route.rate_limit.as_ref().filter(|l| !bound(&l.binding)) {
+            problems.push(ConfigProblem {
+                binding: label,
+                problem: format!(
+                    "{prefix}routes[{i}].rate_limit.binding: no rate-limiting binding {:?} \
+                     ([[ratelimits]] in wrangler.toml)",
+                    limit.binding
+                ),
+            });
+        }
+    }
+    problems
+}
+
 impl std::error::Error for ConfigProblem {}
 
 #[cfg(test)]
@@ -1061,6 +1088,36 @@ mod tests {
         ]);
         assert_eq!(broken_current.len(), 1, "{broken_current:?}");
         assert_eq!(broken_current[0].binding, binding::ASSERTION_KEY);
+    }
+
+    #[test]
+    fn every_rate_limiting_binding_the_policy_names_must_be_bound() {
+        let policy = r#"{"routes":[{"path":"/a","rate_limit":{"binding":"A","per":"app"}},
+            {"path":"/b"},{"path":"/c","rate_limit":{"binding":"C","per":"ip"}}]}"#;
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push((binding::POLICY, policy));
+        let config = load(&pairs).expect("valid");
+        assert_eq!(rate_limit_binding_problems(&config, |_| true), []);
+        let missing = rate_limit_binding_problems(&config, |name| name == "A");
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(
+            missing[0].to_string(),
+            "GATE_POLICY: routes[2].rate_limit.binding: no rate-limiting binding \"C\" \
+             ([[ratelimits]] in wrangler.toml)"
+        );
+        let from_file = load_with_file(
+            &REQUIRED,
+            PolicyFile {
+                path: "policy.toml",
+                json: policy,
+            },
+        )
+        .expect("valid");
+        let missing = rate_limit_binding_problems(&from_file, |_| false);
+        assert_eq!(missing.len(), 2);
+        assert!(missing[0]
+            .to_string()
+            .starts_with("policy file: policy.toml: routes[0].rate_limit.binding"));
     }
 
     #[test]

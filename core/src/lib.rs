@@ -128,9 +128,10 @@ pub use assertion::{AssertionClaims, AssertionKey, AssertionKeyError, JWKS_PATH}
 pub use canonical_path::{CanonicalPath, PathError, MAX_PATH_BYTES};
 pub use claims::{ClaimRules, ClaimsError};
 pub use config::{
-    binding, from_bindings, from_bindings_and_policy_file, kv_binding_problems, ConfigProblem,
-    GateConfig, KvBinding, PolicyFile, PolicySource, TenantSelector, DEFAULT_AUTHORITY,
-    DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_REALM,
+    binding, from_bindings, from_bindings_and_policy_file, kv_binding_problems,
+    rate_limit_binding_problems, ConfigProblem, GateConfig, KvBinding, PolicyFile, PolicySource,
+    TenantSelector, DEFAULT_AUTHORITY, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_TOKEN_BYTES,
+    DEFAULT_REALM,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use crypto::RustHmac;

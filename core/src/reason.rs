@@ -259,6 +259,9 @@ reasons! {
     /// On the revocation list (token id, user or application).
     TokenRevoked = "token_revoked", Policy, 401, Error("invalid_token"),
         "the token has been revoked";
+    /// Over the route's per-caller rate limit (`Retry-After`: the limit's period).
+    RateLimited = "rate_limited", Policy, 429, None,
+        "too many requests from this caller; try again later";
     /// No route matched and the policy's default is deny.
     NoRoute = "no_route", Policy, 403, None,
         "no route allows this request";
@@ -271,6 +274,9 @@ reasons! {
     /// No revocation list fresh enough to trust could be read (fail closed).
     RevocationUnavailable = "revocation_unavailable", Keys, 503, None,
         "the revocation list is temporarily unavailable";
+    /// The rate-limiting binding failed to answer (fail closed).
+    RateLimitUnavailable = "rate_limit_unavailable", Keys, 503, None,
+        "the rate limiter is temporarily unavailable";
     /// The gateway's configuration is invalid; nothing is forwarded.
     ConfigInvalid = "config_invalid", Config, 500, None,
         "the gateway is not configured correctly";

@@ -13,8 +13,10 @@
 //!                       └──────────────► NeedSignature ◄───────────┘
 //!                                            │ check_signature (crypto provider)
 //!                                            ▼
-//!                                  NeedRevocations ──revocations_arrived──► Done
-//!                                  (only with a list)                       (authorize, forward)
+//!                                  NeedRevocations ──revocations_arrived──► authorize ──► Done
+//!                                  (only with a list)                           │    (forward)
+//!                                                                               ▼
+//!                                            NeedRateLimit (a route's limit) ──rate_limit_arrived──► Done
 //! ```
 //!
 //! Crypto is not I/O here: the signature is checked through the [`SignatureVerifier`] provider
@@ -88,6 +90,14 @@ pub enum Step {
     /// The revocation list (asked only when one is bound), or none when no copy fresh enough
     /// can be had.
     NeedRevocations,
+    /// The route's rate limit, asked once everything else allows the request: call
+    /// [`Walk::rate_limit_arrived`] with whether `binding` let `key` through (`None`: it failed).
+    NeedRateLimit {
+        /// The `[[ratelimits]]` binding.
+        binding: String,
+        /// Whose budget this request counts against.
+        key: String,
+    },
 }
 
 /// How a request ends.
@@ -128,6 +138,8 @@ enum State {
     Signature { set: usize },
     /// Verified; waiting for the revocation list.
     Revocations,
+    /// Allowed by everything else; waiting for the rate limit's answer.
+    RateLimit,
     /// Decided.
     Done,
 }
@@ -167,6 +179,7 @@ fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
         reason,
         params: Vec::new(),
         detail: detail.into(),
+        retry_after_seconds: None,
     }
 }
 
@@ -316,7 +329,7 @@ impl<'c> Walk<'c> {
             if let Some(step) = self.enforce(policy.public_conditions(route, &self.facts)) {
                 return step;
             }
-            return self.done(Outcome::Forward { identity: None });
+            return self.limit_then_forward();
         }
         if let Some(step) = self.token_from_query() {
             return step;
@@ -446,9 +459,11 @@ impl<'c> Walk<'c> {
                     format!("no key with kid {kid:?}"),
                 )),
             },
-            other @ (State::New | State::Signature { .. } | State::Revocations | State::Done) => {
-                self.out_of_order(other, "keys")
-            }
+            other @ (State::New
+            | State::Signature { .. }
+            | State::Revocations
+            | State::RateLimit
+            | State::Done) => self.out_of_order(other, "keys"),
         }
     }
 
@@ -489,6 +504,7 @@ impl<'c> Walk<'c> {
             | State::Keys { .. }
             | State::KidMiss { .. }
             | State::Revocations
+            | State::RateLimit
             | State::Done) => return self.out_of_order(other, "a signature check"),
         };
         let raw = self.authorization.clone().unwrap_or_default();
@@ -557,8 +573,54 @@ impl<'c> Walk<'c> {
         if let Some(step) = self.enforce(verdict) {
             return step;
         }
-        self.done(Outcome::Forward {
-            identity: Some(identity),
-        })
+        self.limit_then_forward()
+    }
+
+    /// The last step before forwarding: the route's rate limit, if it has one.
+    fn limit_then_forward(&mut self) -> Step {
+        let Some(limit) = self.route.and_then(|r| r.rate_limit.as_ref()) else {
+            return self.forward();
+        };
+        let key = limit.key(self.identity.as_deref(), &self.facts);
+        self.state = State::RateLimit;
+        Step::NeedRateLimit {
+            binding: limit.binding.clone(),
+            key,
+        }
+    }
+
+    fn forward(&mut self) -> Step {
+        let identity = self.identity.clone();
+        self.done(Outcome::Forward { identity })
+    }
+
+    /// The rate limit's answer: `Some(true)` within the limit, `Some(false)` over it, `None`
+    /// when the binding failed (refused: a limit that cannot be checked is not waved through).
+    /// On a report-only route either refusal is only recorded.
+    pub fn rate_limit_arrived(&mut self, allowed: Option<bool>) -> Step {
+        let state = std::mem::replace(&mut self.state, State::Done);
+        let limit = self.route.and_then(|r| r.rate_limit.as_ref());
+        let (State::RateLimit, Some(limit)) = (&state, limit) else {
+            return self.out_of_order(state, "a rate limit's answer");
+        };
+        let refusal = match allowed {
+            Some(true) => return self.forward(),
+            Some(false) => Refusal {
+                retry_after_seconds: Some(limit.period_seconds),
+                ..refusal(
+                    Reason::RateLimited,
+                    format!("over the limit of {}", limit.binding),
+                )
+            },
+            None => refusal(
+                Reason::RateLimitUnavailable,
+                format!("{} did not answer", limit.binding),
+            ),
+        };
+        if self.route.is_some_and(|r| r.report_only) {
+            self.trace.would_deny.push(refusal);
+            return self.forward();
+        }
+        self.refuse(refusal)
     }
 }

@@ -4,8 +4,10 @@
 use super::js;
 use super::kv::KvNamespace;
 use super::log;
+use super::rate_limit;
 use entra_gate_core::{
-    binding, from_bindings_and_policy_file, kv_binding_problems, GateConfig, KvBinding, PolicyFile,
+    binding, from_bindings_and_policy_file, kv_binding_problems, rate_limit_binding_problems,
+    GateConfig, KvBinding, PolicyFile,
 };
 use js_sys::Reflect;
 use std::cell::OnceCell;
@@ -75,15 +77,22 @@ pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
                 .zip(json.as_deref())
                 .map(|(path, json)| PolicyFile { path, json });
             let parsed = from_bindings_and_policy_file(|name| env.text(name), file);
-            let kv_problems = kv_binding_problems(
+            let mut binding_problems = kv_binding_problems(
                 env.kv_binding(binding::JWKS_KV),
                 env.kv_binding(binding::REVOCATIONS_KV),
             );
             let problems = match parsed {
-                Ok(config) if kv_problems.is_empty() => return Ok(Rc::new(config)),
-                Ok(_) => kv_problems,
+                Ok(config) => {
+                    binding_problems.extend(rate_limit_binding_problems(&config, |name| {
+                        rate_limit::is_bound(env, name)
+                    }));
+                    if binding_problems.is_empty() {
+                        return Ok(Rc::new(config));
+                    }
+                    binding_problems
+                }
                 Err(mut problems) => {
-                    problems.extend(kv_problems);
+                    problems.extend(binding_problems);
                     problems
                 }
             };

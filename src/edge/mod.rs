@@ -14,6 +14,7 @@ mod log;
 mod metrics;
 mod pending;
 mod proxy;
+mod rate_limit;
 mod respond;
 mod revocation;
 mod single_flight;
@@ -154,6 +155,7 @@ async fn respond_to(request: Request, env: JsValue, ctx: Option<ExecutionContext
                     Err(refused) => respond::refusal_with(
                         refused.reason,
                         &refused.params,
+                        refused.retry_after_seconds,
                         &cors,
                         Challenger {
                             realm: &config.realm,
@@ -192,6 +194,7 @@ fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refusal
         reason,
         params: Vec::new(),
         detail: detail.to_owned(),
+        retry_after_seconds: None,
     }
 }
 
@@ -285,6 +288,10 @@ async fn drive(
                     .current(&kv, &config.revocation)
                     .await;
                 walk.revocations_arrived(list.as_deref())
+            }
+            Step::NeedRateLimit { binding, key } => {
+                let allowed = rate_limit::allows(incoming.env, &binding, &key).await;
+                walk.rate_limit_arrived(allowed)
             }
         };
     }

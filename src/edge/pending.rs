@@ -97,6 +97,7 @@ fn finish(id: JsValue, settled: Result<JsValue, JsValue>) -> JsValue {
             respond::refusal_with(
                 reason,
                 &[],
+                None,
                 &forwarded.cors,
                 Challenger {
                     realm: &forwarded.realm,

@@ -35,19 +35,23 @@ pub fn refusal(reason: Reason, realm: &str, request_id: &str) -> Result<Response
         realm,
         resource_metadata: None,
     };
-    refusal_with(reason, &[], &[], challenger, request_id)
+    refusal_with(reason, &[], None, &[], challenger, request_id)
 }
 
-/// A refusal with challenge parameters and extra response headers (CORS for an allowed origin).
+/// A refusal with challenge parameters, a rule's own `Retry-After` (over the reason's), and
+/// extra response headers (CORS for an allowed origin).
 pub fn refusal_with(
     reason: Reason,
     params: &[(&str, String)],
+    retry_after: Option<u32>,
     extra_headers: &[(&str, String)],
     challenger: Challenger<'_>,
     request_id: &str,
 ) -> Result<Response, JsValue> {
     let answer = refuse_with(reason, params, challenger, request_id);
-    let retry_after = answer.retry_after_seconds.map(|s| s.to_string());
+    let retry_after = retry_after
+        .or(answer.retry_after_seconds)
+        .map(|s| s.to_string());
     let mut headers = vec![
         ("content-type", "application/problem+json"),
         ("cache-control", "no-store"),

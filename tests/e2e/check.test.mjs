@@ -76,6 +76,7 @@ const BROKEN = [
   ["a short secret", { ...GOOD, GATE_SECRET: "c2hvcnQ=" }],
   ["REVOCATIONS bound as text", { ...GOOD, REVOCATIONS: "yes please" }],
   ["dev headers as a word", { ...GOOD, GATE_DEV_CLIENT_HEADERS: "on", GATE_STRIP_HEADERS: "bad header" }],
+  ["a rate limit without its binding", { ...GOOD, GATE_POLICY: JSON.stringify({ routes: [{ path: "/a", rate_limit: { binding: "PER_APP", per: "app" } }] }) }],
 ];
 
 for (const [what, vars] of BROKEN) {

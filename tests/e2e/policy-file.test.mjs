@@ -11,6 +11,8 @@ import { buildWithPolicy } from "./support/build.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const EXAMPLE_POLICY = "examples/items-api/policy.toml";
+/** The rate-limiting binding examples/items-api/wrangler.toml declares. */
+const EXAMPLE_LIMITS = { SEARCH_PER_APP: { namespace_id: "1001", simple: { limit: 100, period: 60 } } };
 /** A policy file with two problems, written under target/ for this test. */
 const BROKEN_POLICY = "target/e2e-builds/broken-policy.toml";
 
@@ -59,7 +61,7 @@ test("the shipped policy.toml: any token with a scope or role on any path, none 
 });
 
 test("the worked example, bundled: its routes decide, everything else is no_route", async () => {
-  const gw = await env.gatewayWith({}, { build: example });
+  const gw = await env.gatewayWith({}, { build: example, ratelimits: EXAMPLE_LIMITS });
   const health = await call(gw, "/health");
   assert.deepEqual([health.status, health.origin], [200, true], "public without a token");
   const read = await call(gw, "/api/items/42", { token: tokens.reader });
@@ -68,6 +70,14 @@ test("the worked example, bundled: its routes decide, everything else is no_rout
   assert.deepEqual([write.status, write.reason], [403, "insufficient_scope"]);
   const unmatched = await call(gw, "/other", { token: tokens.reader });
   assert.deepEqual([unmatched.status, unmatched.reason, unmatched.origin], [403, "no_route", false]);
+  const search = await call(gw, "/api/search", { token: tokens.reader });
+  assert.deepEqual([search.status, search.origin], [200, true], search.body);
+});
+
+test("the worked example without the rate-limiting binding its policy names refuses to start", async () => {
+  const gw = await env.gatewayWith({}, { build: example });
+  const res = await call(gw, "/health");
+  assert.deepEqual([res.status, res.reason], [500, "config_invalid"]);
 });
 
 test("a GATE_POLICY binding overrides the bundled file", async () => {

@@ -133,6 +133,7 @@ impl Unmet {
             reason,
             params: Vec::new(),
             detail: if self.unknown { unknown } else { refused }.into(),
+            retry_after_seconds: None,
         }
     }
 }

@@ -63,6 +63,21 @@ pub struct RawRoute {
     /// WebSocket upgrades pass (`Upgrade: websocket` is kept for the origin).
     #[serde(default)]
     pub websocket: bool,
+    /// A per-caller limit through a Workers rate-limiting binding.
+    #[serde(default)]
+    pub rate_limit: Option<RawRateLimit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    /// The `[[ratelimits]]` binding.
+    pub binding: String,
+    /// `app`, `user`, `tenant` or `ip`.
+    pub per: String,
+    /// The binding's period: 10 or 60 (default), sent as `Retry-After`.
+    #[serde(default)]
+    pub period_seconds: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

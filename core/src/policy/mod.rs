@@ -13,11 +13,13 @@ mod condition;
 mod document;
 mod facts;
 mod path;
+mod rate_limit;
 mod rules;
 
 pub use condition::{Condition, ConditionKind, TimeWindow, Unmet};
 pub use facts::RequestFacts;
 pub use path::{PathPattern, PatternError};
+pub use rate_limit::{RateKey, RateLimit};
 pub use rules::{ChallengeContext, ClaimMatch, Need, Requirements, StepUp};
 
 use crate::endpoint::is_origin;
@@ -94,6 +96,9 @@ pub struct Refusal {
     pub params: Vec<(&'static str, String)>,
     /// For the log only, never sent to the client.
     pub detail: String,
+    /// `Retry-After` where the wait depends on the rule (a rate limit's period); otherwise the
+    /// reason's own (see `Reason::retry_after_seconds`).
+    pub retry_after_seconds: Option<u32>,
 }
 
 /// One route of the policy, compiled.
@@ -119,6 +124,8 @@ pub struct Route {
     pub query_token: bool,
     /// WebSocket upgrades pass; on other routes `Upgrade` never reaches the origin.
     pub websocket: bool,
+    /// Checked last, once everything else allows the request.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// What CORS preflights are answered with; without it, every preflight is refused.
@@ -457,6 +464,13 @@ fn compile(
     for condition in routes.iter().filter_map(|route| route.conditions.as_ref()) {
         condition.facts_read(&mut facts_read);
     }
+    let limits_per_ip = routes
+        .iter()
+        .filter_map(|route| route.rate_limit.as_ref())
+        .any(|limit| limit.per == RateKey::Ip);
+    if limits_per_ip && !facts_read.contains(&ConditionKind::Ip) {
+        facts_read.push(ConditionKind::Ip);
+    }
     Policy {
         routes,
         default_authenticated,
@@ -794,6 +808,9 @@ fn compile_route(
     if raw.websocket {
         takes_get("websocket", problems);
     }
+    let rate_limit = raw
+        .rate_limit
+        .and_then(|r| rate_limit::compile(r, at, raw.public, problems));
     Route {
         name: raw.name.unwrap_or_else(|| raw.path.clone()),
         methods,
@@ -805,6 +822,7 @@ fn compile_route(
         conditions,
         query_token: raw.query_token,
         websocket: raw.websocket,
+        rate_limit,
     }
 }
 

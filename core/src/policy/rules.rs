@@ -68,6 +68,7 @@ fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
         reason,
         params: Vec::new(),
         detail: detail.into(),
+        retry_after_seconds: None,
     }
 }
 

@@ -17,7 +17,8 @@ export async function startEnvironment(overrides = {}) {
   const gateways = [];
   const logs = [];
   // `options.kvPersist`: a directory; gateways given the same one share KV (see gateway.mjs).
-  // `options.metricsSpy`: Analytics Engine data points appear in `logs` (see gateway.mjs).
+  // `options.metricsSpy`: Analytics Engine data points appear in `logs`; `options.ratelimits`,
+  // `serviceBindings`, `workers`, `build`: see gateway.mjs.
   const gatewayWith = async (bindings = {}, options = {}) => {
     const gw = await startGateway(
       {
@@ -28,7 +29,7 @@ export async function startEnvironment(overrides = {}) {
         ...overrides,
         ...bindings,
       },
-      { logs, kvPersist: options.kvPersist, metricsSpy: options.metricsSpy, build: options.build },
+      { logs, ...options },
     );
     gateways.push(gw);
     return gw;

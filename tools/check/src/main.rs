@@ -12,7 +12,8 @@ mod warnings;
 mod wrangler;
 
 use entra_gate_core::{
-    binding, from_bindings_and_policy_file, kv_binding_problems, KvBinding, PolicyFile,
+    binding, from_bindings_and_policy_file, kv_binding_problems, rate_limit_binding_problems,
+    KvBinding, PolicyFile,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -175,7 +176,16 @@ fn main() -> ExitCode {
         .map(|(path, json)| PolicyFile { path, json });
     let loaded = from_bindings_and_policy_file(|name| vars.get(name).cloned(), bundled);
     let config = match loaded {
-        Ok(config) => Some(config),
+        Ok(config) => {
+            problems.extend(
+                rate_limit_binding_problems(&config, |name| {
+                    environment.ratelimits.iter().any(|r| r == name)
+                })
+                .iter()
+                .map(ToString::to_string),
+            );
+            Some(config)
+        }
         Err(found) => {
             problems.extend(found.iter().map(ToString::to_string));
             None

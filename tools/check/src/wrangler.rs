@@ -17,6 +17,9 @@ pub struct Environment {
     pub analytics: Vec<String>,
     /// `build.command`, which names the bundled policy file.
     pub build_command: Option<String>,
+    /// Rate-limiting binding names (`[[ratelimits]]`, or `[[unsafe.bindings]]` of type
+    /// `ratelimit`).
+    pub ratelimits: Vec<String>,
 }
 
 /// Reads `text` (a `wrangler.toml`) for environment `env` (`None`: the top level).
@@ -47,8 +50,28 @@ pub fn environment(text: &str, env: Option<&str>) -> Result<Environment, String>
         .and_then(|build| build.get("command"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let mut ratelimits: Vec<String> = scope
+        .get("ratelimits")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("name").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    ratelimits.extend(
+        scope
+            .get("unsafe")
+            .and_then(|u| u.get("bindings"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("ratelimit"))
+            .filter_map(|b| b.get("name").and_then(Value::as_str))
+            .map(str::to_owned),
+    );
     Ok(Environment {
         build_command,
+        ratelimits,
         vars,
         kv: binding_names(scope, "kv_namespaces"),
         analytics: binding_names(scope, "analytics_engine_datasets"),
@@ -101,6 +124,18 @@ id = "abc"
 binding = "GATE_METRICS"
 [env.production.build]
 command = "bash scripts/build.sh --policy prod.toml"
+[[env.production.ratelimits]]
+name = "PER_APP"
+namespace_id = "1001"
+simple = { limit = 100, period = 60 }
+[[env.production.unsafe.bindings]]
+name = "PER_IP"
+type = "ratelimit"
+namespace_id = "1002"
+simple = { limit = 10, period = 10 }
+[[env.production.unsafe.bindings]]
+name = "OTHER"
+type = "something"
 [env.staging]
 name = "staging"
 "#;
@@ -124,6 +159,7 @@ name = "staging"
         assert_eq!(prod.vars["ENTRA_TENANT_ID"], "prod");
         assert_eq!(prod.kv, ["JWKS"]);
         assert_eq!(prod.analytics, ["GATE_METRICS"]);
+        assert_eq!(prod.ratelimits, ["PER_APP", "PER_IP"]);
         assert_eq!(
             prod.build_command.as_deref(),
             Some("bash scripts/build.sh --policy prod.toml")
