@@ -119,35 +119,8 @@ pub(super) fn compile(
 mod tests {
     use super::*;
     use crate::canonical_path::CanonicalPath;
-    use crate::identity::{IdentityParts, TokenKind, TokenVersion};
+    use crate::identity::tests_support::identity;
     use crate::time::UnixTime;
-
-    fn caller() -> VerifiedIdentity {
-        VerifiedIdentity::from_parts(IdentityParts {
-            tenant_id: "t1".into(),
-            object_id: "o1".into(),
-            subject: "s".into(),
-            client_id: "c1".into(),
-            client_auth: None,
-            kind: TokenKind::Delegated,
-            version: TokenVersion::V2,
-            audience: "a".into(),
-            issuer: "i".into(),
-            kid: "k".into(),
-            scopes: vec![],
-            roles: vec![],
-            acrs: vec![],
-            amr: vec![],
-            auth_time: None,
-            xms_cc: vec![],
-            token_id: None,
-            ip_address: None,
-            expires_at: 0,
-            groups: vec![],
-            groups_overage: false,
-            extra_claims: vec![],
-        })
-    }
 
     fn limit(per: RateKey) -> RateLimit {
         RateLimit {
@@ -159,12 +132,22 @@ mod tests {
 
     #[test]
     fn keys_come_from_the_verified_caller_or_the_client_address() {
-        let id = caller();
+        let id = identity();
         let mut facts =
             RequestFacts::new("GET", CanonicalPath::parse("/").expect("ok"), UnixTime(0));
-        assert_eq!(limit(RateKey::App).key(Some(&id), &facts), "app:c1");
-        assert_eq!(limit(RateKey::User).key(Some(&id), &facts), "user:t1:o1");
-        assert_eq!(limit(RateKey::Tenant).key(Some(&id), &facts), "tenant:t1");
+        let (tid, oid, app) = (id.tenant_id(), id.object_id(), id.client_id());
+        assert_eq!(
+            limit(RateKey::App).key(Some(&id), &facts),
+            format!("app:{app}")
+        );
+        assert_eq!(
+            limit(RateKey::User).key(Some(&id), &facts),
+            format!("user:{tid}:{oid}")
+        );
+        assert_eq!(
+            limit(RateKey::Tenant).key(Some(&id), &facts),
+            format!("tenant:{tid}")
+        );
         assert_eq!(limit(RateKey::Ip).key(Some(&id), &facts), "ip:unknown");
         facts.client_ip = "2001:db8::1".parse().ok();
         assert_eq!(limit(RateKey::Ip).key(None, &facts), "ip:2001:db8::1");
