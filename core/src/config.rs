@@ -8,6 +8,7 @@ use super::forward::{IdentityHeaders, DEFAULT_PREFIX};
 use super::guid::normalize_guid;
 use super::keystore::{sources, KeySetSource};
 use super::logging::{AllowedLines, LogSettings};
+use super::origins::Origins;
 use super::policy::{ChallengeContext, Deployment, Policy};
 use super::refresh::CachePolicy;
 use super::resource_metadata::ResourceMetadata;
@@ -25,6 +26,9 @@ pub mod binding {
     pub const AUDIENCES: &str = "ENTRA_AUDIENCES";
     /// Where allowed requests go (required).
     pub const ORIGIN_URL: &str = "ORIGIN_URL";
+    /// Named origins routes choose (`origin = "name"`): JSON of name → URL or
+    /// `{"service": "BINDING"}`.
+    pub const ORIGINS: &str = "GATE_ORIGINS";
     /// The Entra cloud whose metadata and keys are read.
     pub const AUTHORITY: &str = "ENTRA_AUTHORITY";
     /// Tolerance for the token's times.
@@ -133,8 +137,8 @@ pub struct GateConfig {
     pub tenant: TenantSelector,
     /// `ENTRA_AUDIENCES`: accepted `aud` values, in the configured spelling.
     pub audiences: Vec<String>,
-    /// `ORIGIN_URL`: where allowed requests go, path prefix included.
-    pub origin: Endpoint,
+    /// `ORIGIN_URL` (the default) and `GATE_ORIGINS`: where allowed requests go.
+    pub origins: Origins,
     /// `ENTRA_AUTHORITY`: the Entra cloud metadata and keys are read from.
     pub authority: Endpoint,
     /// `ENTRA_CLOCK_SKEW_SECONDS`: tolerance for the token's times.
@@ -366,13 +370,38 @@ pub fn from_bindings_and_policy_file(
         );
     }
 
-    let origin = match r.get(binding::ORIGIN_URL) {
-        None => {
+    let named_origins = r.get(binding::ORIGINS);
+    // Required unless named origins are given (then routes that name none are checked below).
+    let default_origin = match r.get(binding::ORIGIN_URL) {
+        None if named_origins.is_none() => {
             r.problem(binding::ORIGIN_URL, "required (the origin API's base URL)");
             None
         }
+        None => None,
         Some(text) => r.endpoint(binding::ORIGIN_URL, &text),
     };
+    // Reported above when missing or broken; no second problem about routes then.
+    let origin_url_ok = match r.get(binding::ORIGIN_URL) {
+        None => named_origins.is_some(),
+        Some(_) => default_origin.is_some(),
+    };
+    let origins =
+        Origins::parse(
+            default_origin,
+            named_origins.as_deref(),
+            |text| match Endpoint::parse(text) {
+                Ok(url) if url.query().is_some() => Err("must not have a query".into()),
+                Ok(url) => Ok(url),
+                Err(e) => Err(e.to_string()),
+            },
+        )
+        .map_err(|found| {
+            for problem in found {
+                r.problem(binding::ORIGINS, problem);
+            }
+        })
+        .ok()
+        .filter(|_| origin_url_ok);
     let authority_text = r
         .get(binding::AUTHORITY)
         .unwrap_or_else(|| DEFAULT_AUTHORITY.into());
@@ -650,9 +679,14 @@ pub fn from_bindings_and_policy_file(
         }
         (None, None) => (Policy::without_routes(), PolicySource::Absent),
     };
+    if let Some(origins) = &origins {
+        for problem in route_origin_problems(&policy, &policy_source, origins) {
+            r.problems.push(problem);
+        }
+    }
 
-    match (tenant, origin, authority, secret) {
-        (Some(tenant), Some(origin), Some(authority), Some(secret)) if r.problems.is_empty() => {
+    match (tenant, origins, authority, secret) {
+        (Some(tenant), Some(origins), Some(authority), Some(secret)) if r.problems.is_empty() => {
             let challenge = ChallengeContext {
                 authorization_uri: format!(
                     "{}/{}/oauth2/v2.0/authorize",
@@ -674,7 +708,7 @@ pub fn from_bindings_and_policy_file(
             let mut config = GateConfig {
                 tenant,
                 audiences,
-                origin,
+                origins,
                 authority,
                 clock_skew_seconds,
                 accept_v1,
@@ -738,6 +772,51 @@ pub fn kv_binding_problems(jwks: KvBinding, revocations: KvBinding) -> Vec<Confi
     problems
 }
 
+/// Where the policy's problems are reported: the binding or the file (named in the message).
+fn policy_label(source: &PolicySource) -> (&'static str, String) {
+    match source {
+        PolicySource::File(path) => (binding::POLICY_FILE, format!("{path}: ")),
+        PolicySource::Binding | PolicySource::Absent => (binding::POLICY, String::new()),
+    }
+}
+
+/// Every route's origin must exist: a name from `GATE_ORIGINS`, or `ORIGIN_URL` for routes that
+/// name none (and for `default = "authenticated"`).
+fn route_origin_problems(
+    policy: &Policy,
+    source: &PolicySource,
+    origins: &Origins,
+) -> Vec<ConfigProblem> {
+    let (label, prefix) = policy_label(source);
+    let mut problems = Vec::new();
+    for (i, route) in policy.routes.iter().enumerate() {
+        if origins.for_route(route.origin.as_deref()).is_some() {
+            continue;
+        }
+        let problem = match &route.origin {
+            Some(name) => format!("{prefix}routes[{i}].origin: {name:?} is not in GATE_ORIGINS"),
+            None => format!(
+                "{prefix}routes[{i}]: names no origin and ORIGIN_URL is not set (give it \
+                 origin = \"<a GATE_ORIGINS name>\")"
+            ),
+        };
+        problems.push(ConfigProblem {
+            binding: label,
+            problem,
+        });
+    }
+    if policy.default_authenticated && origins.default.is_none() {
+        problems.push(ConfigProblem {
+            binding: label,
+            problem: format!(
+                "{prefix}default: \"authenticated\" sends unmatched requests to ORIGIN_URL, \
+                 which is not set"
+            ),
+        });
+    }
+    problems
+}
+
 /// The problems with the rate-limiting bindings a loaded policy names (`bound` says whether a
 /// binding of that name is there and can limit), as the Worker and `scripts/check.sh` both
 /// report them: a limit that cannot be applied must not start unnoticed.
@@ -745,10 +824,7 @@ pub fn rate_limit_binding_problems(
     config: &GateConfig,
     bound: impl Fn(&str) -> bool,
 ) -> Vec<ConfigProblem> {
-    let (label, prefix) = match &config.policy_source {
-        PolicySource::File(path) => (binding::POLICY_FILE, format!("{path}: ")),
-        PolicySource::Binding | PolicySource::Absent => (binding::POLICY, String::new()),
-    };
+    let (label, prefix) = policy_label(&config.policy_source);
     let mut problems = Vec::new();
     for (i, route) in config.policy.routes.iter().enumerate() {
         if let Some(limit) = route.rate_limit.as_ref().filter(|l| !bound(&l.binding)) {
@@ -763,6 +839,27 @@ pub fn rate_limit_binding_problems(
         }
     }
     problems
+}
+
+/// The problems with the service bindings `GATE_ORIGINS` names (`bound` says whether a binding
+/// of that name is there and can fetch), as the Worker and `scripts/check.sh` both report them.
+pub fn service_binding_problems(
+    config: &GateConfig,
+    bound: impl Fn(&str) -> bool,
+) -> Vec<ConfigProblem> {
+    config
+        .origins
+        .named
+        .iter()
+        .filter_map(|(name, origin)| Some((name, origin.service()?)))
+        .filter(|(_, service)| !bound(service))
+        .map(|(name, service)| ConfigProblem {
+            binding: binding::ORIGINS,
+            problem: format!(
+                "{name}: no service binding {service:?} ([[services]] in wrangler.toml)"
+            ),
+        })
+        .collect()
 }
 
 impl std::error::Error for ConfigProblem {}
@@ -1118,6 +1215,69 @@ mod tests {
         assert!(missing[0]
             .to_string()
             .starts_with("policy file: policy.toml: routes[0].rate_limit.binding"));
+    }
+
+    #[test]
+    fn named_origins_route_by_name_and_every_route_has_one() {
+        let named = r#"{"orders":"https://orders.example","billing":{"service":"BILLING"}}"#;
+        let policy = r#"{"routes":[{"path":"/o/**","origin":"orders"},{"path":"/b/**","origin":"billing"}]}"#;
+        let only_named = [
+            (binding::TENANT_ID, "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            (binding::AUDIENCES, "api://x"),
+            (binding::ORIGINS, named),
+            (binding::POLICY, policy),
+        ];
+        let config = load(&only_named).expect("ORIGIN_URL is optional when every route names one");
+        assert_eq!(config.origins.default, None);
+        assert_eq!(config.origins.named.len(), 2);
+        assert_eq!(service_binding_problems(&config, |b| b == "BILLING"), []);
+        let unbound = service_binding_problems(&config, |_| false);
+        assert_eq!(
+            unbound.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            [
+                r#"GATE_ORIGINS: billing: no service binding "BILLING" ([[services]] in wrangler.toml)"#
+            ]
+        );
+
+        let texts = |pairs: &[(&str, &str)]| -> Vec<String> {
+            load(pairs)
+                .err()
+                .unwrap_or_default()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let mut unknown = only_named.to_vec();
+        unknown[3] = (
+            binding::POLICY,
+            r#"{"routes":[{"path":"/o/**","origin":"ordres"},{"path":"/x"}]}"#,
+        );
+        assert_eq!(
+            texts(&unknown),
+            [
+                r#"GATE_POLICY: routes[0].origin: "ordres" is not in GATE_ORIGINS"#,
+                r#"GATE_POLICY: routes[1]: names no origin and ORIGIN_URL is not set (give it origin = "<a GATE_ORIGINS name>")"#,
+            ]
+        );
+        let mut defaulted = only_named.to_vec();
+        defaulted[3] = (binding::POLICY, r#"{"default":"authenticated"}"#);
+        assert_eq!(texts(&defaulted).len(), 1, "{:?}", texts(&defaulted));
+        // With ORIGIN_URL too, routes without a name go there.
+        let mut both = unknown.clone();
+        both[3] = (
+            binding::POLICY,
+            r#"{"default":"authenticated","routes":[{"path":"/o/**","origin":"orders"},{"path":"/x"}]}"#,
+        );
+        both.push((binding::ORIGIN_URL, "https://default.example"));
+        assert!(load(&both).is_ok());
+        let mut broken = both.clone();
+        broken[2] = (binding::ORIGINS, r#"{"orders":"ftp://x"}"#);
+        let problems = texts(&broken);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("GATE_ORIGINS: orders: "),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -109,6 +109,7 @@ mod keyset;
 mod keystore;
 mod logging;
 mod metadata;
+mod origins;
 mod policy;
 mod query_token;
 mod reason;
@@ -129,9 +130,9 @@ pub use canonical_path::{CanonicalPath, PathError, MAX_PATH_BYTES};
 pub use claims::{ClaimRules, ClaimsError};
 pub use config::{
     binding, from_bindings, from_bindings_and_policy_file, kv_binding_problems,
-    rate_limit_binding_problems, ConfigProblem, GateConfig, KvBinding, PolicyFile, PolicySource,
-    TenantSelector, DEFAULT_AUTHORITY, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_TOKEN_BYTES,
-    DEFAULT_REALM,
+    rate_limit_binding_problems, service_binding_problems, ConfigProblem, GateConfig, KvBinding,
+    PolicyFile, PolicySource, TenantSelector, DEFAULT_AUTHORITY, DEFAULT_CLOCK_SKEW_SECONDS,
+    DEFAULT_MAX_TOKEN_BYTES, DEFAULT_REALM,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use crypto::RustHmac;
@@ -160,6 +161,7 @@ pub use keyset::KeySet;
 pub use keystore::{set_for, sources, KeySetSource, KV_KEY_PREFIX};
 pub use logging::{AllowedLines, LogSettings};
 pub use metadata::{parse_metadata, MetadataError, MetadataVersion, MAX_METADATA_BYTES};
+pub use origins::{Origin, Origins};
 pub use policy::{
     ChallengeContext, ClaimMatch, Condition, ConditionKind, Cors, Deployment, Need, PathPattern,
     PatternError, Policy, PolicyProblem, Preflight, ProblemKind, Refusal, RequestFacts,

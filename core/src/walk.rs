@@ -228,6 +228,11 @@ impl<'c> Walk<'c> {
         }
     }
 
+    /// The `GATE_ORIGINS` name of the route the request goes to (`None`: `ORIGIN_URL`).
+    pub fn route_origin(&self) -> Option<&str> {
+        self.route.and_then(|r| r.origin.as_deref())
+    }
+
     /// Whether the origin gets the WebSocket handshake (`Upgrade: websocket`): only on a route
     /// that allows upgrades.
     pub fn keeps_upgrade(&self) -> bool {

@@ -7,11 +7,12 @@ use super::log;
 use super::rate_limit;
 use entra_gate_core::{
     binding, from_bindings_and_policy_file, kv_binding_problems, rate_limit_binding_problems,
-    GateConfig, KvBinding, PolicyFile,
+    service_binding_problems, GateConfig, KvBinding, PolicyFile,
 };
 use js_sys::Reflect;
 use std::cell::OnceCell;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
 /// The handler's `ctx` (worker-sys binds it): work handed to `waitUntil` outlives the request
@@ -55,6 +56,13 @@ impl Env {
         KvNamespace::from_binding(self.get(name)?)
     }
 
+    /// A service binding (`[[services]]`): an object with a `fetch` method.
+    pub fn service(&self, name: &str) -> Option<worker_sys::Fetcher> {
+        let binding = self.object(name)?;
+        let fetch = Reflect::get(&binding, &JsValue::from_str("fetch")).ok()?;
+        fetch.is_function().then(|| binding.unchecked_into())
+    }
+
     /// Any other binding object (an Analytics Engine dataset, for instance).
     pub fn object(&self, name: &str) -> Option<JsValue> {
         self.get(name).filter(JsValue::is_object)
@@ -85,6 +93,9 @@ pub fn config(env: &Env) -> Result<Rc<GateConfig>, ()> {
                 Ok(config) => {
                     binding_problems.extend(rate_limit_binding_problems(&config, |name| {
                         rate_limit::is_bound(env, name)
+                    }));
+                    binding_problems.extend(service_binding_problems(&config, |name| {
+                        env.service(name).is_some()
                     }));
                     if binding_problems.is_empty() {
                         return Ok(Rc::new(config));

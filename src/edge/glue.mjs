@@ -11,8 +11,9 @@ export function header_names(headers) {
 
 // `fetch(url, init)` aborted if no response (status and headers) has arrived within
 // `milliseconds`; once it has, the body streams for as long as it takes. (A signal given to
-// `fetch` itself, such as `AbortSignal.timeout`, would also cut the body off.)
-export function fetch_within(url, init, milliseconds) {
+// `fetch` itself, such as `AbortSignal.timeout`, would also cut the body off.) `service`: a
+// service binding to fetch through instead of the network.
+export function fetch_within(url, init, milliseconds, service) {
   const controller = new AbortController();
   init.signal = controller.signal;
   const timer = setTimeout(
@@ -20,7 +21,7 @@ export function fetch_within(url, init, milliseconds) {
     milliseconds,
   );
   const clear = () => clearTimeout(timer);
-  const answer = fetch(url, init);
+  const answer = service ? service.fetch(url, init) : fetch(url, init);
   answer.then(clear, clear);
   return answer;
 }

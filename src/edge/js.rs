@@ -49,6 +49,7 @@ extern "C" {
         url: &str,
         init: &web_sys::RequestInit,
         milliseconds: u32,
+        service: Option<&worker_sys::Fetcher>,
     ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_name = build_headers, catch)]

@@ -233,7 +233,26 @@ async fn handle(
         Outcome::Forward { identity } => {
             // The one path: what the policy matched (the walk's facts) is what the origin gets.
             let facts = walk.facts();
+            // The loader checked that every route's origin exists; a miss is the gateway's fault.
+            let Some(origin) = config.origins.for_route(walk.route_origin()) else {
+                return Err(refuse(
+                    decision,
+                    Reason::InternalError,
+                    "no origin for the route",
+                ));
+            };
+            let service = origin.service().and_then(|name| incoming.env.service(name));
+            if origin.service().is_some() && service.is_none() {
+                return Err(refuse(
+                    decision,
+                    Reason::InternalError,
+                    "service binding gone",
+                ));
+            }
             let target = Target {
+                origin,
+                service: service.as_ref(),
+                served_at: facts.served_at.as_deref().unwrap_or_default(),
                 method: &facts.method,
                 path: facts.path(),
                 query: walk.forwarded_query(),

@@ -1,6 +1,6 @@
-//! Forwarding to the configured origin: the body streams through, connection-level and
-//! reserved headers are dropped, identity headers (and the signed assertion) are added, and the
-//! origin gets `GATE_ORIGIN_TIMEOUT_SECONDS` to answer.
+//! Forwarding to the route's origin (a URL, or a Worker through its service binding): the body
+//! streams through, connection-level and reserved headers are dropped, identity headers (and
+//! the signed assertion) are added, and the origin gets `GATE_ORIGIN_TIMEOUT_SECONDS` to answer.
 //!
 //! Every call here crosses into JavaScript, so the path is built for few crossings: the timeout
 //! is a timer in JavaScript cleared when the origin's headers arrive (no race in wasm), and the
@@ -13,7 +13,7 @@ use entra_gate_core::AssertionClaims;
 use entra_gate_core::GateConfig;
 use entra_gate_core::Reason;
 use entra_gate_core::VerifiedIdentity;
-use entra_gate_core::{is_stripped, origin_url};
+use entra_gate_core::{is_stripped, Origin};
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
 use web_sys::Request;
@@ -36,6 +36,11 @@ fn unreachable(error: JsValue) -> Failure {
 }
 
 pub struct Target<'a> {
+    /// Where it goes; a service's binding comes with it.
+    pub origin: &'a Origin,
+    pub service: Option<&'a worker_sys::Fetcher>,
+    /// `scheme://host` the client called (what a service receives as its host).
+    pub served_at: &'a str,
     pub method: &'a str,
     pub path: &'a str,
     /// As the walk says (without a token taken from it).
@@ -52,7 +57,9 @@ pub async fn forward(
     identity: Option<&VerifiedIdentity>,
     request_id: &str,
 ) -> Result<Promise, Failure> {
-    let destination = origin_url(&config.origin, target.path, target.query);
+    let destination = target
+        .origin
+        .destination(target.served_at, target.path, target.query);
     let incoming = request.headers();
     let connection = incoming.get("connection").ok().flatten();
     let drop: Vec<String> = js::header_names(&incoming)
@@ -67,8 +74,8 @@ pub async fn forward(
     if let Some(identity) = identity {
         added.extend(ids.for_identity(identity));
         if let Some(key) = &config.assertion_key {
-            // As the origin receives it: ORIGIN_URL's path prefix, then the request's path and query.
-            let audience = config.origin.origin();
+            // As the origin receives it: its URL's path prefix, then the request's path and query.
+            let audience = target.origin.audience(target.served_at);
             let path_and_query = destination.strip_prefix(audience).unwrap_or(&destination);
             let claims = AssertionClaims::new(
                 key,
@@ -96,5 +103,5 @@ pub async fn forward(
         init.set_body_opt_readable_stream(Some(&body));
     }
     let limit_ms = config.origin_timeout_seconds.saturating_mul(1000);
-    js::fetch_within(&destination, &init, limit_ms).map_err(unreachable)
+    js::fetch_within(&destination, &init, limit_ms, target.service).map_err(unreachable)
 }

@@ -76,6 +76,8 @@ const BROKEN = [
   ["a short secret", { ...GOOD, GATE_SECRET: "c2hvcnQ=" }],
   ["REVOCATIONS bound as text", { ...GOOD, REVOCATIONS: "yes please" }],
   ["dev headers as a word", { ...GOOD, GATE_DEV_CLIENT_HEADERS: "on", GATE_STRIP_HEADERS: "bad header" }],
+  ["named origins: an unknown name, an unbound service", { ...GOOD, GATE_ORIGINS: JSON.stringify({ orders: "https://orders.example.com", billing: { service: "BILLING" } }), GATE_POLICY: JSON.stringify({ routes: [{ path: "/a/**", origin: "ordres" }] }) }],
+  ["named origins that are not origins", { ...GOOD, GATE_ORIGINS: JSON.stringify({ Orders: "https://orders.example.com", plain: "http://orders.example.com", svc: { service: "1X" } }) }],
   ["a rate limit without its binding", { ...GOOD, GATE_POLICY: JSON.stringify({ routes: [{ path: "/a", rate_limit: { binding: "PER_APP", per: "app" } }] }) }],
 ];
 

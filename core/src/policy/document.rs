@@ -66,6 +66,9 @@ pub struct RawRoute {
     /// A per-caller limit through a Workers rate-limiting binding.
     #[serde(default)]
     pub rate_limit: Option<RawRateLimit>,
+    /// A name from `GATE_ORIGINS` (absent: `ORIGIN_URL`).
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

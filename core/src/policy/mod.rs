@@ -126,6 +126,9 @@ pub struct Route {
     pub websocket: bool,
     /// Checked last, once everything else allows the request.
     pub rate_limit: Option<RateLimit>,
+    /// Where it goes: a name from `GATE_ORIGINS` (checked when the configuration loads);
+    /// `None`: `ORIGIN_URL`.
+    pub origin: Option<String>,
 }
 
 /// What CORS preflights are answered with; without it, every preflight is refused.
@@ -823,6 +826,7 @@ fn compile_route(
         query_token: raw.query_token,
         websocket: raw.websocket,
         rate_limit,
+        origin: raw.origin,
     }
 }
 

@@ -7,6 +7,7 @@ use super::document::RawRateLimit;
 use super::facts::RequestFacts;
 use super::{PolicyProblem, ProblemKind};
 use crate::identity::VerifiedIdentity;
+use crate::origins::is_binding_name;
 
 /// Whose calls share one budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +50,6 @@ impl RateLimit {
             }
         }
     }
-}
-
-/// A Workers binding name: what wrangler accepts as a JavaScript identifier.
-fn is_binding_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Checks a route's `rate_limit`; `public` routes have no caller to key by.

@@ -13,7 +13,7 @@ mod wrangler;
 
 use entra_gate_core::{
     binding, from_bindings_and_policy_file, kv_binding_problems, rate_limit_binding_problems,
-    KvBinding, PolicyFile,
+    service_binding_problems, KvBinding, PolicyFile,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -180,6 +180,13 @@ fn main() -> ExitCode {
             problems.extend(
                 rate_limit_binding_problems(&config, |name| {
                     environment.ratelimits.iter().any(|r| r == name)
+                })
+                .iter()
+                .map(ToString::to_string),
+            );
+            problems.extend(
+                service_binding_problems(&config, |name| {
+                    environment.services.iter().any(|s| s == name)
                 })
                 .iter()
                 .map(ToString::to_string),

@@ -1,6 +1,6 @@
 //! Settings that are legal but risky: the Worker runs with them, an operator should know.
 
-use entra_gate_core::{binding, GateConfig, PolicyFile, TenantSelector};
+use entra_gate_core::{binding, GateConfig, Origin, PolicyFile, TenantSelector};
 use std::collections::BTreeMap;
 
 const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
@@ -91,11 +91,23 @@ pub fn warnings(
             binding::POLICY
         ));
     }
-    if config.origin.as_str().starts_with("http://") {
-        found.push(format!(
-            "{}: plain http (loopback only; fine for local development)",
-            binding::ORIGIN_URL
-        ));
+    if let Some(Origin::Url(url)) = &config.origins.default {
+        if url.as_str().starts_with("http://") {
+            found.push(format!(
+                "{}: plain http (loopback only; fine for local development)",
+                binding::ORIGIN_URL
+            ));
+        }
+    }
+    for (name, origin) in &config.origins.named {
+        if let Origin::Url(url) = origin {
+            if url.as_str().starts_with("http://") {
+                found.push(format!(
+                    "{}: {name}: plain http (loopback only; fine for local development)",
+                    binding::ORIGINS
+                ));
+            }
+        }
     }
     found
 }

@@ -17,6 +17,8 @@ pub struct Environment {
     pub analytics: Vec<String>,
     /// `build.command`, which names the bundled policy file.
     pub build_command: Option<String>,
+    /// Service binding names (`[[services]]`).
+    pub services: Vec<String>,
     /// Rate-limiting binding names (`[[ratelimits]]`, or `[[unsafe.bindings]]` of type
     /// `ratelimit`).
     pub ratelimits: Vec<String>,
@@ -72,6 +74,7 @@ pub fn environment(text: &str, env: Option<&str>) -> Result<Environment, String>
     Ok(Environment {
         build_command,
         ratelimits,
+        services: binding_names(scope, "services"),
         vars,
         kv: binding_names(scope, "kv_namespaces"),
         analytics: binding_names(scope, "analytics_engine_datasets"),
@@ -124,6 +127,9 @@ id = "abc"
 binding = "GATE_METRICS"
 [env.production.build]
 command = "bash scripts/build.sh --policy prod.toml"
+[[env.production.services]]
+binding = "BILLING"
+service = "billing-worker"
 [[env.production.ratelimits]]
 name = "PER_APP"
 namespace_id = "1001"
@@ -160,6 +166,7 @@ name = "staging"
         assert_eq!(prod.kv, ["JWKS"]);
         assert_eq!(prod.analytics, ["GATE_METRICS"]);
         assert_eq!(prod.ratelimits, ["PER_APP", "PER_IP"]);
+        assert_eq!(prod.services, ["BILLING"]);
         assert_eq!(
             prod.build_command.as_deref(),
             Some("bash scripts/build.sh --policy prod.toml")
