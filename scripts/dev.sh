@@ -50,6 +50,7 @@ wrangler dev --config "$EXAMPLE/wrangler.toml" --env-file "$ROOT/.dev.vars" --pe
   --var "ENTRA_TENANT_ID:$TENANT_ID" \
   --var "ENTRA_AUDIENCES:$AUDIENCE" \
   --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" \
+  --var "GATE_ORIGINS:{\"reports\":\"http://127.0.0.1:$ORIGIN_PORT/reports-service\"}" \
   --var "ENTRA_AUTHORITY:http://127.0.0.1:$MOCK_PORT" \
   --var "GATE_DEV_CLIENT_HEADERS:true" &
 pids+=($!)

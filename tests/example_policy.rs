@@ -79,6 +79,7 @@ fn the_example_loads_and_routes_as_documented() {
     assert_eq!(route(&policy, "GET", "/"), None, "unmatched is denied");
     let named = |name: &str| policy.routes.iter().find(|r| r.name == name).expect(name);
     assert!(named("finance").require.groups.is_some());
+    assert_eq!(named("reports").origin.as_deref(), Some("reports"));
     assert!(named("live").websocket && named("live").query_token);
     assert_eq!(
         named("search")

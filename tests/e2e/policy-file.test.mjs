@@ -13,6 +13,8 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const EXAMPLE_POLICY = "examples/items-api/policy.toml";
 /** The rate-limiting binding examples/items-api/wrangler.toml declares. */
 const EXAMPLE_LIMITS = { SEARCH_PER_APP: { namespace_id: "1001", simple: { limit: 100, period: 60 } } };
+/** Its GATE_ORIGINS, pointed at the test's echo origin under a prefix. */
+let EXAMPLE_ORIGINS;
 /** A policy file with two problems, written under target/ for this test. */
 const BROKEN_POLICY = "target/e2e-builds/broken-policy.toml";
 
@@ -28,6 +30,7 @@ before(async () => {
   );
   [example, broken] = [await buildWithPolicy(EXAMPLE_POLICY, "example"), await buildWithPolicy(BROKEN_POLICY, "broken")];
   env = await startEnvironment();
+  EXAMPLE_ORIGINS = JSON.stringify({ reports: `${env.origin.url}/reports-service` });
   tokens = {
     reader: await env.tenant.mint({ claims: { scp: "items.read" } }),
     bare: await env.tenant.mint({ claims: { scp: null } }),
@@ -61,7 +64,7 @@ test("the shipped policy.toml: any token with a scope or role on any path, none 
 });
 
 test("the worked example, bundled: its routes decide, everything else is no_route", async () => {
-  const gw = await env.gatewayWith({}, { build: example, ratelimits: EXAMPLE_LIMITS });
+  const gw = await env.gatewayWith({ GATE_ORIGINS: EXAMPLE_ORIGINS }, { build: example, ratelimits: EXAMPLE_LIMITS });
   const health = await call(gw, "/health");
   assert.deepEqual([health.status, health.origin], [200, true], "public without a token");
   const read = await call(gw, "/api/items/42", { token: tokens.reader });
@@ -72,10 +75,12 @@ test("the worked example, bundled: its routes decide, everything else is no_rout
   assert.deepEqual([unmatched.status, unmatched.reason, unmatched.origin], [403, "no_route", false]);
   const search = await call(gw, "/api/search", { token: tokens.reader });
   assert.deepEqual([search.status, search.origin], [200, true], search.body);
+  const report = await call(gw, "/api/reports/q3", { token: tokens.reader });
+  assert.equal(JSON.parse(report.body).url, "/reports-service/api/reports/q3", "the reports origin");
 });
 
 test("the worked example without the rate-limiting binding its policy names refuses to start", async () => {
-  const gw = await env.gatewayWith({}, { build: example });
+  const gw = await env.gatewayWith({ GATE_ORIGINS: EXAMPLE_ORIGINS }, { build: example });
   const res = await call(gw, "/health");
   assert.deepEqual([res.status, res.reason], [500, "config_invalid"]);
 });
