@@ -204,6 +204,13 @@ mod tests {
             "https://default.example/base/a"
         );
         assert_eq!(origins.for_route(Some("nope")), None);
+        let spelled = Origins::parse(
+            None,
+            Some(r#"{"orders-v2":"https://a.example","billing_eu":"https://b.example","r2":"https://c.example"}"#),
+            endpoint,
+        )
+        .expect("lower case, digits, - and _");
+        assert_eq!(spelled.named.len(), 3);
         assert_eq!(origins.all().count(), 3);
     }
 
