@@ -777,10 +777,20 @@ fn a_token_in_the_query_where_the_route_takes_it_and_nowhere_else() {
     let (outcome, _) = run_with_query(&config, get("/hub/x"), None, &twice, &fake);
     assert_eq!(refused(&outcome), Some(Reason::MultipleTokens));
 
-    // A public route reads no token: the query goes on as it came.
+    // A public route reads no token, and passes none on either (as with the header).
     let (outcome, walk) = run_with_query(&config, get("/docs/a"), None, &query, &fake);
     assert!(matches!(outcome, Outcome::Forward { identity: None }));
+    assert_eq!(walk.forwarded_query(), Some("id=7"));
+    // Only with GATE_FORWARD_AUTHORIZATION do the caller's credentials go on.
+    let mut passing = config.clone();
+    passing.forward_authorization = true;
+    let (outcome, walk) = run_with_query(&passing, get("/hub/x"), None, &query, &fake);
+    assert!(forwarded_caller(&outcome).is_some());
     assert_eq!(walk.forwarded_query(), Some(query.as_str()));
+    // Spellings an origin would read as the token count as one.
+    let upper = format!("ACCESS_TOKEN={t}");
+    let (outcome, _) = run_with_query(&config, get("/items/1"), None, &upper, &fake);
+    assert_eq!(refused(&outcome), Some(Reason::QueryTokenNotAllowed));
 
     // A header token on a query route leaves a query without a token untouched.
     let (outcome, walk) = run_with_query(&config, get("/hub/x"), bearer(&t), "a=1", &fake);
@@ -920,4 +930,37 @@ fn the_rate_limit_is_asked_last_keyed_by_the_verified_caller_and_fails_closed() 
             ..
         }))
     ));
+}
+
+#[test]
+fn shadow_mode_never_forwards_a_request_with_nowhere_to_go() {
+    // Named origins only: an unmatched request has no origin, so its refusal stands.
+    let config = config_with(&[
+        (binding::ORIGIN_URL, ""),
+        (binding::ORIGINS, r#"{"orders":"https://orders.example"}"#),
+        (binding::SHADOW_MODE, "true"),
+        (
+            binding::POLICY,
+            r#"{"routes":[{"name":"orders","path":"/orders/**","origin":"orders","require":{"roles":{"any_of":["Nobody"]}}}]}"#,
+        ),
+    ]);
+    assert!(config.origins.default.is_none());
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let fake = keys_only(&built);
+    let t = bearer(&token(&signing[0], json!({})));
+    let cache = new_cache();
+    let (outcome, _, walk) = run(&config, get("/elsewhere"), t.clone(), &fake, &cache);
+    assert_eq!(refused(&outcome), Some(Reason::NoRoute));
+    assert!(walk.trace().shadowed.is_none());
+    // A route with an origin is shadowed as usual: forwarded anonymously, logged.
+    let (outcome, _, walk) = run(&config, get("/orders/1"), t, &fake, &cache);
+    assert!(
+        matches!(outcome, Outcome::Forward { identity: None }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        walk.trace().shadowed.as_ref().map(|r| r.reason),
+        Some(Reason::InsufficientRole)
+    );
 }

@@ -64,14 +64,17 @@ impl Origins {
         let Some(text) = named else {
             return Ok(origins);
         };
-        let members = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(members)) => members,
-            Ok(_) | Err(_) => {
-                return Err(vec![
-                    r#"not a JSON object of name -> "https://…" or {"service": "BINDING"}"#.into(),
-                ])
-            }
-        };
+        // Strict like every other document: a name given twice is refused, never last-wins.
+        let members =
+            match crate::json::from_object::<serde_json::Map<String, Value>>(text.as_bytes()) {
+                Ok(members) => members,
+                Err(_) => {
+                    return Err(vec![
+                        r#"not a JSON object of name -> "https://…" or {"service": "BINDING"}"#
+                            .into(),
+                    ])
+                }
+            };
         let mut problems = Vec::new();
         for (name, value) in members {
             if !is_origin_name(&name) {
@@ -246,6 +249,11 @@ mod tests {
             );
         }
         assert!(Origins::parse(None, Some("[]"), endpoint).is_err());
+        let twice = r#"{"orders":"https://a.example","orders":"https://b.example"}"#;
+        assert!(
+            Origins::parse(None, Some(twice), endpoint).is_err(),
+            "a name twice"
+        );
         assert!(Origins::parse(None, Some("{"), endpoint).is_err());
         assert_eq!(
             Origins::parse(None, None, endpoint).expect("nothing named"),

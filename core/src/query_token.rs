@@ -2,11 +2,25 @@
 //! clients authenticate WebSockets and server-sent events, where they cannot set
 //! `Authorization`. Read here once per request; whether a route takes it is the walk's call.
 //!
-//! Names are compared decoded (`access%5Ftoken` is the same parameter), so no spelling slips a
-//! token past the check or into the origin's URL.
+//! Names are compared the way origins read them, loosest first: decoded (`access%5Ftoken`), in
+//! any case (ASP.NET Core), with `.`, space and `[` as `_` (PHP), and `;` as a separator beside
+//! `&` (older Rack, Go and Python). So no spelling an origin would take for the token slips past
+//! the check or into the origin's URL.
 
 /// The parameter's name.
 pub const PARAMETER: &str = "access_token";
+
+/// Whether a decoded parameter name is one some origin reads as `access_token`.
+fn names_the_token(name: &str) -> bool {
+    name.len() == PARAMETER.len()
+        && name.bytes().zip(PARAMETER.bytes()).all(|(got, want)| {
+            let folded = match got {
+                b'.' | b' ' | b'[' => b'_',
+                other => other.to_ascii_lowercase(),
+            };
+            folded == want
+        })
+}
 
 /// The query of one request, as far as tokens go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,17 +40,29 @@ impl QueryCredentials {
             return QueryCredentials::default();
         };
         let mut tokens = Vec::new();
-        let mut kept: Vec<&str> = Vec::new();
-        for pair in query.split('&') {
+        // What stays, each pair with the separator that followed it, so the rest goes on byte
+        // for byte.
+        let mut kept = String::with_capacity(query.len());
+        let mut rest = query;
+        loop {
+            let end = rest.find(['&', ';']).unwrap_or(rest.len());
+            let (pair, after) = rest.split_at(end);
             match form_urlencoded::parse(pair.as_bytes()).next() {
-                Some((name, value)) if name == PARAMETER => tokens.push(value.into_owned()),
-                Some(_) | None => kept.push(pair),
+                Some((name, value)) if names_the_token(&name) => tokens.push(value.into_owned()),
+                Some(_) | None => {
+                    kept.push_str(pair);
+                    kept.push_str(after.get(..1).unwrap_or_default());
+                }
+            }
+            match after.get(1..) {
+                Some(next) => rest = next,
+                None => break,
             }
         }
         let without_tokens = if tokens.is_empty() {
             Some(query.to_owned())
         } else {
-            Some(kept.join("&")).filter(|q| !q.is_empty())
+            Some(kept.trim_end_matches(['&', ';']).to_owned()).filter(|q| !q.is_empty())
         };
         QueryCredentials {
             tokens,
@@ -107,6 +133,38 @@ mod tests {
         let empty = QueryCredentials::read(Some("access_token="));
         assert_eq!(empty.count(), 1);
         assert_eq!(empty.token(), Some(""));
+    }
+
+    #[test]
+    fn every_name_an_origin_reads_as_the_token_is_one() {
+        for query in [
+            "ACCESS_TOKEN=t",
+            "Access_Token=t",
+            "access.token=t",
+            "access+token=t",
+            "access%20token=t",
+            "access[token=t",
+            "x=1;access_token=t",
+        ] {
+            let q = QueryCredentials::read(Some(query));
+            assert_eq!(q.token(), Some("t"), "{query}");
+        }
+        let mixed = QueryCredentials::read(Some("a=1;access_token=t&b=2;c=3"));
+        assert_eq!(
+            mixed.without_tokens(),
+            Some("a=1;b=2;c=3"),
+            "separators kept"
+        );
+        let two = QueryCredentials::read(Some("access_token=t&ACCESS.TOKEN=u"));
+        assert_eq!(two.count(), 2);
+        for other in [
+            "access_tokens=t",
+            "accesstoken=t",
+            "access-token=t",
+            "xaccess_token=t",
+        ] {
+            assert_eq!(QueryCredentials::read(Some(other)).count(), 0, "{other}");
+        }
     }
 
     #[test]

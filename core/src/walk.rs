@@ -216,12 +216,11 @@ impl<'c> Walk<'c> {
         &self.facts
     }
 
-    /// The query the origin receives: without `access_token` once a token was looked for (the
-    /// caller's credentials reach the origin only with `GATE_FORWARD_AUTHORIZATION`); as sent
-    /// on a public route, which reads none.
+    /// The query the origin receives: without any `access_token`, on every route, public ones
+    /// included, as the `Authorization` header is dropped everywhere: a caller's credentials
+    /// reach the origin only with `GATE_FORWARD_AUTHORIZATION` (and shadow mode, which sets it).
     pub fn forwarded_query(&self) -> Option<&str> {
-        let public = self.route.is_some_and(|r| r.public);
-        if public || self.config.forward_authorization {
+        if self.config.forward_authorization {
             self.query.raw()
         } else {
             self.query.without_tokens()
@@ -254,9 +253,12 @@ impl<'c> Walk<'c> {
             self.trace.detail = Some(refusal.detail.clone());
         }
         let outcome = match outcome {
-            // A fault of the gateway itself is never waved through, even in shadow mode.
+            // A fault of the gateway itself is never waved through, even in shadow mode; nor
+            // is a request with nowhere to go (no route, and no ORIGIN_URL to default to).
             Outcome::Refuse(refusal)
-                if self.config.shadow && refusal.reason != Reason::InternalError =>
+                if self.config.shadow
+                    && refusal.reason != Reason::InternalError
+                    && self.config.origins.for_route(self.route_origin()).is_some() =>
             {
                 self.trace.shadowed = Some(refusal);
                 // No identity headers: the gateway vouches for no one it would have refused.

@@ -26,6 +26,16 @@ export function fetch_within(url, init, milliseconds, service) {
   return answer;
 }
 
+// `limiter.limit({ key })` (a Workers rate-limiting binding), rejected if it has not answered
+// within `milliseconds`: a stalled limiter fails the request closed instead of holding it.
+export function limit_within(limiter, key, milliseconds) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new DOMException("the rate limiter did not answer in time", "TimeoutError")), milliseconds);
+  });
+  return Promise.race([limiter.limit({ key }), deadline]).finally(() => clearTimeout(timer));
+}
+
 // A copy of `source` (if any) without the `drop` names, then the `pairs` set.
 export function build_headers(source, drop, pairs) {
   const headers = source ? new Headers(source) : new Headers();

@@ -52,6 +52,14 @@ extern "C" {
         service: Option<&worker_sys::Fetcher>,
     ) -> Result<Promise, JsValue>;
 
+    /// `limiter.limit({ key })`, rejected after `milliseconds` without an answer.
+    #[wasm_bindgen(js_name = limit_within, catch)]
+    pub fn limit_within(
+        limiter: &worker_sys::RateLimiter,
+        key: &str,
+        milliseconds: u32,
+    ) -> Result<Promise, JsValue>;
+
     #[wasm_bindgen(js_name = build_headers, catch)]
     fn build_headers_joined(
         source: Option<&Headers>,

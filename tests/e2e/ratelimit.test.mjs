@@ -110,3 +110,20 @@ test("a policy naming a binding that is not there refuses to start", async () =>
   const res = await call("/search/1", { token: await env.tenant.mint({}), gw: missing });
   assert.deepEqual([res.status, res.reason], [500, "config_invalid"]);
 });
+
+test("a limiter that does not answer fails the request closed: 503 rate_limit_unavailable", async () => {
+  // A binding whose limit() never settles (the wrapped-binding way to fake one).
+  const stalled = {
+    name: "stalled-limiter",
+    modules: true,
+    script: "export default function () { return { limit() { return new Promise(() => {}); } }; }",
+  };
+  const gw = await env.gatewayWith(
+    { GATE_POLICY: JSON.stringify({ routes: [POLICY.routes[0]] }) },
+    { workers: [stalled], wrappedBindings: { PER_APP: { scriptName: "stalled-limiter" } } },
+  );
+  const started = Date.now();
+  const res = await call("/search/1", { token: await env.tenant.mint({}), gw });
+  assert.deepEqual([res.status, res.reason, res.origin], [503, "rate_limit_unavailable", false]);
+  assert.ok(Date.now() - started < 5000, "answered within the limiter's deadline");
+});

@@ -2601,6 +2601,9 @@ fn query_tokens_and_websockets_need_get_and_a_token_reading_route() {
     let defaults = load(route(json!({})));
     assert!(!defaults.routes[0].query_token && !defaults.routes[0].websocket);
 
+    let heads = problems(&route(json!({"websocket": true, "methods": ["HEAD"]})));
+    assert_eq!(heads.len(), 1, "a handshake is a GET: {heads:#?}");
+    assert_problem(&heads, &["routes[0].websocket", "GET only"]);
     let posting = problems(&route(
         json!({"query_token": true, "websocket": true, "methods": ["POST"]}),
     ));

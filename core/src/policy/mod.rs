@@ -786,20 +786,24 @@ fn compile_route(
             ));
         }
     }
-    let takes_get = |what: &str, problems: &mut Vec<PolicyProblem>| {
-        let get = methods
+    // Query tokens are read on GET and HEAD; a WebSocket handshake is always a GET.
+    let takes = |what: &str, allowed: &[&str], problems: &mut Vec<PolicyProblem>| {
+        let reachable = methods
             .as_ref()
-            .is_none_or(|m: &Vec<String>| m.iter().any(|m| m == "GET" || m == "HEAD"));
-        if !get {
+            .is_none_or(|m: &Vec<String>| m.iter().any(|m| allowed.contains(&m.as_str())));
+        if !reachable {
             problems.push(PolicyProblem::new(
                 format!("{at}.{what}"),
                 ProblemKind::NeverHolds,
-                "applies to GET (and HEAD) only, and the route's methods have neither",
+                format!(
+                    "applies to {} only, and the route's methods do not include it",
+                    allowed.join(" and ")
+                ),
             ));
         }
     };
     if raw.query_token {
-        takes_get("query_token", problems);
+        takes("query_token", &["GET", "HEAD"], problems);
         if raw.public {
             problems.push(PolicyProblem::new(
                 format!("{at}.query_token"),
@@ -809,7 +813,7 @@ fn compile_route(
         }
     }
     if raw.websocket {
-        takes_get("websocket", problems);
+        takes("websocket", &["GET"], problems);
     }
     let rate_limit = raw
         .rate_limit

@@ -8,6 +8,8 @@ use super::facts::RequestFacts;
 use super::{PolicyProblem, ProblemKind};
 use crate::identity::VerifiedIdentity;
 use crate::origins::is_binding_name;
+use ipnet::Ipv6Net;
+use std::net::IpAddr;
 
 /// Whose calls share one budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +37,9 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// The key the binding counts under for this caller and request. `id` is `None` on a
-    /// public route (which only limits per IP). An unknown client IP shares one budget with
-    /// every other unknown one rather than escaping the limit.
+    /// public route (which only limits per IP). An IPv6 client counts by its /64, the block one
+    /// subscriber gets, so rotating addresses inside it buys no fresh budget. An unknown client
+    /// IP shares one budget with every other unknown one rather than escaping the limit.
     pub fn key(&self, id: Option<&VerifiedIdentity>, facts: &RequestFacts) -> String {
         match (self.per, id) {
             (RateKey::App, Some(id)) => format!("app:{}", id.client_id),
@@ -44,7 +47,11 @@ impl RateLimit {
             (RateKey::Tenant, Some(id)) => format!("tenant:{}", id.tenant_id),
             (RateKey::Ip, _) | (RateKey::App | RateKey::User | RateKey::Tenant, None) => {
                 match facts.client_ip {
-                    Some(ip) => format!("ip:{ip}"),
+                    Some(IpAddr::V4(ip)) => format!("ip:{ip}"),
+                    Some(IpAddr::V6(ip)) => {
+                        let block = Ipv6Net::new(ip, 64).map(|net| net.trunc());
+                        block.map_or_else(|_| format!("ip:{ip}"), |net| format!("ip:{net}"))
+                    }
                     None => "ip:unknown".to_owned(),
                 }
             }
@@ -141,9 +148,20 @@ mod tests {
             format!("tenant:{tid}")
         );
         assert_eq!(limit(RateKey::Ip).key(Some(&id), &facts), "ip:unknown");
-        facts.client_ip = "2001:db8::1".parse().ok();
-        assert_eq!(limit(RateKey::Ip).key(None, &facts), "ip:2001:db8::1");
-        assert_eq!(limit(RateKey::App).key(None, &facts), "ip:2001:db8::1");
+        facts.client_ip = "2001:db8:1:2:aaaa::1".parse().ok();
+        assert_eq!(limit(RateKey::Ip).key(None, &facts), "ip:2001:db8:1:2::/64");
+        facts.client_ip = "2001:db8:1:2:ffff:1:2:3".parse().ok();
+        assert_eq!(
+            limit(RateKey::Ip).key(None, &facts),
+            "ip:2001:db8:1:2::/64",
+            "another address of the same /64 is the same caller"
+        );
+        assert_eq!(
+            limit(RateKey::App).key(None, &facts),
+            "ip:2001:db8:1:2::/64"
+        );
+        facts.client_ip = "198.51.100.7".parse().ok();
+        assert_eq!(limit(RateKey::Ip).key(None, &facts), "ip:198.51.100.7");
     }
 
     fn compiled(json: &str, public: bool) -> (Option<RateLimit>, Vec<String>) {

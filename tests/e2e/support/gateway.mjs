@@ -50,7 +50,7 @@ const METRICS_SPY = {
  * `metricsSpy`: bind GATE_METRICS to METRICS_SPY, so tests read the counters from the logs.
  * `build`: a directory with another build of the worker (support/build.mjs), instead of build/.
  */
-export async function startGateway(given, { logs, kvPersist, kvNamespaces = [], metricsSpy = false, build, ratelimits, serviceBindings, workers = [] } = {}) {
+export async function startGateway(given, { logs, kvPersist, kvNamespaces = [], metricsSpy = false, build, ratelimits, serviceBindings, wrappedBindings, workers = [] } = {}) {
   const scriptPath = build ? resolve(build, "index.js") : WORKER_SCRIPT;
   if (!existsSync(scriptPath)) throw new Error(`${scriptPath} missing: run the release build first`);
   const gate = {
@@ -60,6 +60,7 @@ export async function startGateway(given, { logs, kvPersist, kvNamespaces = [], 
     kvNamespaces: ["JWKS", ...kvNamespaces],
     ...(ratelimits ? { ratelimits } : {}),
     ...(serviceBindings ? { serviceBindings } : {}),
+    ...(wrappedBindings ? { wrappedBindings } : {}),
   };
   const shared = {
     ...(kvPersist ? { kvPersist } : {}),
@@ -67,7 +68,9 @@ export async function startGateway(given, { logs, kvPersist, kvNamespaces = [], 
     handleRuntimeStdio: logTo(logs),
   };
   // The gate first: dispatchFetch goes to the first worker.
-  const gateWorker = metricsSpy ? { name: "gate", ...gate, wrappedBindings: { GATE_METRICS: { scriptName: METRICS_SPY.name } } } : { name: "gate", ...gate };
+  const gateWorker = metricsSpy
+    ? { name: "gate", ...gate, wrappedBindings: { ...wrappedBindings, GATE_METRICS: { scriptName: METRICS_SPY.name } } }
+    : { name: "gate", ...gate };
   const others = [...(metricsSpy ? [METRICS_SPY] : []), ...workers];
   const mf = new Miniflare(others.length ? { ...shared, workers: [gateWorker, ...others] } : { ...gate, ...shared });
   // The workerd socket, for raw HTTP requests (repeated headers, absolute-form targets, unnormalised paths).
