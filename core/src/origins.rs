@@ -9,6 +9,7 @@
 use crate::endpoint::Endpoint;
 use crate::forward::origin_url;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// One destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,11 +150,13 @@ impl Origin {
         }
     }
 
-    /// `scheme://host[:port]` of what the origin receives: the signed assertion's audience.
-    pub fn audience<'a>(&'a self, served_at: &'a str) -> &'a str {
+    /// The signed assertion's audience: a URL origin's `scheme://host[:port]`, or
+    /// `service:<BINDING>` for a service, so an assertion one service receives is worth nothing
+    /// to another (they all see the same host).
+    pub fn audience(&self) -> Cow<'_, str> {
         match self {
-            Origin::Url(endpoint) => endpoint.origin(),
-            Origin::Service { .. } => served_at,
+            Origin::Url(endpoint) => Cow::Borrowed(endpoint.origin()),
+            Origin::Service { binding } => Cow::Owned(format!("service:{binding}")),
         }
     }
 
@@ -187,20 +190,14 @@ mod tests {
             orders.destination("https://api.contoso.com", "/orders/7", Some("a=1")),
             "https://orders.example/v1/orders/7?a=1"
         );
-        assert_eq!(
-            orders.audience("https://api.contoso.com"),
-            "https://orders.example"
-        );
+        assert_eq!(orders.audience(), "https://orders.example");
         let billing = origins.for_route(Some("billing")).expect("billing");
         assert_eq!(billing.service(), Some("BILLING"));
         assert_eq!(
             billing.destination("https://api.contoso.com", "/billing/x", None),
             "https://api.contoso.com/billing/x"
         );
-        assert_eq!(
-            billing.audience("https://api.contoso.com"),
-            "https://api.contoso.com"
-        );
+        assert_eq!(billing.audience(), "service:BILLING");
         let default = origins.for_route(None).expect("default");
         assert_eq!(
             default.destination("https://api.contoso.com", "/a", None),

@@ -74,13 +74,17 @@ pub async fn forward(
     if let Some(identity) = identity {
         added.extend(ids.for_identity(identity));
         if let Some(key) = &config.assertion_key {
-            // As the origin receives it: its URL's path prefix, then the request's path and query.
-            let audience = target.origin.audience(target.served_at);
-            let path_and_query = destination.strip_prefix(audience).unwrap_or(&destination);
+            // As the origin receives it: its URL's path prefix (or, for a service, the host the
+            // client called), then the request's path and query.
+            let audience = target.origin.audience();
+            let path_and_query = destination
+                .strip_prefix(audience.as_ref())
+                .or_else(|| destination.strip_prefix(target.served_at))
+                .unwrap_or(&destination);
             let claims = AssertionClaims::new(
                 key,
                 identity,
-                audience,
+                &audience,
                 request_id,
                 target.method,
                 path_and_query,

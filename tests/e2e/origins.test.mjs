@@ -7,6 +7,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startEnvironment } from "./support/environment.mjs";
 import { startEchoOrigin } from "./support/echo-origin.mjs";
+import { generateKeyPairSync } from "node:crypto";
+import { createLocalJWKSet, jwtVerify } from "jose";
 
 /** A Worker backend: answers with what it received, as the echo origins do. */
 const BILLING_WORKER = {
@@ -116,4 +118,27 @@ test("an origin that does not answer in time is 504 whichever origin it is", asy
   } finally {
     silent.close();
   }
+});
+
+test("the signed assertion names the origin it was made for: a URL's origin, or service:<BINDING>", async () => {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const jwk = { ...privateKey.export({ format: "jwk" }), kid: "origins-test" };
+  const gw = await env.gatewayWith(
+    {
+      GATE_POLICY: JSON.stringify(POLICY),
+      GATE_ORIGINS: JSON.stringify({ orders: `${orders.url}/v2`, billing: { service: "BILLING" } }),
+      GATE_ASSERTION_KEY: JSON.stringify(jwk),
+    },
+    { workers: [BILLING_WORKER], serviceBindings: { BILLING: "billing" } },
+  );
+  const keys = createLocalJWKSet(JSON.parse(await (await gw.fetch("/.well-known/entra-gate/jwks.json")).text()));
+  const verify = (assertion, audience) => jwtVerify(assertion, keys, { algorithms: ["EdDSA"], issuer: "entra-gate", audience });
+  const billing = await call("/billing/x?q=1", { gw });
+  const { payload } = await verify(billing.json.headers["x-entra-assertion"], "service:BILLING");
+  assert.equal(payload.htu, "/billing/x?q=1", "what the service receives");
+  const toOrders = await call("/orders/1", { gw });
+  const forOrders = await verify(toOrders.json.headers["x-entra-assertion"], new URL(orders.url).origin);
+  assert.equal(forOrders.payload.htu, "/v2/orders/1");
+  // Not worth anything to the other origin.
+  await assert.rejects(verify(billing.json.headers["x-entra-assertion"], new URL(orders.url).origin));
 });

@@ -7,6 +7,7 @@
 //! bundles into the Worker (exit status 2 if it cannot be read or is not TOML).
 
 mod dev_vars;
+mod fit;
 mod policy_file;
 mod warnings;
 mod wrangler;
@@ -126,6 +127,17 @@ fn main() -> ExitCode {
             binding::SECRET
         ));
     }
+    // The previous key may be public (then [vars] is fine); a private one is a secret.
+    if vars
+        .get(binding::ASSERTION_PREVIOUS_KEY)
+        .is_some_and(|jwk| jwk.contains("\"d\""))
+    {
+        warnings.push(format!(
+            "{}: a private key in [vars] is plain text in wrangler.toml; publish only its \
+             public part (drop d) or use wrangler secret put",
+            binding::ASSERTION_PREVIOUS_KEY
+        ));
+    }
     // Secrets (.dev.vars) override vars of the same name, as in `wrangler dev`.
     if let Some(path) = dev_vars_path(&options) {
         match std::fs::read_to_string(&path) {
@@ -204,6 +216,9 @@ fn main() -> ExitCode {
             .map(ToString::to_string),
     );
     warnings.extend(warnings::warnings(&vars, bundled, config.as_ref()));
+    if let Some(config) = &config {
+        warnings.extend(fit::warnings(&environment, config));
+    }
 
     let scope = options
         .env

@@ -22,6 +22,11 @@ pub struct Environment {
     /// Rate-limiting binding names (`[[ratelimits]]`, or `[[unsafe.bindings]]` of type
     /// `ratelimit`).
     pub ratelimits: Vec<String>,
+    /// Each rate-limiting binding's `simple.period`, where given.
+    pub ratelimit_periods: Vec<(String, i64)>,
+    /// `observability.logs.invocation_logs` (inherited like `observability`); `None`: unset,
+    /// which wrangler takes as on.
+    pub invocation_logs: Option<bool>,
 }
 
 /// Reads `text` (a `wrangler.toml`) for environment `env` (`None`: the top level).
@@ -71,9 +76,36 @@ pub fn environment(text: &str, env: Option<&str>) -> Result<Environment, String>
             .filter_map(|b| b.get("name").and_then(Value::as_str))
             .map(str::to_owned),
     );
+    let ratelimit_periods = scope
+        .get("ratelimits")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(
+            scope
+                .get("unsafe")
+                .and_then(|u| u.get("bindings"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        )
+        .filter_map(|b| {
+            let name = b.get("name").and_then(Value::as_str)?;
+            let period = b.get("simple")?.get("period")?.as_integer()?;
+            Some((name.to_owned(), period))
+        })
+        .collect();
+    let invocation_logs = [scope, &root]
+        .into_iter()
+        .find_map(|table| table.get("observability"))
+        .and_then(|o| o.get("logs"))
+        .and_then(|l| l.get("invocation_logs"))
+        .and_then(Value::as_bool);
     Ok(Environment {
         build_command,
         ratelimits,
+        ratelimit_periods,
+        invocation_logs,
         services: binding_names(scope, "services"),
         vars,
         kv: binding_names(scope, "kv_namespaces"),
@@ -108,6 +140,8 @@ mod tests {
     use super::*;
 
     const TOML: &str = r#"
+[observability.logs]
+invocation_logs = false
 [build]
 command = "bash scripts/build.sh"
 [vars]
@@ -166,6 +200,15 @@ name = "staging"
         assert_eq!(prod.kv, ["JWKS"]);
         assert_eq!(prod.analytics, ["GATE_METRICS"]);
         assert_eq!(prod.ratelimits, ["PER_APP", "PER_IP"]);
+        assert_eq!(
+            prod.ratelimit_periods,
+            [("PER_APP".to_owned(), 60), ("PER_IP".to_owned(), 10)]
+        );
+        assert_eq!(
+            prod.invocation_logs,
+            Some(false),
+            "inherited from the top level"
+        );
         assert_eq!(prod.services, ["BILLING"]);
         assert_eq!(
             prod.build_command.as_deref(),
