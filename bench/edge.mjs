@@ -391,6 +391,14 @@ const specs = {
     ],
   },
 };
+// The lean profile (issue 15): the same build as an operator runs it who samples allowed-request
+// decision lines away (denials are still logged). BENCH_LEAN=0 leaves it out.
+if (process.env.BENCH_LEAN !== "0") {
+  specs["entra-gate-lean"] = {
+    ...specs["entra-gate"],
+    bindings: [...specs["entra-gate"].bindings, { name: "GATE_LOG_ALLOWED", text: "none" }],
+  };
+}
 // BENCH_GATE_B=<dir with index.js and index_bg.wasm>: a second build of the gate measured in
 // the same run (interleaved like the others), for an A/B of one change; the report prints it
 // against the first.

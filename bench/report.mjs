@@ -171,6 +171,46 @@ for (const r of ratios) {
 const BUDGET = 150 * 1024;
 out(`| build/index_bg.wasm size (gzip -9) | ${fmt(edge.wasm.gzip / 1024, 1)} KB | ${fmt(edge.wasm.raw)} B raw, ${fmt(edge.wasm.gzip)} B gzip | ≤ 150 KB (${fmt(BUDGET)} B) | ${edge.wasm.gzip <= BUDGET ? "met" : "**missed**"} |`);
 out();
+if (edge.runs.some((r) => r.worker === "entra-gate-lean")) {
+  // The lean profile: GATE_LOG_ALLOWED=none (denials still logged), against issue 15's targets.
+  const lean = [
+    {
+      name: "lean, reused token: req/s ÷ passthrough req/s",
+      values: perRound((r) => run(r, "entra-gate-lean", "reused").rps / run(r, "passthrough", "reused").rps),
+      target: "≥ 0.8",
+      met: (v) => v >= 0.8,
+    },
+    {
+      name: "lean, unique tokens: validation cost ÷ jose's",
+      values: perRound((r) => cost(r, "entra-gate-lean", "unique") / cost(r, "jose", "unique")),
+      target: "≤ 0.67",
+      met: (v) => v <= 0.67,
+    },
+    {
+      name: "lean, reused token: validation cost ÷ jose's",
+      values: perRound((r) => cost(r, "entra-gate-lean", "reused") / cost(r, "jose", "reused")),
+      target: "—",
+      met: () => true,
+    },
+    {
+      name: "lean ÷ shipped default, reused token CPU/req (what the decision line costs)",
+      values: perRound((r) => run(r, "entra-gate-lean", "reused").cpu_us_per_req / run(r, "entra-gate", "reused").cpu_us_per_req),
+      target: "—",
+      met: () => true,
+    },
+  ];
+  out();
+  out(`### Lean profile: entra-gate with GATE_LOG_ALLOWED=none, same run`);
+  out();
+  out(`| ratio | value | per round | target | |`);
+  out(`|---|---:|---|---|---|`);
+  for (const r of lean) {
+    const v = median(r.values);
+    const verdict = r.target === "—" ? "" : Number.isFinite(v) ? (r.met(v) ? "met" : "**missed**") : "n/a";
+    out(`| ${r.name} | ${fmt(v, 2)} | ${r.values.map((x) => fmt(x, 2)).join(", ")} | ${r.target} | ${verdict} |`);
+  }
+  out();
+}
 if (edge.runs.some((r) => r.worker === "entra-gate-b")) {
   // BENCH_GATE_B: a second build of the gate in the same run; B's CPU over A's, per round.
   out();
