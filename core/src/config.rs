@@ -1281,6 +1281,34 @@ mod tests {
     }
 
     #[test]
+    fn resource_metadata_is_on_unless_turned_off() {
+        assert!(load(&REQUIRED).expect("valid").resource_metadata.is_some());
+        for (text, on) in [("true", true), ("TRUE", true), ("false", false)] {
+            let mut pairs = REQUIRED.to_vec();
+            pairs.push((binding::RESOURCE_METADATA, text));
+            let config = load(&pairs).expect("valid");
+            assert_eq!(config.resource_metadata.is_some(), on, "{text}");
+        }
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push((binding::RESOURCE_METADATA, "sometimes"));
+        assert!(load(&pairs).is_err());
+    }
+
+    #[test]
+    fn a_named_origin_has_no_query() {
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push((
+            binding::ORIGINS,
+            r#"{"orders":"https://orders.example/?x=1"}"#,
+        ));
+        let problems = problems_with(&pairs[3..]);
+        assert_eq!(
+            problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["GATE_ORIGINS: orders: must not have a query"]
+        );
+    }
+
+    #[test]
     fn loopback_http_is_allowed_for_local_runs() {
         let config = load(&[
             (binding::TENANT_ID, "organizations"),
