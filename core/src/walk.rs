@@ -174,15 +174,6 @@ pub struct Trace {
     pub shadowed: Option<Refusal>,
 }
 
-fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
-    Refusal {
-        reason,
-        params: Vec::new(),
-        detail: detail.into(),
-        retry_after_seconds: None,
-    }
-}
-
 impl<'c> Walk<'c> {
     /// A walk for one request. `authorization` is the `Authorization` header's value;
     /// `revocations_bound` whether a revocation list exists to be asked for.
@@ -279,7 +270,7 @@ impl<'c> Walk<'c> {
     }
 
     fn rejected(&mut self, error: &VerifyError) -> Step {
-        self.refuse(refusal(error.reason(), error.to_string()))
+        self.refuse(Refusal::new(error.reason(), error.to_string()))
     }
 
     /// Records report-only findings, and refuses when the verdict does.
@@ -292,7 +283,7 @@ impl<'c> Walk<'c> {
     /// public route's conditions, the `Authorization` header, the token cache).
     pub fn start(&mut self, cache: &RefCell<TokenCache>, now: UnixTime) -> Step {
         if self.state != State::New {
-            return self.refuse(refusal(Reason::InternalError, "walk started twice"));
+            return self.refuse(Refusal::new(Reason::InternalError, "walk started twice"));
         }
         let config = self.config;
         let policy = &config.policy;
@@ -318,7 +309,7 @@ impl<'c> Walk<'c> {
             return match preflight {
                 Preflight::Allow { headers } => self.done(Outcome::Preflight { headers }),
                 Preflight::Refuse => {
-                    self.refuse(refusal(Reason::CorsNotAllowed, "preflight refused"))
+                    self.refuse(Refusal::new(Reason::CorsNotAllowed, "preflight refused"))
                 }
             };
         }
@@ -329,7 +320,7 @@ impl<'c> Walk<'c> {
             }
             RouteChoice::DefaultAuthenticated => None,
             RouteChoice::Unmatched => {
-                return self.refuse(refusal(Reason::NoRoute, "no route matched"))
+                return self.refuse(Refusal::new(Reason::NoRoute, "no route matched"))
             }
         };
         if let Some(route) = self.route.filter(|r| r.public) {
@@ -367,7 +358,7 @@ impl<'c> Walk<'c> {
         }
         let read_only = self.facts.method == "GET" || self.facts.method == "HEAD";
         if !(read_only && self.route.is_some_and(|r| r.query_token)) {
-            return Some(self.refuse(refusal(
+            return Some(self.refuse(Refusal::new(
                 Reason::QueryTokenNotAllowed,
                 "access_token in the query where the route does not take it",
             )));
@@ -375,7 +366,7 @@ impl<'c> Walk<'c> {
         let token = match (self.authorization.is_some(), self.query.token()) {
             (false, Some(token)) => token,
             (true, _) | (false, None) => {
-                return Some(self.refuse(refusal(
+                return Some(self.refuse(Refusal::new(
                     Reason::MultipleTokens,
                     format!(
                         "{} access_token parameter(s){}",
@@ -408,7 +399,7 @@ impl<'c> Walk<'c> {
                 self.state = State::Keys { set, kid };
                 Step::NeedKeys { set }
             }
-            None => self.refuse(refusal(
+            None => self.refuse(Refusal::new(
                 Reason::TenantNotAllowed,
                 "no key set for the token's tenant",
             )),
@@ -424,7 +415,10 @@ impl<'c> Walk<'c> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Cached { set } => {
                 let Some(view) = keys else {
-                    return self.refuse(refusal(Reason::KeysUnavailable, "no usable signing keys"));
+                    return self.refuse(Refusal::new(
+                        Reason::KeysUnavailable,
+                        "no usable signing keys",
+                    ));
                 };
                 let set_id = self.set_id(set);
                 cache
@@ -443,7 +437,10 @@ impl<'c> Walk<'c> {
                 }
             }
             State::Keys { set, kid } => match keys {
-                None => self.refuse(refusal(Reason::KeysUnavailable, "no usable signing keys")),
+                None => self.refuse(Refusal::new(
+                    Reason::KeysUnavailable,
+                    "no usable signing keys",
+                )),
                 Some(view) if view.keys.get(&kid).is_none() => {
                     self.state = State::KidMiss {
                         set,
@@ -461,7 +458,7 @@ impl<'c> Walk<'c> {
                     self.state = State::Signature { set };
                     Step::NeedSignature { set }
                 }
-                Some(_) | None => self.refuse(refusal(
+                Some(_) | None => self.refuse(Refusal::new(
                     Reason::UnknownKid,
                     format!("no key with kid {kid:?}"),
                 )),
@@ -477,11 +474,11 @@ impl<'c> Walk<'c> {
     /// The platform could not do what a step needed (no crypto provider, say): refused, never
     /// passed.
     pub fn platform_failed(&mut self, detail: &str) -> Step {
-        self.refuse(refusal(Reason::InternalError, detail))
+        self.refuse(Refusal::new(Reason::InternalError, detail))
     }
 
     fn out_of_order(&mut self, state: State, what: &str) -> Step {
-        self.refuse(refusal(
+        self.refuse(Refusal::new(
             Reason::InternalError,
             format!("{what} arrived in state {state:?}"),
         ))
@@ -554,13 +551,13 @@ impl<'c> Walk<'c> {
             return self.out_of_order(state, "the revocation list");
         }
         let Some(list) = list else {
-            return self.refuse(refusal(
+            return self.refuse(Refusal::new(
                 Reason::RevocationUnavailable,
                 "no copy of the revocation list fresh enough to trust",
             ));
         };
         if let Some(by) = self.identity.as_deref().and_then(|id| list.revoked(id)) {
-            return self.refuse(refusal(
+            return self.refuse(Refusal::new(
                 Reason::TokenRevoked,
                 format!("revoked by its {by} entry"),
             ));
@@ -570,7 +567,10 @@ impl<'c> Walk<'c> {
 
     fn authorize(&mut self) -> Step {
         let Some(identity) = self.identity.clone() else {
-            return self.refuse(refusal(Reason::InternalError, "authorize without a caller"));
+            return self.refuse(Refusal::new(
+                Reason::InternalError,
+                "authorize without a caller",
+            ));
         };
         let policy = &self.config.policy;
         let verdict = match self.route {
@@ -614,12 +614,12 @@ impl<'c> Walk<'c> {
             Some(true) => return self.forward(),
             Some(false) => Refusal {
                 retry_after_seconds: Some(limit.period_seconds),
-                ..refusal(
+                ..Refusal::new(
                     Reason::RateLimited,
                     format!("over the limit of {}", limit.binding),
                 )
             },
-            None => refusal(
+            None => Refusal::new(
                 Reason::RateLimitUnavailable,
                 format!("{} did not answer", limit.binding),
             ),

@@ -190,12 +190,7 @@ struct Incoming<'a> {
 /// A refusal the edge meets itself (the runtime would not build a response), logged.
 fn refuse(decision: &RefCell<Decision>, reason: Reason, detail: &str) -> Refusal {
     decision.borrow_mut().refused(reason, detail);
-    Refusal {
-        reason,
-        params: Vec::new(),
-        detail: detail.to_owned(),
-        retry_after_seconds: None,
-    }
+    Refusal::new(reason, detail)
 }
 
 /// Runs the core's walk for this request: the core decides every step, this only performs the

@@ -129,12 +129,7 @@ impl Unmet {
                 "token ipaddr or client IP unknown",
             ),
         };
-        Refusal {
-            reason,
-            params: Vec::new(),
-            detail: if self.unknown { unknown } else { refused }.into(),
-            retry_after_seconds: None,
-        }
+        Refusal::new(reason, if self.unknown { unknown } else { refused })
     }
 }
 

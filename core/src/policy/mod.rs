@@ -101,6 +101,18 @@ pub struct Refusal {
     pub retry_after_seconds: Option<u32>,
 }
 
+impl Refusal {
+    /// A refusal with no challenge parameters and the reason's own `Retry-After`.
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        Refusal {
+            reason,
+            params: Vec::new(),
+            detail: detail.into(),
+            retry_after_seconds: None,
+        }
+    }
+}
+
 /// One route of the policy, compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {

@@ -63,27 +63,18 @@ pub struct Requirements {
     pub claims: Vec<ClaimMatch>,
 }
 
-fn refusal(reason: Reason, detail: impl Into<String>) -> Refusal {
-    Refusal {
-        reason,
-        params: Vec::new(),
-        detail: detail.into(),
-        retry_after_seconds: None,
-    }
-}
-
 impl Requirements {
     /// The first requirement the token fails, in a fixed order: kind, tenant, calling app,
     /// client authentication, scopes/roles, groups, claims.
     pub fn check(&self, id: &VerifiedIdentity) -> Result<(), Refusal> {
         if let Some(kind) = self.kind.filter(|k| *k != id.kind) {
-            return Err(refusal(
+            return Err(Refusal::new(
                 Reason::TokenKindNotAllowed,
                 format!("route wants {} tokens", kind.as_str()),
             ));
         }
         if let Some(tenants) = self.tenants.as_ref().filter(|t| !t.contains(&id.tenant_id)) {
-            return Err(refusal(
+            return Err(Refusal::new(
                 Reason::RouteTenantNotAllowed,
                 format!("tenant not among {}", tenants.len()),
             ));
@@ -93,7 +84,7 @@ impl Requirements {
             .as_ref()
             .is_some_and(|apps| !apps.contains(&id.client_id))
         {
-            return Err(refusal(
+            return Err(Refusal::new(
                 Reason::ClientNotAllowed,
                 "calling application not allowed",
             ));
@@ -105,7 +96,7 @@ impl Requirements {
                 .and_then(|a| a.parse::<u8>().ok())
                 .unwrap_or(0);
             if strength < min {
-                return Err(refusal(
+                return Err(Refusal::new(
                     Reason::ClientAuthTooWeak,
                     format!("client authentication {strength} below {min}"),
                 ));
@@ -118,16 +109,16 @@ impl Requirements {
         match (scopes_ok, roles_ok) {
             // An app-only token can never hold a scope: tell it about the role it lacks.
             (Some(false), Some(false)) if id.kind == TokenKind::App => {
-                return Err(refusal(Reason::InsufficientRole, "missing app role"));
+                return Err(Refusal::new(Reason::InsufficientRole, "missing app role"));
             }
             (Some(false), Some(false)) | (Some(false), None) => {
                 let wanted = self.scopes.as_ref().map(Need::listed).unwrap_or_default();
-                let mut r = refusal(Reason::InsufficientScope, "missing scope");
+                let mut r = Refusal::new(Reason::InsufficientScope, "missing scope");
                 r.params.push(("scope", wanted));
                 return Err(r);
             }
             (None, Some(false)) => {
-                return Err(refusal(Reason::InsufficientRole, "missing app role"))
+                return Err(Refusal::new(Reason::InsufficientRole, "missing app role"))
             }
             // Nothing asked of scopes or roles: the token must still carry one or the other,
             // unless the route says otherwise.
@@ -136,7 +127,7 @@ impl Requirements {
                     && id.scopes.is_empty()
                     && id.roles.is_empty() =>
             {
-                return Err(refusal(
+                return Err(Refusal::new(
                     Reason::NoPermissions,
                     "token carries neither scp nor roles",
                 ));
@@ -147,13 +138,13 @@ impl Requirements {
             // Overage first: the token's empty list says nothing about membership, and
             // "not in the group" would send an operator looking in the wrong place.
             if id.groups_overage {
-                return Err(refusal(
+                return Err(Refusal::new(
                     Reason::GroupsOverage,
                     "groups left out of the token (overage)",
                 ));
             }
             if !groups.met_by(&id.groups) {
-                return Err(refusal(
+                return Err(Refusal::new(
                     Reason::InsufficientGroup,
                     format!("not in {}", groups.listed()),
                 ));
@@ -162,7 +153,7 @@ impl Requirements {
         for matcher in &self.claims {
             let values = id.extra_claim(&matcher.name);
             if !values.iter().any(|v| matcher.one_of.contains(v)) {
-                return Err(refusal(
+                return Err(Refusal::new(
                     Reason::ClaimMismatch,
                     format!("claim {} not accepted", matcher.name),
                 ));
@@ -203,7 +194,7 @@ impl StepUp {
         ctx: &ChallengeContext,
     ) -> Result<(), Refusal> {
         if id.kind == TokenKind::App {
-            return Err(refusal(
+            return Err(Refusal::new(
                 Reason::StepUpAppOnly,
                 "step-up does not apply to app-only tokens",
             ));
@@ -211,7 +202,7 @@ impl StepUp {
         if let Some(context) = self.auth_context.as_ref().filter(|c| !id.acrs.contains(c)) {
             let capable = id.xms_cc.iter().any(|c| c.eq_ignore_ascii_case("cp1"));
             if !capable {
-                return Err(refusal(
+                return Err(Refusal::new(
                     Reason::StepUpUnsupportedClient,
                     format!("needs {context}; client cannot handle claims challenges"),
                 ));
@@ -219,7 +210,7 @@ impl StepUp {
             let claims = format!(
                 r#"{{"access_token":{{"acrs":{{"essential":true,"value":"{context}"}}}}}}"#
             );
-            let mut r = refusal(
+            let mut r = Refusal::new(
                 Reason::StepUpRequired,
                 format!("needs authentication context {context}"),
             );
@@ -233,14 +224,14 @@ impl StepUp {
             return Err(r);
         }
         if self.mfa && !id.amr.iter().any(|m| m == "mfa") {
-            let mut r = refusal(Reason::MfaRequired, "multi-factor sign-in required");
+            let mut r = Refusal::new(Reason::MfaRequired, "multi-factor sign-in required");
             r.params.push(("acr_values", "mfa".into()));
             return Err(r);
         }
         if let Some(max_age) = self.max_age_seconds {
             let fresh = id.auth_time.is_some_and(|t| now - t <= max_age);
             if !fresh {
-                let mut r = refusal(
+                let mut r = Refusal::new(
                     Reason::AuthTooOld,
                     format!("sign-in older than {max_age} s"),
                 );
