@@ -57,26 +57,8 @@ pub fn environment(text: &str, env: Option<&str>) -> Result<Environment, String>
         .and_then(|build| build.get("command"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let mut ratelimits: Vec<String> = scope
-        .get("ratelimits")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.get("name").and_then(Value::as_str))
-        .map(str::to_owned)
-        .collect();
-    ratelimits.extend(
-        scope
-            .get("unsafe")
-            .and_then(|u| u.get("bindings"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|b| b.get("type").and_then(Value::as_str) == Some("ratelimit"))
-            .filter_map(|b| b.get("name").and_then(Value::as_str))
-            .map(str::to_owned),
-    );
-    let ratelimit_periods = scope
+    // `[[ratelimits]]`, and the older `[[unsafe.bindings]]` of type `ratelimit`: read once.
+    let limiters: Vec<&Value> = scope
         .get("ratelimits")
         .and_then(Value::as_array)
         .into_iter()
@@ -87,13 +69,15 @@ pub fn environment(text: &str, env: Option<&str>) -> Result<Environment, String>
                 .and_then(|u| u.get("bindings"))
                 .and_then(Value::as_array)
                 .into_iter()
-                .flatten(),
+                .flatten()
+                .filter(|b| b.get("type").and_then(Value::as_str) == Some("ratelimit")),
         )
-        .filter_map(|b| {
-            let name = b.get("name").and_then(Value::as_str)?;
-            let period = b.get("simple")?.get("period")?.as_integer()?;
-            Some((name.to_owned(), period))
-        })
+        .collect();
+    let named = |b: &&Value| b.get("name").and_then(Value::as_str).map(str::to_owned);
+    let ratelimits = limiters.iter().filter_map(named).collect();
+    let ratelimit_periods = limiters
+        .iter()
+        .filter_map(|b| Some((named(b)?, b.get("simple")?.get("period")?.as_integer()?)))
         .collect();
     let invocation_logs = [scope, &root]
         .into_iter()
