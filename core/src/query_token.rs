@@ -27,7 +27,8 @@ fn names_the_token(name: &str) -> bool {
 pub struct QueryCredentials {
     /// The decoded values of every `access_token` parameter, in order.
     tokens: Vec<String>,
-    /// The query without them, every other parameter byte for byte; `None` when nothing is left.
+    /// With tokens: the query without them, every other parameter byte for byte (`None` when
+    /// nothing is left). Without tokens it is `raw`, not kept twice.
     without_tokens: Option<String>,
     /// The query as sent.
     raw: Option<String>,
@@ -39,6 +40,20 @@ impl QueryCredentials {
         let Some(query) = query else {
             return QueryCredentials::default();
         };
+        let raw = Some(query.to_owned());
+        // A name that decodes to the token's has "token" in it literally or an escape: most
+        // queries are neither and need no parsing.
+        let could_name_it = query.contains('%')
+            || query
+                .as_bytes()
+                .windows(5)
+                .any(|w| w.eq_ignore_ascii_case(b"token"));
+        if !could_name_it {
+            return QueryCredentials {
+                raw,
+                ..QueryCredentials::default()
+            };
+        }
         let mut tokens = Vec::new();
         // What stays, each pair with the separator that followed it, so the rest goes on byte
         // for byte.
@@ -59,15 +74,12 @@ impl QueryCredentials {
                 None => break,
             }
         }
-        let without_tokens = if tokens.is_empty() {
-            Some(query.to_owned())
-        } else {
-            Some(kept.trim_end_matches(['&', ';']).to_owned()).filter(|q| !q.is_empty())
-        };
+        let without_tokens = Some(kept.trim_end_matches(['&', ';']).to_owned())
+            .filter(|q| !q.is_empty() && !tokens.is_empty());
         QueryCredentials {
             tokens,
             without_tokens,
-            raw: Some(query.to_owned()),
+            raw,
         }
     }
 
@@ -86,7 +98,11 @@ impl QueryCredentials {
 
     /// The query without any `access_token`: what an origin receives.
     pub fn without_tokens(&self) -> Option<&str> {
-        self.without_tokens.as_deref()
+        if self.tokens.is_empty() {
+            self.raw.as_deref()
+        } else {
+            self.without_tokens.as_deref()
+        }
     }
 
     /// The query as the client sent it.
