@@ -72,7 +72,7 @@ pub fn of(
     });
     // Read only where a route could let the handshake through.
     let websocket_upgrade = method == "GET"
-        && config.policy.routes.iter().any(|r| r.websocket)
+        && config.policy.has_websocket_routes()
         && header(headers, "upgrade").is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket"));
     let mut facts = RequestFacts::new(method, path, now);
     facts.websocket_upgrade = websocket_upgrade;

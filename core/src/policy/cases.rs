@@ -2600,6 +2600,7 @@ fn query_tokens_and_websockets_need_get_and_a_token_reading_route() {
     assert!(fine.routes[0].query_token && fine.routes[0].websocket);
     let defaults = load(route(json!({})));
     assert!(!defaults.routes[0].query_token && !defaults.routes[0].websocket);
+    assert!(fine.has_websocket_routes() && !defaults.has_websocket_routes());
 
     let heads = problems(&route(json!({"websocket": true, "methods": ["HEAD"]})));
     assert_eq!(heads.len(), 1, "a handshake is a GET: {heads:#?}");

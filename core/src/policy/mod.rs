@@ -175,6 +175,8 @@ pub struct Policy {
     pub extra_claims: Vec<String>,
     /// The request facts some route's conditions read, worked out once at load.
     facts_read: Vec<ConditionKind>,
+    /// Some route lets WebSocket handshakes through (so the edge reads `Upgrade` at all).
+    websocket_routes: bool,
 }
 
 /// What the loader needs to know about the deployment to lint rules that could never hold.
@@ -231,6 +233,11 @@ impl Policy {
         self.facts_read.contains(&kind)
     }
 
+    /// Whether any route lets WebSocket handshakes through.
+    pub fn has_websocket_routes(&self) -> bool {
+        self.websocket_routes
+    }
+
     /// The policy of a gateway configured without one: no routes, every path open to any valid
     /// token that carries a scope or an app role.
     pub fn without_routes() -> Policy {
@@ -242,6 +249,7 @@ impl Policy {
             api_client_id: None,
             extra_claims: Vec::new(),
             facts_read: Vec::new(),
+            websocket_routes: false,
         }
     }
 
@@ -486,6 +494,7 @@ fn compile(
     if limits_per_ip && !facts_read.contains(&ConditionKind::Ip) {
         facts_read.push(ConditionKind::Ip);
     }
+    let websocket_routes = routes.iter().any(|route| route.websocket);
     Policy {
         routes,
         default_authenticated,
@@ -497,6 +506,7 @@ fn compile(
         api_client_id,
         extra_claims,
         facts_read,
+        websocket_routes,
     }
 }
 
