@@ -357,7 +357,12 @@ fn encode(value: &str, also: &[u8]) -> String {
 /// path and query. Only path and query come from the request, so the destination host can never
 /// be chosen by a client.
 pub fn origin_url(origin: &Endpoint, path: &str, query: Option<&str>) -> String {
-    let base = origin.as_str().trim_end_matches('/');
+    join_url(origin.as_str(), path, query)
+}
+
+/// `base` (a URL's `scheme://host[/prefix]`) followed by the request's path and query.
+pub(crate) fn join_url(base: &str, path: &str, query: Option<&str>) -> String {
+    let base = base.trim_end_matches('/');
     let path = if path.starts_with('/') {
         path.to_owned()
     } else {

@@ -7,7 +7,7 @@
 //! `scheme://host` the client called, which the binding does not route by).
 
 use crate::endpoint::Endpoint;
-use crate::forward::origin_url;
+use crate::forward::{join_url, origin_url};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -139,14 +139,7 @@ impl Origin {
     pub fn destination(&self, served_at: &str, path: &str, query: Option<&str>) -> String {
         match self {
             Origin::Url(endpoint) => origin_url(endpoint, path, query),
-            Origin::Service { .. } => {
-                let mut url = format!("{served_at}{path}");
-                if let Some(query) = query {
-                    url.push('?');
-                    url.push_str(query);
-                }
-                url
-            }
+            Origin::Service { .. } => join_url(served_at, path, query),
         }
     }
 
