@@ -56,11 +56,17 @@ impl Env {
         KvNamespace::from_binding(self.get(name)?)
     }
 
-    /// A service binding (`[[services]]`): an object with a `fetch` method.
-    pub fn service(&self, name: &str) -> Option<worker_sys::Fetcher> {
+    /// A binding object that has the method `method` (what tells a service binding or a rate
+    /// limiter from a text var of the same name).
+    pub fn object_with(&self, name: &str, method: &str) -> Option<JsValue> {
         let binding = self.object(name)?;
-        let fetch = Reflect::get(&binding, &JsValue::from_str("fetch")).ok()?;
-        fetch.is_function().then(|| binding.unchecked_into())
+        let member = Reflect::get(&binding, &JsValue::from_str(method)).ok()?;
+        member.is_function().then_some(binding)
+    }
+
+    /// A service binding (`[[services]]`).
+    pub fn service(&self, name: &str) -> Option<worker_sys::Fetcher> {
+        self.object_with(name, "fetch").map(JsCast::unchecked_into)
     }
 
     /// Any other binding object (an Analytics Engine dataset, for instance).

@@ -10,9 +10,7 @@ use worker_sys::RateLimiter;
 
 /// Whether the binding is there and can limit (checked once, with the configuration).
 pub fn is_bound(env: &Env, binding: &str) -> bool {
-    env.object(binding)
-        .and_then(|limiter| Reflect::get(&limiter, &JsValue::from_str("limit")).ok())
-        .is_some_and(|limit| limit.is_function())
+    env.object_with(binding, "limit").is_some()
 }
 
 /// A limiter answers from the same location in a few milliseconds; one that has not within this
