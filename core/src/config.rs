@@ -658,27 +658,21 @@ pub fn from_bindings_and_policy_file(
         accept_v2,
         audiences: &audiences,
     };
-    let (policy, policy_source) = match (r.get(binding::POLICY), policy_file) {
-        (Some(json), _) => {
-            let policy = Policy::parse(&json, deployment).unwrap_or_else(|found| {
-                found
-                    .into_iter()
-                    .for_each(|p| r.problem(binding::POLICY, p.to_string()));
-                Policy::without_routes()
-            });
-            (policy, PolicySource::Binding)
-        }
-        (None, Some(file)) => {
-            let policy = Policy::parse(file.json, deployment).unwrap_or_else(|found| {
-                found.into_iter().for_each(|p| {
-                    r.problem(binding::POLICY_FILE, format!("{}: {p}", file.path));
-                });
-                Policy::without_routes()
-            });
-            (policy, PolicySource::File(file.path.to_owned()))
-        }
-        (None, None) => (Policy::without_routes(), PolicySource::Absent),
+    let binding_json = r.get(binding::POLICY);
+    let (json, policy_source) = match (binding_json.as_deref(), policy_file) {
+        (Some(json), _) => (Some(json), PolicySource::Binding),
+        (None, Some(file)) => (Some(file.json), PolicySource::File(file.path.to_owned())),
+        (None, None) => (None, PolicySource::Absent),
     };
+    let policy = json.map_or_else(Policy::without_routes, |json| {
+        Policy::parse(json, deployment).unwrap_or_else(|found| {
+            let (label, prefix) = policy_label(&policy_source);
+            for problem in found {
+                r.problem(label, format!("{prefix}{problem}"));
+            }
+            Policy::without_routes()
+        })
+    });
     if let Some(origins) = &origins {
         for problem in route_origin_problems(&policy, &policy_source, origins) {
             r.problems.push(problem);
