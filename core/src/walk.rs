@@ -293,7 +293,7 @@ impl<'c> Walk<'c> {
         {
             return self.done(Outcome::PublishKeys);
         }
-        let read_only = self.facts.method == "GET" || self.facts.method == "HEAD";
+        let read_only = self.facts.is_read();
         let resource = config
             .resource_metadata
             .as_ref()
@@ -356,8 +356,7 @@ impl<'c> Walk<'c> {
         if self.query.count() == 0 {
             return None;
         }
-        let read_only = self.facts.method == "GET" || self.facts.method == "HEAD";
-        if !(read_only && self.route.is_some_and(|r| r.query_token)) {
+        if !(self.facts.is_read() && self.route.is_some_and(|r| r.query_token)) {
             return Some(self.refuse(Refusal::new(
                 Reason::QueryTokenNotAllowed,
                 "access_token in the query where the route does not take it",

@@ -50,6 +50,11 @@ impl RequestFacts {
         }
     }
 
+    /// A GET or HEAD: what the resource metadata answers and query tokens ride on.
+    pub fn is_read(&self) -> bool {
+        self.method == "GET" || self.method == "HEAD"
+    }
+
     /// The canonical path.
     pub fn path(&self) -> &str {
         self.path.as_str()
