@@ -346,15 +346,20 @@ const originSpec = { compatibilityDate, modules: [{ type: "esModule", file: path
 const origin = await startWorkerd("origin", originSpec, "rest");
 const originBody = await (await fetch(`${origin.url}${PATH_UNDER_TEST}`)).text();
 
-const joseBundle = path.join(RUN, "jose-peer.js");
-execFileSync(path.join(ROOT, "node_modules/.bin/esbuild"), [
-  path.join(ROOT, "bench/workers/jose.js"),
-  "--bundle",
-  "--format=esm",
-  "--platform=neutral",
-  "--log-level=warning",
-  `--outfile=${joseBundle}`,
-]);
+const bundle = (source, name) => {
+  const out = path.join(RUN, name);
+  execFileSync(path.join(ROOT, "node_modules/.bin/esbuild"), [
+    path.join(ROOT, source),
+    "--bundle",
+    "--format=esm",
+    "--platform=neutral",
+    "--log-level=warning",
+    `--outfile=${out}`,
+  ]);
+  return out;
+};
+const joseBundle = bundle("bench/workers/jose.js", "jose-peer.js");
+const joseCachedBundle = bundle("bench/workers/jose-cached.js", "jose-cached-peer.js");
 
 const wasmBuilt = path.join(ROOT, "build/index_bg.wasm");
 const specs = {
@@ -391,6 +396,8 @@ const specs = {
     ],
   },
 };
+// The second peer configuration: jose with its own cache of verified tokens.
+specs["jose-cached"] = { ...specs.jose, modules: [{ type: "esModule", file: joseCachedBundle }] };
 // The lean profile (issue 15): the same build as an operator runs it who samples allowed-request
 // decision lines away (denials are still logged). BENCH_LEAN=0 leaves it out.
 if (process.env.BENCH_LEAN !== "0") {
@@ -399,16 +406,16 @@ if (process.env.BENCH_LEAN !== "0") {
     bindings: [...specs["entra-gate"].bindings, { name: "GATE_LOG_ALLOWED", text: "none" }],
   };
 }
-// BENCH_GATE_B=<dir with index.js and index_bg.wasm>: a second build of the gate measured in
-// the same run (interleaved like the others), for an A/B of one change; the report prints it
-// against the first.
-if (process.env.BENCH_GATE_B) {
-  const dir = path.resolve(process.env.BENCH_GATE_B);
-  specs["entra-gate-b"] = {
+// BENCH_GATE_B=<dir with index.js and index_bg.wasm>[,<dir>...]: more builds of the gate measured
+// in the same run (interleaved like the others), for an A/B of one change each (entra-gate-b,
+// entra-gate-c, ...); the report prints each against the first.
+for (const [i, dir] of (process.env.BENCH_GATE_B ?? "").split(",").filter(Boolean).entries()) {
+  const resolved = path.resolve(dir);
+  specs[`entra-gate-${String.fromCharCode(98 + i)}`] = {
     ...specs["entra-gate"],
     modules: [
-      { type: "esModule", file: path.join(dir, "index.js") },
-      { type: "wasm", file: path.join(dir, "index_bg.wasm") },
+      { type: "esModule", file: path.join(resolved, "index.js") },
+      { type: "wasm", file: path.join(resolved, "index_bg.wasm") },
     ],
   };
 }

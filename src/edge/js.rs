@@ -41,13 +41,18 @@ extern "C" {
     #[wasm_bindgen(js_name = header_names)]
     fn header_names_joined(headers: &Headers) -> String;
 
-    /// `fetch(url, init)` aborted if no response (status and headers) has arrived within
-    /// `milliseconds`; once it has, the body streams for as long as it takes. (A signal given to
-    /// `fetch` itself, such as `AbortSignal.timeout`, would also cut the body off.)
-    #[wasm_bindgen(js_name = fetch_within, catch)]
-    pub fn fetch_within(
+    /// The origin request in one call (see `forward` in glue.mjs): `headers` copied without
+    /// the `drop` names (joined by "\n") and with `pairs` (name and value lines) set, the
+    /// request's method and body, manual redirects, and `fetch` aborted when no response has
+    /// arrived within `milliseconds`. Throws only for a header the runtime refuses.
+    #[wasm_bindgen(js_name = forward, catch)]
+    fn forward_joined(
+        request: &web_sys::Request,
+        headers: &Headers,
         url: &str,
-        init: &web_sys::RequestInit,
+        method: &str,
+        drop: &str,
+        pairs: &str,
         milliseconds: u32,
         service: Option<&worker_sys::Fetcher>,
     ) -> Result<Promise, JsValue>;
@@ -76,13 +81,9 @@ pub fn header_names(headers: &Headers) -> Vec<String> {
         .collect()
 }
 
-/// A new `Headers`: a copy of `source` (if any) without the `drop` names, then `pairs` set.
-/// Refuses a name or value with a line break rather than let it split the list.
-pub fn build_headers<N: AsRef<str>, V: AsRef<str>>(
-    source: Option<&Headers>,
-    drop: &[String],
-    pairs: &[(N, V)],
-) -> Result<Headers, JsValue> {
+/// Header name and value lines, one each, for the glue's `build_headers`. Refuses a name or
+/// value with a line break rather than let it split the list.
+fn header_lines<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> Result<String, JsValue> {
     let breaks = |s: &str| s.bytes().any(|b| b == b'\n' || b == b'\r');
     let mut joined = String::new();
     for (name, value) in pairs {
@@ -97,7 +98,45 @@ pub fn build_headers<N: AsRef<str>, V: AsRef<str>>(
         joined.push_str(value);
         joined.push('\n');
     }
-    build_headers_joined(source, &drop.join("\n"), &joined)
+    Ok(joined)
+}
+
+/// A new `Headers`: a copy of `source` (if any) without the `drop` names, then `pairs` set.
+pub fn build_headers<N: AsRef<str>, V: AsRef<str>>(
+    source: Option<&Headers>,
+    drop: &[String],
+    pairs: &[(N, V)],
+) -> Result<Headers, JsValue> {
+    build_headers_joined(source, &drop.join("\n"), &header_lines(pairs)?)
+}
+
+/// What the origin is sent: where, how, and the headers' changes.
+pub struct Outbound<'a, N, V> {
+    pub url: &'a str,
+    pub method: &'a str,
+    pub drop: &'a [String],
+    pub pairs: &'a [(N, V)],
+    pub milliseconds: u32,
+    pub service: Option<&'a worker_sys::Fetcher>,
+}
+
+/// Sends `request` on as `outbound` says: `Err` for headers the runtime refuses, otherwise
+/// the origin's answer (rejected when it fails or times out, see [`is_timeout`]).
+pub fn forward<N: AsRef<str>, V: AsRef<str>>(
+    request: &web_sys::Request,
+    headers: &Headers,
+    outbound: &Outbound<'_, N, V>,
+) -> Result<Promise, JsValue> {
+    forward_joined(
+        request,
+        headers,
+        outbound.url,
+        outbound.method,
+        &outbound.drop.join("\n"),
+        &header_lines(outbound.pairs)?,
+        outbound.milliseconds,
+        outbound.service,
+    )
 }
 
 /// The origin's response, streamed through, with `X-Request-Id` added (fetched responses have
@@ -108,7 +147,7 @@ pub fn with_request_id(response: &Response, request_id: &str) -> Result<Response
     Ok(rebuilt)
 }
 
-/// A rejection from `AbortSignal.timeout` or [`fetch_within`]'s deadline.
+/// A rejection from `AbortSignal.timeout` or [`forward`]'s deadline.
 pub fn is_timeout(error: &JsValue) -> bool {
     Reflect::get(error, &JsValue::from_str("name"))
         .ok()

@@ -351,10 +351,17 @@ async fn forward(
     decision: &RefCell<Decision>,
 ) -> Handled {
     let request_id = decision.borrow().request_id().to_owned();
-    proxy::forward(incoming.request, target, config, identity, &request_id)
-        .await
-        .map(Reply::Forwarding)
-        .map_err(|(reason, detail)| refuse(decision, reason, &detail))
+    proxy::forward(
+        incoming.request,
+        incoming.headers,
+        target,
+        config,
+        identity,
+        &request_id,
+    )
+    .await
+    .map(Reply::Forwarding)
+    .map_err(|(reason, detail)| refuse(decision, reason, &detail))
 }
 
 /// The Cron Trigger: refresh every configured key set, one after another (so an allow-list of

@@ -15,8 +15,7 @@ use entra_gate_core::Reason;
 use entra_gate_core::VerifiedIdentity;
 use entra_gate_core::{is_stripped, Origin};
 use js_sys::Promise;
-use wasm_bindgen::JsValue;
-use web_sys::Request;
+use web_sys::{Headers, Request};
 
 /// Headers never passed on (see `core::forward::is_stripped`), plus the caller's credentials
 /// unless configured.
@@ -30,10 +29,6 @@ fn dropped(name: &str, connection: Option<&str>, config: &GateConfig) -> bool {
 }
 
 pub type Failure = (Reason, String);
-
-fn unreachable(error: JsValue) -> Failure {
-    (Reason::OriginUnreachable, js::describe(&error))
-}
 
 pub struct Target<'a> {
     /// Where it goes; a service's binding comes with it.
@@ -52,6 +47,7 @@ pub struct Target<'a> {
 
 pub async fn forward(
     request: &Request,
+    incoming: &Headers,
     target: &Target<'_>,
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
@@ -60,9 +56,8 @@ pub async fn forward(
     let destination = target
         .origin
         .destination(target.served_at, target.path, target.query);
-    let incoming = request.headers();
     let connection = incoming.get("connection").ok().flatten();
-    let drop: Vec<String> = js::header_names(&incoming)
+    let drop: Vec<String> = js::header_names(incoming)
         .into_iter()
         .filter(|name| dropped(name, connection.as_deref(), config))
         .collect();
@@ -96,16 +91,13 @@ pub async fn forward(
             added.push((ids.name("Assertion"), jws));
         }
     }
-    let headers = js::build_headers(Some(&incoming), &drop, &added)
-        .map_err(|e| (Reason::InternalError, js::describe(&e)))?;
-
-    let init = web_sys::RequestInit::new();
-    init.set_method(target.method);
-    init.set_headers_headers(&headers);
-    init.set_redirect(web_sys::RequestRedirect::Manual);
-    if let Some(body) = request.body() {
-        init.set_body_opt_readable_stream(Some(&body));
-    }
-    let limit_ms = config.origin_timeout_seconds.saturating_mul(1000);
-    js::fetch_within(&destination, &init, limit_ms, target.service).map_err(unreachable)
+    let outbound = js::Outbound {
+        url: &destination,
+        method: target.method,
+        drop: &drop,
+        pairs: &added,
+        milliseconds: config.origin_timeout_seconds.saturating_mul(1000),
+        service: target.service,
+    };
+    js::forward(request, incoming, &outbound).map_err(|e| (Reason::InternalError, js::describe(&e)))
 }
