@@ -17,7 +17,7 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { profileDuring } from "./profile.mjs";
+import { GATE_STAGES, JOSE_STAGES, profileDuring } from "./profile.mjs";
 
 const execFileP = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -560,24 +560,34 @@ const { busy: busyAfter } = await machineBusy(1000);
 // A separate gate (same settings, the wasm with its function names, workerd's inspector on) is
 // loaded with each workload under V8's CPU profiler. Not part of the measured figures above.
 const NAMED_WASM = path.join(ROOT, "target/worker/named/index_bg.wasm");
+const NAMED_JS = path.join(ROOT, "target/worker/named/index.js");
 let profiles = null;
-if (process.env.BENCH_PROFILE !== "0" && fs.existsSync(NAMED_WASM)) {
+let joseProfiles = null;
+const profileEach = async (name, spec, stageRules) => {
   const inspectorPort = await freePort();
-  const gate = specs["entra-gate"];
-  const spec = { ...gate, modules: [gate.modules[0], { type: "wasm", file: NAMED_WASM }] };
-  const profiled = await startWorkerd("entra-gate-profiled", spec, "worker", [`--inspector-addr=127.0.0.1:${inspectorPort}`]);
-  profiles = {};
+  const profiled = await startWorkerd(name, spec, "worker", [`--inspector-addr=127.0.0.1:${inspectorPort}`]);
+  const results = {};
   for (const workload of WORKLOADS) {
     let offset = 0;
     offset += (await wrk(profiled.port, files[workload], offset, opts.warmup)).sent;
-    const file = path.join(OUT, `profile-${workload}.cpuprofile`);
+    const file = path.join(OUT, `${name === "entra-gate-profiled" ? "profile" : `profile-${name}`}-${workload}.cpuprofile`);
     const load = () => wrk(profiled.port, files[workload], offset, opts.seconds);
-    const { summary } = await profileDuring(inspectorPort, file, load, fs);
-    profiles[workload] = { file: path.relative(ROOT, file), ...summary };
+    const { summary } = await profileDuring(inspectorPort, file, load, fs, stageRules);
+    results[workload] = { file: path.relative(ROOT, file), ...summary };
     const top = summary.categories.map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(", ");
-    log(`profile ${workload.padEnd(7)} ${summary.requests} requests: ${top}`);
+    log(`profile ${name} ${workload.padEnd(7)} ${summary.requests} requests: ${top}`);
   }
   process.kill(profiled.pid, "SIGTERM");
+  return results;
+};
+if (process.env.BENCH_PROFILE !== "0" && fs.existsSync(NAMED_WASM)) {
+  // The bundle with its names kept, when scripts/build.sh wrote one for this wasm.
+  const gate = specs["entra-gate"];
+  const js = fs.existsSync(NAMED_JS) ? { type: "esModule", file: NAMED_JS } : gate.modules[0];
+  const spec = { ...gate, modules: [js, { type: "wasm", file: NAMED_WASM }] };
+  profiles = await profileEach("entra-gate-profiled", spec, GATE_STAGES);
+  // The peer, profiled the same way, for the per-stage comparison.
+  joseProfiles = await profileEach("jose-profiled", specs.jose, JOSE_STAGES);
 }
 
 const versions = {
@@ -615,6 +625,7 @@ const result = {
   measure_seconds: measureSeconds,
   runs,
   profiles,
+  jose_profiles: joseProfiles,
 };
 fs.writeFileSync(path.join(OUT, "edge.json"), `${JSON.stringify(result, null, 2)}\n`);
 log(`measured ${runs.length} runs in ${measureSeconds.toFixed(0)} s; results in target/bench/edge.json`);

@@ -220,6 +220,25 @@ if (edge.profiles) {
     out(`| ${name} | ${workloads.map((w) => (cell(w) ? `${fmt(cell(w).us_per_request, 1)} (${fmt(cell(w).share * 100)}%)` : "—")).join(" | ")} |`);
   }
   out();
+  if (edge.jose_profiles && workloads.every((w) => edge.profiles[w].stages && edge.jose_profiles[w]?.stages)) {
+    // Per stage of the work, the gate beside jose (both profiled the same way; see bench/profile.mjs
+    // for the rules that put a sample in a stage: the innermost frame a rule names decides).
+    out(`#### Per stage: entra-gate beside jose (profiled µs/req, idle excluded)`);
+    out();
+    out(`| stage | ${workloads.map((w) => `gate, ${WORKLOAD_TEXT[w]}`).join(" | ")} | ${workloads.map((w) => `jose, ${WORKLOAD_TEXT[w]}`).join(" | ")} |`);
+    out(`|---|${[...workloads, ...workloads].map(() => "---:").join("|")}|`);
+    const cell = (profiles, w, name) => {
+      const stage = profiles[w].stages.find((x) => x.name === name);
+      return stage ? fmt(stage.us_per_request, 1) : "—";
+    };
+    const total = (profiles, w) => profiles[w].stages.reduce((sum, x) => sum + x.us_per_request, 0);
+    const stageNames = [...new Set(workloads.flatMap((w) => [...edge.profiles[w].stages, ...edge.jose_profiles[w].stages].map((x) => x.name)))];
+    for (const name of stageNames) {
+      out(`| ${name} | ${workloads.map((w) => cell(edge.profiles, w, name)).join(" | ")} | ${workloads.map((w) => cell(edge.jose_profiles, w, name)).join(" | ")} |`);
+    }
+    out(`| **all (busy)** | ${workloads.map((w) => `**${fmt(total(edge.profiles, w), 1)}**`).join(" | ")} | ${workloads.map((w) => `**${fmt(total(edge.jose_profiles, w), 1)}**`).join(" | ")} |`);
+    out();
+  }
   for (const w of workloads) {
     out(`<details><summary>${WORKLOAD_TEXT[w]}: the 15 functions with the most self time</summary>`);
     out();
