@@ -419,6 +419,10 @@ for (const [i, dir] of (process.env.BENCH_GATE_B ?? "").split(",").filter(Boolea
     ],
   };
 }
+// BENCH_ONLY=<worker>,...: only these (an A/B needs no peer; "passthrough" is always kept,
+// every cost is measured against it).
+const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
+if (only.length) for (const name of Object.keys(specs)) if (name !== "passthrough" && !only.includes(name)) delete specs[name];
 const WORKERS = Object.keys(specs);
 const WORKLOADS = ["reused", "unique", "invalid"];
 const servers = {};
@@ -479,6 +483,18 @@ const offsets = Object.fromEntries(WORKERS.map((w) => [w, { reused: 0, unique: 0
 const totalRuns = opts.rounds * WORKERS.length * WORKLOADS.length;
 t0 = Date.now();
 for (let round = 0; round < opts.rounds; round++) {
+  // A fresh process per worker each round (BENCH_RESTART=0: one for the whole run): a process
+  // can be a few percent faster or slower than the next for its whole life (memory layout, JIT
+  // decisions), a bias that more rounds of the same process never average out.
+  if (round > 0 && process.env.BENCH_RESTART !== "0") {
+    for (const name of WORKERS) {
+      const old = servers[name];
+      const exited = new Promise((resolve) => old.child.once("exit", resolve));
+      process.kill(old.pid, "SIGTERM");
+      await exited;
+      servers[name] = await startWorkerd(name, specs[name], "worker");
+    }
+  }
   // Rotate the order each round so no worker always runs first or last.
   const order = WORKERS.map((_, i) => WORKERS[(i + round) % WORKERS.length]);
   for (const workload of WORKLOADS) {
@@ -587,7 +603,7 @@ if (process.env.BENCH_PROFILE !== "0" && fs.existsSync(NAMED_WASM)) {
   const spec = { ...gate, modules: [js, { type: "wasm", file: NAMED_WASM }] };
   profiles = await profileEach("entra-gate-profiled", spec, GATE_STAGES);
   // The peer, profiled the same way, for the per-stage comparison.
-  joseProfiles = await profileEach("jose-profiled", specs.jose, JOSE_STAGES);
+  if (specs.jose) joseProfiles = await profileEach("jose-profiled", specs.jose, JOSE_STAGES);
 }
 
 const versions = {

@@ -30,7 +30,10 @@ const median = (values) => {
   const mid = v.length >> 1;
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 };
-const run = (round, worker, workload) => edge.runs.find((r) => r.round === round && r.worker === worker && r.workload === workload);
+// A worker left out of the run (BENCH_ONLY) reads as not a number, so its ratios say "n/a".
+const MISSING = { cpu_us_per_req: NaN, rps: NaN };
+const run = (round, worker, workload) =>
+  edge.runs.find((r) => r.round === round && r.worker === worker && r.workload === workload) ?? MISSING;
 const rounds = [...new Set(edge.runs.map((r) => r.round))].sort((a, b) => a - b);
 const perRound = (f) => rounds.map((round) => f(round));
 const cost = (round, worker, workload) =>

@@ -55,3 +55,12 @@ export function build_headers(source, drop, pairs) {
   for (let i = 0; i + 1 < parts.length; i += 2) headers.set(parts[i], parts[i + 1]);
   return headers;
 }
+
+// A promise's outcome to a long-lived callback, with the number of the Rust future awaiting it
+// (src/edge/settle.rs): no closure is made for it on the Rust side.
+export function settle(promise, id, fulfilled, rejected) {
+  promise.then(
+    (value) => fulfilled(id, value),
+    (error) => rejected(id, error),
+  );
+}

@@ -17,6 +17,7 @@ mod proxy;
 mod rate_limit;
 mod respond;
 mod revocation;
+mod settle;
 mod single_flight;
 pub mod webcrypto;
 

@@ -92,7 +92,7 @@ impl SignatureVerifier for WebCryptoVerifier {
             .subtle
             .verify_with_str_and_u8_array_and_u8_array(RSA_PKCS1, key, signature, message)
             .map_err(|e| fault("verify", e))?;
-        let verdict = JsFuture::from(promise)
+        let verdict = super::settle::settled(&promise)
             .await
             .map_err(|e| fault("verify", e))?;
         Ok(verdict.as_bool() == Some(true))
