@@ -7,6 +7,7 @@ use super::b64;
 use super::reason::Reason;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The longest `kid` we look up; Entra's are 27–43 characters.
@@ -156,7 +157,9 @@ pub struct JoseHeader {
 /// A token shaped like a compact JWS, not yet trusted in any way.
 #[derive(Debug, Clone)]
 pub struct UntrustedToken<'a> {
-    raw: &'a str,
+    /// Borrowed from the request while one step reads it; owned when the token is carried across
+    /// an await (see [`UntrustedToken::into_owned`]).
+    raw: Cow<'a, str>,
     signing_input_len: usize,
     header: JoseHeader,
     payload: Vec<u8>,
@@ -197,7 +200,7 @@ impl<'a> UntrustedToken<'a> {
             segment: "signature",
         })?;
         Ok(UntrustedToken {
-            raw,
+            raw: Cow::Borrowed(raw),
             signing_input_len: header_b64.len() + 1 + payload_b64.len(),
             header,
             payload,
@@ -211,7 +214,7 @@ impl<'a> UntrustedToken<'a> {
     }
 
     /// `base64url(header) "." base64url(payload)`: the bytes the signature covers.
-    pub fn signing_input(&self) -> &'a [u8] {
+    pub fn signing_input(&self) -> &[u8] {
         self.raw
             .as_bytes()
             .get(..self.signing_input_len)
@@ -224,8 +227,21 @@ impl<'a> UntrustedToken<'a> {
     }
 
     /// The raw token text, for hashing by callers that cache; never log it.
-    pub fn raw(&self) -> &'a str {
-        self.raw
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The same parsed token holding its own copy of the text: what was decoded is kept, so a
+    /// token parsed before an await is not parsed again after it. The signing input and the
+    /// decoded segments stay from one text, whoever holds it.
+    pub fn into_owned(self) -> UntrustedToken<'static> {
+        UntrustedToken {
+            raw: Cow::Owned(self.raw.into_owned()),
+            signing_input_len: self.signing_input_len,
+            header: self.header,
+            payload: self.payload,
+            signature: self.signature,
+        }
     }
 
     /// The `tid` claim, read without any trust, only to choose which tenant's key set to verify

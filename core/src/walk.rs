@@ -35,6 +35,7 @@ use crate::reason::Reason;
 use crate::resource_metadata::resource_for;
 use crate::revocation::RevocationList;
 use crate::time::UnixTime;
+use crate::token::UntrustedToken;
 use crate::token_cache::TokenCache;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -124,18 +125,36 @@ pub enum Outcome {
     Refuse(Refusal),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The request's token as parsed before its keys were asked for, carried to the signature check
+/// so it is decoded once. Its `Debug` never shows the token.
+struct Parsed(Box<UntrustedToken<'static>>);
+
+impl std::fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a parsed token")
+    }
+}
+
+#[derive(Debug)]
 enum State {
     /// Before `start`.
     New,
     /// A cached identity, waiting for its key set (to check its `kid` is still published).
     Cached { set: usize },
     /// Waiting for keys to verify with.
-    Keys { set: usize, kid: String },
+    Keys {
+        set: usize,
+        kid: String,
+        token: Parsed,
+    },
     /// Waiting for keys refreshed for an unknown kid.
-    KidMiss { set: usize, kid: String },
+    KidMiss {
+        set: usize,
+        kid: String,
+        token: Parsed,
+    },
     /// Keys given; the signature is next.
-    Signature { set: usize },
+    Signature { set: usize, token: Parsed },
     /// Verified; waiting for the revocation list.
     Revocations,
     /// Allowed by everything else; waiting for the rate limit's answer.
@@ -282,7 +301,7 @@ impl<'c> Walk<'c> {
     /// The first step: everything that needs no I/O (the gateway's own answers, the route, a
     /// public route's conditions, the `Authorization` header, the token cache).
     pub fn start(&mut self, cache: &RefCell<TokenCache>, now: UnixTime) -> Step {
-        if self.state != State::New {
+        if !matches!(self.state, State::New) {
             return self.refuse(Refusal::new(Reason::InternalError, "walk started twice"));
         }
         let config = self.config;
@@ -395,7 +414,11 @@ impl<'c> Walk<'c> {
         self.trace.kid = Some(kid.clone());
         match set_for(&self.config.key_sets, || token.unverified_tenant()) {
             Some(set) => {
-                self.state = State::Keys { set, kid };
+                self.state = State::Keys {
+                    set,
+                    kid,
+                    token: Parsed(Box::new(token.into_owned())),
+                };
                 Step::NeedKeys { set }
             }
             None => self.refuse(Refusal::new(
@@ -435,7 +458,7 @@ impl<'c> Walk<'c> {
                     _ => self.full_verification(),
                 }
             }
-            State::Keys { set, kid } => match keys {
+            State::Keys { set, kid, token } => match keys {
                 None => self.refuse(Refusal::new(
                     Reason::KeysUnavailable,
                     "no usable signing keys",
@@ -444,17 +467,18 @@ impl<'c> Walk<'c> {
                     self.state = State::KidMiss {
                         set,
                         kid: kid.clone(),
+                        token,
                     };
                     Step::NeedKeysWithKid { set, kid }
                 }
                 Some(_) => {
-                    self.state = State::Signature { set };
+                    self.state = State::Signature { set, token };
                     Step::NeedSignature { set }
                 }
             },
-            State::KidMiss { set, kid } => match keys {
+            State::KidMiss { set, kid, token } => match keys {
                 Some(view) if view.keys.get(&kid).is_some() => {
-                    self.state = State::Signature { set };
+                    self.state = State::Signature { set, token };
                     Step::NeedSignature { set }
                 }
                 Some(_) | None => self.refuse(Refusal::new(
@@ -500,8 +524,8 @@ impl<'c> Walk<'c> {
         cache: &RefCell<TokenCache>,
         now: UnixTime,
     ) -> Step {
-        let set = match std::mem::replace(&mut self.state, State::Done) {
-            State::Signature { set } => set,
+        let (set, token) = match std::mem::replace(&mut self.state, State::Done) {
+            State::Signature { set, token } => (set, token),
             other @ (State::New
             | State::Cached { .. }
             | State::Keys { .. }
@@ -510,11 +534,10 @@ impl<'c> Walk<'c> {
             | State::RateLimit
             | State::Done) => return self.out_of_order(other, "a signature check"),
         };
-        let raw = self.authorization.clone().unwrap_or_default();
-        let verified = match gate::intake(Some(&raw), self.config.max_token_bytes) {
-            Ok(token) => gate::verify(token, keys.keys, verifier, keys.rules, now).await,
-            Err(error) => Err(error),
-        };
+        // The token the key set was chosen for: parsed once, from the one text kept in it.
+        let Parsed(token) = token;
+        let raw = token.raw().to_owned();
+        let verified = gate::verify(*token, keys.keys, verifier, keys.rules, now).await;
         match verified {
             Ok(identity) => {
                 let identity = Rc::new(identity);
@@ -523,9 +546,7 @@ impl<'c> Walk<'c> {
                 cache.use_key_set(&set_id, keys.content_hash, |kid| {
                     keys.keys.get(kid).is_some()
                 });
-                if let Ok(token) = gate::bearer_token(Some(&raw), self.config.max_token_bytes) {
-                    cache.insert(&set_id, token, Rc::clone(&identity), now);
-                }
+                cache.insert(&set_id, &raw, Rc::clone(&identity), now);
                 drop(cache);
                 self.identity = Some(identity);
                 self.verified()
@@ -546,7 +567,7 @@ impl<'c> Walk<'c> {
     /// The revocation list asked for (`None`: no copy fresh enough could be had).
     pub fn revocations_arrived(&mut self, list: Option<&RevocationList>) -> Step {
         let state = std::mem::replace(&mut self.state, State::Done);
-        if state != State::Revocations {
+        if !matches!(state, State::Revocations) {
             return self.out_of_order(state, "the revocation list");
         }
         let Some(list) = list else {
@@ -628,5 +649,40 @@ impl<'c> Walk<'c> {
             return self.forward();
         }
         self.refuse(refusal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_carrying_a_token_never_prints_it() {
+        // `out_of_order` puts a state's Debug in the refusal detail, which is logged.
+        let text = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJ0aWQiOiJ0In0.c2ln";
+        let token = UntrustedToken::parse(text, 16384).expect("parses");
+        let state = State::Signature {
+            set: 0,
+            token: Parsed(Box::new(token.into_owned())),
+        };
+        let shown = format!("{state:?}");
+        assert!(!shown.contains("eyJ"), "{shown}");
+        assert!(shown.contains("a parsed token"), "{shown}");
+    }
+
+    #[test]
+    fn an_owned_token_keeps_what_was_decoded_from_its_own_text() {
+        let text = String::from("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJ0aWQiOiJ0In0.c2ln");
+        let owned = UntrustedToken::parse(&text, 16384)
+            .expect("parses")
+            .into_owned();
+        drop(text);
+        assert_eq!(
+            owned.signing_input(),
+            b"eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJ0aWQiOiJ0In0"
+        );
+        assert_eq!(owned.signature(), b"sig");
+        assert_eq!(owned.header().kid, "k1");
+        assert_eq!(owned.unverified_tenant().as_deref(), Some("t"));
     }
 }
