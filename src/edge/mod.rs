@@ -64,8 +64,9 @@ thread_local! {
 /// recovery never sees the trap).
 #[wasm_bindgen(start)]
 fn start() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
+    // Not chained to the default hook: on wasm32-unknown-unknown it writes to a stderr that goes
+    // nowhere, and keeping it costs the std formatting machinery in the wasm.
+    std::panic::set_hook(Box::new(|info| {
         wasm_bindgen::handler::schedule_reinit();
         // Where, not what: a panic message could quote request data.
         let at = info
@@ -73,7 +74,6 @@ fn start() {
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_default();
         log::panicked(&at);
-        previous(info);
     }));
 }
 
