@@ -1,4 +1,4 @@
-//! JSON objects from untrusted bytes.
+//! The serde helpers this module replaces, while callers move to the reader.
 //!
 //! Three things serde_json does not do for us: it lets a derived struct be read from an array
 //! (positionally); it takes the last of repeated members we do not read into a field (and a
@@ -14,6 +14,8 @@ use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
+
+use super::JsonError;
 
 /// A member name, borrowed from the document unless it had to be unescaped.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -56,33 +58,11 @@ impl<'de> Visitor<'de> for UniqueMembers {
             if let Some(repeated) = seen.replace(name) {
                 return Err(de::Error::custom(format_args!(
                     "duplicate field `{}`",
-                    super::token::loggable(&repeated.0)
+                    crate::token::loggable(&repeated.0)
                 )));
             }
         }
         Ok(())
-    }
-}
-
-/// Why a document was not read: what and where, with every value from the document redacted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError {
-    detail: String,
-}
-
-impl fmt::Display for JsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.detail)
-    }
-}
-
-impl std::error::Error for JsonError {}
-
-impl JsonError {
-    fn new(detail: impl Into<String>) -> Self {
-        JsonError {
-            detail: detail.into(),
-        }
     }
 }
 
@@ -91,19 +71,19 @@ pub fn from_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, JsonErr
     // serde_json checks UTF-8 only in the strings it reads; members we skip would pass with
     // any bytes. RFC 7515 and 7519 require the whole header and claims set to be UTF-8.
     if std::str::from_utf8(bytes).is_err() {
-        return Err(JsonError::new("not UTF-8"));
+        return Err(JsonError::other("not UTF-8"));
     }
     let first = bytes
         .iter()
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
     if first != Some(&b'{') {
-        return Err(JsonError::new("not a JSON object"));
+        return Err(JsonError::other("not a JSON object"));
     }
     let mut unique = serde_json::Deserializer::from_slice(bytes);
     unique
         .deserialize_map(UniqueMembers)
-        .map_err(|e| JsonError::new(json_error(&e)))?;
-    serde_json::from_slice(bytes).map_err(|e| JsonError::new(json_error(&e)))
+        .map_err(|e| JsonError::other(json_error(&e)))?;
+    serde_json::from_slice(bytes).map_err(|e| JsonError::other(json_error(&e)))
 }
 
 pub fn json_error(error: &serde_json::Error) -> String {
