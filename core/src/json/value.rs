@@ -154,6 +154,12 @@ impl<'a> Object<'a> {
             .map(|(_, value)| value)
     }
 
+    /// Takes a member's value out, if present, without copying it.
+    pub fn take(&mut self, name: &str) -> Option<Value<'a>> {
+        let at = self.members.iter().position(|(n, _)| n == name)?;
+        Some(self.members.remove(at).1)
+    }
+
     /// The members in document order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
         self.members.iter().map(|(n, v)| (n.as_ref(), v))
@@ -242,6 +248,16 @@ mod tests {
         assert_eq!(o.iter().map(|(n, _)| n).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(o.unknown_member(&["a", "b"]), None);
         assert_eq!(o.unknown_member(&["a"]), Some("b"));
+        let mut taken = o.clone();
+        assert_eq!(
+            taken
+                .take("a")
+                .and_then(|v| v.as_number())
+                .map(|n| n.text()),
+            Some("1")
+        );
+        assert_eq!(taken.take("a"), None, "taken once");
+        assert_eq!(taken.len(), 1);
         let names: Vec<String> = o.into_iter().map(|(n, _)| n.into_owned()).collect();
         assert_eq!(names, ["a", "b"]);
     }
