@@ -21,11 +21,7 @@
 //! parsing or formatting code exists in the worker. The writer ([`write`]) escapes as
 //! serde_json did.
 
-// Parts of the reader are not used until every caller has moved off serde.
-#![allow(dead_code, unused_imports)]
-
 mod error;
-mod legacy;
 mod number;
 mod parse;
 pub mod read;
@@ -34,9 +30,8 @@ mod value;
 pub mod write;
 
 pub use error::JsonError;
-pub use legacy::{from_object, json_error, MemberName};
-pub use number::{Instant, Number};
-pub use parse::{parse, parse_object, parse_object_keeping, MAX_DEPTH};
+pub use number::Instant;
+pub use parse::{parse, parse_object, parse_object_keeping};
 pub use value::{Object, Value};
 
 #[cfg(test)]

@@ -91,13 +91,6 @@ pub fn u32(at: &dyn Display, value: &Value<'_>) -> Result<u32, JsonError> {
         .ok_or_else(|| JsonError::out_of_range(at, "an integer from 0 to 4294967295"))
 }
 
-/// An integer in `0..=u64::MAX`.
-pub fn u64(at: &dyn Display, value: &Value<'_>) -> Result<u64, JsonError> {
-    number(at, value)?
-        .as_u64()
-        .ok_or_else(|| JsonError::out_of_range(at, "an unsigned 64-bit integer"))
-}
-
 /// Refuses members outside `allowed` (serde's `deny_unknown_fields`).
 pub fn only(object: &Object<'_>, within: &dyn Display, allowed: &[&str]) -> Result<(), JsonError> {
     match object.unknown_member(allowed) {
@@ -143,7 +136,6 @@ mod tests {
         assert_eq!(taken(&|x| boolean(AT, &x).is_ok()), ["true"]);
         assert_eq!(taken(&|x| number(AT, &x).is_ok()), ["1"]);
         assert_eq!(taken(&|x| u32(AT, &x).is_ok()), ["1"]);
-        assert_eq!(taken(&|x| u64(AT, &x).is_ok()), ["1"]);
     }
 
     #[test]
@@ -169,8 +161,6 @@ mod tests {
         );
         assert!(u32(AT, &v("1.0")).is_err());
         assert!(u32(AT, &v("-1")).is_err());
-        assert_eq!(u64(AT, &v("18446744073709551615")), Ok(u64::MAX));
-        assert!(u64(AT, &v("18446744073709551616")).is_err());
         assert_eq!(
             string(AT, v("42")).map_err(|e| e.to_string()),
             Err("invalid type at `m`: expected a string, found a number".to_owned())

@@ -100,7 +100,8 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{parse, parse_object_keeping, MAX_DEPTH};
+    use super::super::parse::MAX_DEPTH;
+    use super::super::{parse, parse_object_keeping};
 
     fn keep_a(bytes: &[u8]) -> Result<Vec<String>, String> {
         parse_object_keeping(bytes, &|name| name == "a")

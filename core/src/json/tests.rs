@@ -1,5 +1,6 @@
 //! The reader against RFC 8259, one rule at a time, and against serde_json where both read.
 
+use super::parse::MAX_DEPTH;
 use super::*;
 
 fn ok(text: &str) -> Value<'_> {

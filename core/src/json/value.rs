@@ -45,18 +45,6 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// The string, if this is one, without copying what the document lent.
-    pub fn into_string(self) -> Option<Cow<'a, str>> {
-        match self {
-            Value::String(s) => Some(s),
-            Value::Null
-            | Value::Bool(_)
-            | Value::Number(_)
-            | Value::Array(_)
-            | Value::Object(_) => None,
-        }
-    }
-
     /// The object, if this is one.
     pub fn as_object(&self) -> Option<&Object<'a>> {
         match self {
@@ -82,19 +70,8 @@ impl<'a> Value<'a> {
     }
 
     /// The elements, if this is an array.
+    #[cfg(test)]
     pub fn as_array(&self) -> Option<&[Value<'a>]> {
-        match self {
-            Value::Array(items) => Some(items),
-            Value::Null
-            | Value::Bool(_)
-            | Value::Number(_)
-            | Value::String(_)
-            | Value::Object(_) => None,
-        }
-    }
-
-    /// The elements, if this is an array.
-    pub fn into_array(self) -> Option<Vec<Value<'a>>> {
         match self {
             Value::Array(items) => Some(items),
             Value::Null
@@ -128,11 +105,6 @@ impl<'a> Value<'a> {
             | Value::Object(_) => None,
         }
     }
-
-    /// Whether this is `null`.
-    pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
 }
 
 /// An object's members in document order; the reader has refused repeated names.
@@ -161,6 +133,7 @@ impl<'a> Object<'a> {
     }
 
     /// The members in document order.
+    #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
         self.members.iter().map(|(n, v)| (n.as_ref(), v))
     }
@@ -168,11 +141,6 @@ impl<'a> Object<'a> {
     /// How many members there are.
     pub fn len(&self) -> usize {
         self.members.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
     }
 
     /// The first member whose name is not in `allowed`, for schemas that refuse unknown
@@ -216,14 +184,11 @@ mod tests {
             ]
         );
         let count = |f: &dyn Fn(&Value<'_>) -> bool| items.iter().filter(|v| f(v)).count();
-        assert_eq!(count(&|v| v.is_null()), 1);
         assert_eq!(count(&|v| v.as_bool().is_some()), 1);
         assert_eq!(count(&|v| v.as_number().is_some()), 1);
         assert_eq!(count(&|v| v.as_str().is_some()), 1);
         assert_eq!(count(&|v| v.as_array().is_some()), 1);
         assert_eq!(count(&|v| v.as_object().is_some()), 1);
-        assert_eq!(count(&|v| v.clone().into_string().is_some()), 1);
-        assert_eq!(count(&|v| v.clone().into_array().is_some()), 1);
         assert_eq!(count(&|v| v.clone().into_object().is_some()), 1);
         assert_eq!(items.get(1).and_then(Value::as_bool), Some(true));
         assert_eq!(items.get(3).and_then(Value::as_str), Some("s"));
@@ -241,8 +206,7 @@ mod tests {
         let doc = parse(br#"{"a":1,"b":"x"}"#).expect("parses");
         let o = doc.into_object().expect("object");
         assert_eq!(o.len(), 2);
-        assert!(!o.is_empty());
-        assert!(Object::default().is_empty());
+        assert_eq!(Object::default().len(), 0);
         assert_eq!(o.get("b").and_then(Value::as_str), Some("x"));
         assert!(o.get("c").is_none());
         assert_eq!(o.iter().map(|(n, _)| n).collect::<Vec<_>>(), ["a", "b"]);
