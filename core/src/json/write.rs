@@ -128,6 +128,12 @@ impl ObjectWriter {
         self
     }
 
+    /// An array member of JSON texts already written (objects from other writers).
+    pub fn objects(&mut self, name: &str, items: &[String]) -> &mut Self {
+        raw_array(self.name(name), items);
+        self
+    }
+
     /// The object's text.
     pub fn finish(&mut self) -> String {
         let mut out = std::mem::take(&mut self.out);
@@ -215,11 +221,12 @@ mod tests {
             .bool("f", false)
             .strs("a", ["1", "2"])
             .strs("e", [])
-            .raw("o", &inner);
+            .raw("o", &inner)
+            .objects("l", &[inner.clone(), "1".to_owned()]);
         let text = o.finish();
         assert_eq!(
             text,
-            r#"{"s":"x\"y","present":"p","n":null,"m":"q","u":18446744073709551615,"i":-9223372036854775808,"t":true,"f":false,"a":["1","2"],"e":[],"o":{"k":"v"}}"#
+            r#"{"s":"x\"y","present":"p","n":null,"m":"q","u":18446744073709551615,"i":-9223372036854775808,"t":true,"f":false,"a":["1","2"],"e":[],"o":{"k":"v"},"l":[{"k":"v"},1]}"#
         );
         assert!(super::super::parse(text.as_bytes()).is_ok());
         assert_eq!(ObjectWriter::default().finish(), "{}");
