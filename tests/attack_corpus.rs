@@ -288,8 +288,14 @@ fn materialize(template: &Value, authority: &str, host: &str, now: i64) -> Value
     }
     let mut record = walk(template, authority, host, now);
     if record["content_hash"] == "{computed}" {
-        let sources: Vec<StoredSource> =
-            serde_json::from_value(record["sources"].clone()).expect("sources");
+        // The sources as the record reader reads them, inside an otherwise empty record.
+        let shell = serde_json::json!({
+            "format": 0, "set": "", "fetched_at": 0, "checked_at": 0, "content_hash": "",
+            "sources": record["sources"].clone(),
+        });
+        let sources: Vec<StoredSource> = StoredKeySet::from_json(shell.to_string().as_bytes())
+            .expect("sources")
+            .sources;
         record["content_hash"] = Value::from(content_hash(&sources));
     }
     record

@@ -1,8 +1,8 @@
 //! What a refused request is told: status, RFC 6750 challenge and an RFC 9457 problem body.
 //! Nothing here ever includes token material; descriptions come from a fixed table.
 
+use super::json::write::ObjectWriter;
 use super::reason::{Challenge, Reason};
-use serde::Serialize;
 
 /// A refusal, ready for the edge to turn into a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,17 +15,6 @@ pub struct Answer {
     pub retry_after_seconds: Option<u32>,
     /// `application/problem+json`
     pub body: String,
-}
-
-#[derive(Serialize)]
-struct Problem<'a> {
-    #[serde(rename = "type")]
-    type_: &'a str,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    reason: &'a str,
-    request_id: &'a str,
 }
 
 /// A refusal with no challenge parameters beyond the reason's own.
@@ -77,19 +66,20 @@ pub fn refuse_with(
     if let (Some(challenge), Some(url)) = (&mut www_authenticate, challenger.resource_metadata) {
         challenge.push_str(&format!(", resource_metadata=\"{}\"", quoted(url)));
     }
-    let problem = Problem {
-        type_: "about:blank",
-        title: title(status),
-        status,
-        detail: reason.description(),
-        reason: reason.code(),
-        request_id,
-    };
+    // RFC 9457: `type`, `title`, `status`, `detail`, then ours.
+    let body = ObjectWriter::new()
+        .str("type", "about:blank")
+        .str("title", title(status))
+        .u64("status", u64::from(status))
+        .str("detail", reason.description())
+        .str("reason", reason.code())
+        .str("request_id", request_id)
+        .finish();
     Answer {
         status,
         www_authenticate,
         retry_after_seconds: reason.retry_after_seconds(),
-        body: serde_json::to_string(&problem).unwrap_or_default(),
+        body,
     }
 }
 

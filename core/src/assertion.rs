@@ -8,7 +8,9 @@
 
 use super::b64;
 use super::identity::VerifiedIdentity;
-use serde::{Deserialize, Serialize};
+use super::json::read::{self, Member};
+use super::json::write::{self, ObjectWriter};
+use super::json::{self, JsonError, Value};
 
 /// Assertions live this long: enough for the origin to receive the request, too short to replay.
 pub const LIFETIME_SECONDS: i64 = 60;
@@ -40,24 +42,62 @@ pub struct PublishedKey {
     pub x: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The members of an OKP JWK we take; any other member is refused.
 struct RawOkpJwk {
     kty: String,
     crv: String,
-    #[serde(default)]
     d: Option<String>,
     x: String,
-    #[serde(default)]
     kid: Option<String>,
-    #[serde(default)]
     alg: Option<String>,
-    #[serde(default, rename = "use")]
-    use_: Option<String>,
-    #[serde(default)]
-    key_ops: Option<Vec<String>>,
-    #[serde(default)]
-    ext: Option<bool>,
+}
+
+/// The members an OKP JWK may have; `use`, `key_ops` and `ext` are checked for type only.
+const OKP_MEMBERS: [&str; 9] = [
+    "kty", "crv", "d", "x", "kid", "alg", "use", "key_ops", "ext",
+];
+
+impl RawOkpJwk {
+    fn read(jwk: &[u8]) -> Result<Self, JsonError> {
+        let mut object = json::parse_object(jwk)?;
+        read::only(&object, &"the JWK", &OKP_MEMBERS)?;
+        let mut required = |name: &str| {
+            object
+                .take(name)
+                .ok_or_else(|| JsonError::missing(name, "the JWK"))
+                .and_then(|v| read::string(&Member(name), v))
+                .map(std::borrow::Cow::into_owned)
+        };
+        let (kty, crv, x) = (required("kty")?, required("crv")?, required("x")?);
+        let mut optional = |name: &str| match object.take(name) {
+            None => Ok(None),
+            Some(v) => {
+                read::optional_string(&Member(name), v).map(|s| s.map(std::borrow::Cow::into_owned))
+            }
+        };
+        let (d, kid, alg) = (optional("d")?, optional("kid")?, optional("alg")?);
+        optional("use")?;
+        match object.take("key_ops") {
+            None | Some(Value::Null) => {}
+            Some(list) => {
+                read::strings(&Member("key_ops"), list)?;
+            }
+        }
+        match object.take("ext") {
+            None | Some(Value::Null) => {}
+            Some(flag) => {
+                read::boolean(&Member("ext"), &flag)?;
+            }
+        }
+        Ok(RawOkpJwk {
+            kty,
+            crv,
+            d,
+            x,
+            kid,
+            alg,
+        })
+    }
 }
 
 /// Why `GATE_ASSERTION_KEY` was refused (never quoting the key).
@@ -105,8 +145,7 @@ impl std::error::Error for AssertionKeyError {
 /// Checks an Ed25519 JWK (private or public) and gives its `kid` (or the first 16 characters
 /// of `x`) with the raw members.
 fn read_okp(jwk: &str) -> Result<(String, RawOkpJwk), AssertionKeyError> {
-    let raw: RawOkpJwk =
-        super::json::from_object(jwk.as_bytes()).map_err(AssertionKeyError::NotAJwk)?;
+    let raw = RawOkpJwk::read(jwk.as_bytes()).map_err(AssertionKeyError::NotAJwk)?;
     if raw.kty != "OKP" || raw.crv != "Ed25519" {
         return Err(AssertionKeyError::NotEd25519);
     }
@@ -117,7 +156,6 @@ fn read_okp(jwk: &str) -> Result<(String, RawOkpJwk), AssertionKeyError> {
     {
         return Err(AssertionKeyError::Algorithm);
     }
-    let _ = (&raw.use_, &raw.key_ops, &raw.ext);
     let sized = |v: &str| b64::decode(v).is_some_and(|b| b.len() == 32);
     if !sized(&raw.x) || raw.d.as_deref().is_some_and(|d| !sized(d)) {
         return Err(AssertionKeyError::KeySize);
@@ -157,12 +195,24 @@ impl AssertionKey {
 
     /// The public key set an origin verifies with: this key, then the previous one.
     pub fn public_jwks(&self) -> String {
-        let jwk = |kid: &str, x: &str| serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig", "alg": "EdDSA" });
+        // Members in serde_json's `json!` order (sorted), which origins have been served.
+        let jwk = |kid: &str, x: &str| {
+            ObjectWriter::new()
+                .str("alg", "EdDSA")
+                .str("crv", "Ed25519")
+                .str("kid", kid)
+                .str("kty", "OKP")
+                .str("use", "sig")
+                .str("x", x)
+                .finish()
+        };
         let mut keys = vec![jwk(&self.kid, &self.x)];
         if let Some(previous) = &self.previous {
             keys.push(jwk(&previous.kid, &previous.x));
         }
-        serde_json::json!({ "keys": keys }).to_string()
+        let mut list = String::new();
+        write::raw_array(&mut list, &keys);
+        ObjectWriter::new().raw("keys", &list).finish()
     }
 
     /// The compact JWS: the signing input, then the platform's signature over it.
@@ -172,18 +222,21 @@ impl AssertionKey {
 
     /// `base64url(header) "." base64url(claims)`: what gets signed.
     pub fn signing_input(&self, claims: &AssertionClaims<'_>) -> String {
-        let header = serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": self.kid });
-        let claims = serde_json::to_vec(claims).unwrap_or_default();
+        let header = ObjectWriter::new()
+            .str("alg", "EdDSA")
+            .str("kid", &self.kid)
+            .str("typ", "JWT")
+            .finish();
         format!(
             "{}.{}",
-            b64::encode(header.to_string().as_bytes()),
-            b64::encode(&claims)
+            b64::encode(header.as_bytes()),
+            b64::encode(claims.json().as_bytes())
         )
     }
 }
 
 /// What an assertion says: the verified caller plus the request it belongs to.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct AssertionClaims<'a> {
     /// `GATE_ASSERTION_ISSUER`.
     pub iss: &'a str,
@@ -218,11 +271,33 @@ pub struct AssertionClaims<'a> {
     /// The authentication contexts the token satisfies.
     pub acrs: &'a [String],
     /// The token's `uti`, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uti: Option<&'a str>,
 }
 
 impl<'a> AssertionClaims<'a> {
+    /// The claims set's JSON, members in declaration order; `uti` left out when absent.
+    pub fn json(&self) -> String {
+        ObjectWriter::new()
+            .str("iss", self.iss)
+            .str("aud", self.aud)
+            .i64("iat", self.iat)
+            .i64("exp", self.exp)
+            .str("jti", self.jti)
+            .str("htm", self.htm)
+            .str("htu", self.htu)
+            .str("tid", self.tid)
+            .str("oid", self.oid)
+            .str("sub", self.sub)
+            .str("azp", self.azp)
+            .str("idtyp", self.idtyp)
+            .str("ver", self.ver)
+            .strs("scp", self.scp.iter().map(String::as_str))
+            .strs("roles", self.roles.iter().map(String::as_str))
+            .strs("acrs", self.acrs.iter().map(String::as_str))
+            .opt_str("uti", self.uti)
+            .finish()
+    }
+
     /// The claims for one forwarded request, made at `now` (Unix seconds): `aud` is the origin,
     /// `jti` the request id.
     #[allow(clippy::too_many_arguments)]

@@ -5,14 +5,12 @@
 use super::guid::{is_guid, normalize_guid};
 use super::identity::{TokenKind, TokenVersion, VerifiedIdentity};
 use super::issuer::{tenant_segment, IssuerRules, IssuerTemplate};
-use super::json::MemberName;
+use super::json::read::{self, Member};
+use super::json::{self, Instant, JsonError, Object, Value};
 use super::jws::SignedPayload;
 use super::reason::Reason;
-// Log details print NumericDates in whole seconds: a float formatter in the worker for a detail
-// nobody reads to the fraction would cost size.
-use super::time::{seconds_as_f64, whole_seconds, UnixTime};
-use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use super::time::UnixTime;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The tenant id of personal Microsoft accounts.
@@ -56,7 +54,7 @@ pub struct ClaimRules {
 }
 
 /// Why the claims stage refused a token; each maps to one [`Reason`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClaimsError {
     /// Not a JSON object of the expected types, a repeated member, or a required claim missing.
@@ -70,22 +68,22 @@ pub enum ClaimsError {
     IdToken,
     /// `exp` is past, with skew.
     Expired {
-        /// `exp` as the token has it.
-        exp: f64,
+        /// `exp` in whole seconds (rounded down).
+        exp: i64,
         /// The time of the check, in whole seconds.
         now: i64,
     },
     /// `nbf` is in the future, with skew.
     NotYetValid {
-        /// `nbf` as the token has it.
-        nbf: f64,
+        /// `nbf` in whole seconds (rounded down).
+        nbf: i64,
         /// The time of the check, in whole seconds.
         now: i64,
     },
     /// `iat` is negative, in the future (with skew) or after `exp`.
     IssuedAt {
-        /// `iat` as the token has it.
-        iat: f64,
+        /// `iat` in whole seconds (rounded down).
+        iat: i64,
         /// The time of the check, in whole seconds.
         now: i64,
     },
@@ -144,13 +142,13 @@ impl fmt::Display for ClaimsError {
             ClaimsError::GraphAudience => f.write_str("audience is Microsoft Graph"),
             ClaimsError::IdToken => f.write_str("an ID token, not an access token"),
             ClaimsError::Expired { exp, now } => {
-                write!(f, "expired at {}, now {now}", whole_seconds(*exp))
+                write!(f, "expired at {exp}, now {now}")
             }
             ClaimsError::NotYetValid { nbf, now } => {
-                write!(f, "not before {}, now {now}", whole_seconds(*nbf))
+                write!(f, "not before {nbf}, now {now}")
             }
             ClaimsError::IssuedAt { iat, now } => {
-                write!(f, "issued at {}, now {now}", whole_seconds(*iat))
+                write!(f, "issued at {iat}, now {now}")
             }
             ClaimsError::VersionNotAccepted { ver } => write!(f, "token version {ver:?} refused"),
             ClaimsError::TenantId => f.write_str("tid is not a GUID"),
@@ -169,145 +167,152 @@ impl fmt::Display for ClaimsError {
     }
 }
 
-/// A JSON NumericDate (RFC 7519 §2): a number, possibly fractional; nothing else.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct NumericDate(f64);
-
-impl<'de> Deserialize<'de> for NumericDate {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NumberOnly;
-        impl Visitor<'_> for NumberOnly {
-            type Value = NumericDate;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a NumericDate (a JSON number)")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
-                // Beyond i64 is beyond any date: saturate, then compare as a float.
-                Ok(NumericDate(seconds_as_f64(
-                    i64::try_from(v).unwrap_or(i64::MAX),
-                )))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
-                Ok(NumericDate(seconds_as_f64(v)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumericDate, E> {
-                if v.is_finite() {
-                    Ok(NumericDate(v))
-                } else {
-                    Err(E::custom("a NumericDate must be finite"))
-                }
-            }
-        }
-        deserializer.deserialize_any(NumberOnly)
-    }
+/// A JSON NumericDate (RFC 7519 §2): a number, possibly fractional or with an exponent;
+/// nothing else. Read exactly (to 10^-18 s), never through a float: no float parser in the
+/// worker, and comparisons with the clock are exact.
+fn numeric_date(name: &str, value: &Value<'_>) -> Result<Instant, JsonError> {
+    let at = &Member(name);
+    read::number(at, value)
+        .map_err(|_| read::wrong(at, "a NumericDate (a JSON number)", value))?
+        .as_instant()
+        .ok_or_else(|| JsonError::out_of_range(at, "a NumericDate within the range of a double"))
 }
 
 /// `aud`: one string or an array of strings (RFC 7519 §4.1.3); anything else is malformed.
-#[derive(Debug, Clone, PartialEq)]
-struct Audiences(Vec<String>);
-
-impl<'de> Deserialize<'de> for Audiences {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StringOrStrings;
-        impl<'de> Visitor<'de> for StringOrStrings {
-            type Value = Audiences;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Audiences, E> {
-                Ok(Audiences(vec![v.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audiences, A::Error> {
-                let mut all = Vec::new();
-                while let Some(aud) = seq.next_element::<String>()? {
-                    all.push(aud);
-                }
-                Ok(Audiences(all))
-            }
+fn audiences<'a>(value: Value<'a>) -> Result<Vec<Cow<'a, str>>, JsonError> {
+    let at = &Member("aud");
+    match value {
+        Value::String(one) => Ok(vec![one]),
+        Value::Array(_) => read::strings(at, value),
+        other @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::Object(_)) => {
+            Err(read::wrong(at, "a string or an array of strings", &other))
         }
-        deserializer.deserialize_any(StringOrStrings)
     }
 }
 
-/// Present members must hold a value of the declared type: `null` is refused, not read as absent.
-fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
-fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(deserializer)?;
-    Ok(true)
-}
-
-/// Every claim the gateway checks or passes on. Other claims are skipped unread.
-#[derive(Debug, Deserialize)]
-struct RawClaims {
-    #[serde(default, deserialize_with = "some")]
-    iss: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    aud: Option<Audiences>,
-    #[serde(default, deserialize_with = "some")]
-    exp: Option<NumericDate>,
-    #[serde(default, deserialize_with = "some")]
-    nbf: Option<NumericDate>,
-    #[serde(default, deserialize_with = "some")]
-    iat: Option<NumericDate>,
-    #[serde(default, deserialize_with = "some")]
-    ver: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    tid: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    oid: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    sub: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    azp: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    appid: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    azpacr: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    appidacr: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    idtyp: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    scp: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    roles: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "some")]
-    acrs: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "some")]
-    amr: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "some")]
-    auth_time: Option<NumericDate>,
-    #[serde(default, deserialize_with = "some")]
-    xms_cc: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "some")]
-    uti: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    ipaddr: Option<String>,
-    #[serde(default, deserialize_with = "some")]
-    groups: Option<Vec<String>>,
-    /// Overage: the groups were left out and a Graph source named instead (JWT).
-    #[serde(default, rename = "_claim_names", deserialize_with = "some")]
-    claim_names: Option<ClaimNames>,
-    /// Overage in implicit-flow tokens.
-    #[serde(default, deserialize_with = "flag")]
+/// Every claim the gateway checks or passes on, borrowed from the payload where it has no
+/// escapes. A present claim must hold a value of its type: `null` is refused, not read as
+/// absent. Other claims are skipped unread.
+#[derive(Debug, Default)]
+struct RawClaims<'a> {
+    iss: Option<Cow<'a, str>>,
+    aud: Option<Vec<Cow<'a, str>>>,
+    exp: Option<Instant>,
+    nbf: Option<Instant>,
+    iat: Option<Instant>,
+    ver: Option<Cow<'a, str>>,
+    tid: Option<Cow<'a, str>>,
+    oid: Option<Cow<'a, str>>,
+    sub: Option<Cow<'a, str>>,
+    azp: Option<Cow<'a, str>>,
+    appid: Option<Cow<'a, str>>,
+    azpacr: Option<Cow<'a, str>>,
+    appidacr: Option<Cow<'a, str>>,
+    idtyp: Option<Cow<'a, str>>,
+    scp: Option<Cow<'a, str>>,
+    roles: Option<Vec<Cow<'a, str>>>,
+    acrs: Option<Vec<Cow<'a, str>>>,
+    amr: Option<Vec<Cow<'a, str>>>,
+    auth_time: Option<Instant>,
+    xms_cc: Option<Vec<Cow<'a, str>>>,
+    uti: Option<Cow<'a, str>>,
+    ipaddr: Option<Cow<'a, str>>,
+    groups: Option<Vec<Cow<'a, str>>>,
+    /// Overage: `_claim_names` (an object) names `groups`, left out of the token and a Graph
+    /// source named instead (JWT).
+    groups_named_elsewhere: bool,
+    /// Overage in implicit-flow tokens: `hasgroups`, whatever its value.
     hasgroups: bool,
-    // Marks of an ID token: access tokens never carry these.
-    #[serde(default, deserialize_with = "flag")]
+    // Marks of an ID token, whatever their value: access tokens never carry these.
     nonce: bool,
-    #[serde(default, deserialize_with = "flag")]
     at_hash: bool,
-    #[serde(default, deserialize_with = "flag")]
     c_hash: bool,
 }
 
-/// `_claim_names`: which claims were left out of the token (distributed claims).
-#[derive(Debug, Deserialize)]
-struct ClaimNames {
-    #[serde(default, deserialize_with = "flag")]
-    groups: bool,
+impl<'a> RawClaims<'a> {
+    /// The claims [`RawClaims::read`] reads; the others are checked and skipped unbuilt.
+    const NAMES: [&'static str; 28] = [
+        "iss",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "ver",
+        "tid",
+        "oid",
+        "sub",
+        "azp",
+        "appid",
+        "azpacr",
+        "appidacr",
+        "idtyp",
+        "scp",
+        "roles",
+        "acrs",
+        "amr",
+        "auth_time",
+        "xms_cc",
+        "uti",
+        "ipaddr",
+        "groups",
+        "_claim_names",
+        "hasgroups",
+        "nonce",
+        "at_hash",
+        "c_hash",
+    ];
+
+    /// One pass over the claims object, taking each value it keeps without copying.
+    fn read(claims: Object<'a>) -> Result<Self, JsonError> {
+        let mut raw = RawClaims::default();
+        for (name, value) in claims {
+            let name = name.as_ref();
+            let text = |value| read::string(&Member(name), value).map(Some);
+            let list = |value| read::strings(&Member(name), value).map(Some);
+            match name {
+                "iss" => raw.iss = text(value)?,
+                "aud" => raw.aud = Some(audiences(value)?),
+                "exp" => raw.exp = Some(numeric_date(name, &value)?),
+                "nbf" => raw.nbf = Some(numeric_date(name, &value)?),
+                "iat" => raw.iat = Some(numeric_date(name, &value)?),
+                "ver" => raw.ver = text(value)?,
+                "tid" => raw.tid = text(value)?,
+                "oid" => raw.oid = text(value)?,
+                "sub" => raw.sub = text(value)?,
+                "azp" => raw.azp = text(value)?,
+                "appid" => raw.appid = text(value)?,
+                "azpacr" => raw.azpacr = text(value)?,
+                "appidacr" => raw.appidacr = text(value)?,
+                "idtyp" => raw.idtyp = text(value)?,
+                "scp" => raw.scp = text(value)?,
+                "roles" => raw.roles = list(value)?,
+                "acrs" => raw.acrs = list(value)?,
+                "amr" => raw.amr = list(value)?,
+                "auth_time" => raw.auth_time = Some(numeric_date(name, &value)?),
+                "xms_cc" => raw.xms_cc = list(value)?,
+                "uti" => raw.uti = text(value)?,
+                "ipaddr" => raw.ipaddr = text(value)?,
+                "groups" => raw.groups = list(value)?,
+                "_claim_names" => {
+                    raw.groups_named_elsewhere =
+                        read::object(&Member(name), value)?.get("groups").is_some();
+                }
+                "hasgroups" => raw.hasgroups = true,
+                "nonce" => raw.nonce = true,
+                "at_hash" => raw.at_hash = true,
+                "c_hash" => raw.c_hash = true,
+                _ => {}
+            }
+        }
+        Ok(raw)
+    }
+}
+
+fn owned(list: Option<Vec<Cow<'_, str>>>) -> Vec<String> {
+    list.unwrap_or_default()
+        .into_iter()
+        .map(Cow::into_owned)
+        .collect()
 }
 
 fn malformed(detail: impl Into<String>) -> ClaimsError {
@@ -325,20 +330,24 @@ pub fn validate(
     rules: &ClaimRules,
     now: UnixTime,
 ) -> Result<VerifiedIdentity, ClaimsError> {
-    let mut claims: RawClaims =
-        super::json::from_object(signed.payload()).map_err(|e| malformed(e.to_string()))?;
-    let extra_claims = extra_claims(signed.payload(), &rules.extra_claims)?;
-    let audiences = claims.aud.take().ok_or_else(|| malformed("no aud"))?.0;
+    let wanted = |name: &str| {
+        RawClaims::NAMES.contains(&name) || rules.extra_claims.iter().any(|n| n == name)
+    };
+    let object = json::parse_object_keeping(signed.payload(), &wanted)
+        .map_err(|e| malformed(e.to_string()))?;
+    let extra_claims = extra_claims(&object, &rules.extra_claims);
+    let claims = RawClaims::read(object).map_err(|e| malformed(e.to_string()))?;
+    let audiences = claims.aud.as_deref().ok_or_else(|| malformed("no aud"))?;
 
     if audiences.iter().any(|a| is_graph_audience(a)) {
         return Err(ClaimsError::GraphAudience);
     }
-    let client_id = claims.azp.clone().or_else(|| claims.appid.clone());
+    let client_id = claims.azp.as_deref().or(claims.appid.as_deref());
     if claims.nonce || claims.at_hash || claims.c_hash || client_id.is_none() {
         return Err(ClaimsError::IdToken);
     }
 
-    check_times(&claims, rules.clock_skew_seconds, now)?;
+    let exp = check_times(&claims, rules.clock_skew_seconds, now)?;
 
     let (version, issuer_rule) = match claims.ver.as_deref() {
         Some("1.0") if rules.issuers.v1.is_some() => (TokenVersion::V1, &rules.issuers.v1),
@@ -350,8 +359,8 @@ pub fn validate(
         }
     };
 
-    let tid = claims.tid.ok_or_else(|| malformed("no tid"))?;
-    if !is_guid(&tid) {
+    let tid = claims.tid.as_deref().ok_or_else(|| malformed("no tid"))?;
+    if !is_guid(tid) {
         return Err(ClaimsError::TenantId);
     }
     if tid == CONSUMER_TENANT && !rules.allow_consumer_accounts {
@@ -360,25 +369,27 @@ pub fn validate(
     if rules
         .allowed_tenants
         .as_ref()
-        .is_some_and(|allowed| !allowed.contains(&tid))
+        .is_some_and(|allowed| !allowed.iter().any(|t| t == tid))
     {
         return Err(ClaimsError::TenantNotAllowed);
     }
-    let iss = claims.iss.ok_or_else(|| malformed("no iss"))?;
-    let expected_issuer = issuer_rule.as_ref().map(|rule| rule.resolve(&tid));
-    if expected_issuer.as_deref() != Some(iss.as_str()) {
-        return Err(ClaimsError::Issuer { iss });
+    let iss = claims.iss.as_deref().ok_or_else(|| malformed("no iss"))?;
+    let expected_issuer = issuer_rule.as_ref().map(|rule| rule.resolve(tid));
+    if expected_issuer.as_deref() != Some(iss) {
+        return Err(ClaimsError::Issuer {
+            iss: iss.to_owned(),
+        });
     }
-    if tenant_segment(&iss) != Some(tid.as_str()) {
+    if tenant_segment(iss) != Some(tid) {
         return Err(ClaimsError::TenantMismatch);
     }
     if let Some(key_issuer) = signed.key_issuer() {
-        let key_issuer = IssuerTemplate::new(key_issuer).resolve(&tid);
+        let key_issuer = IssuerTemplate::new(key_issuer).resolve(tid);
         // v1 tokens are signed by keys whose published issuer is the v2 form of the same
         // tenant's issuer (v1 key documents carry no issuer); Microsoft.IdentityModel accepts
         // that pairing, and so do we, but only for the same tenant.
         let v2_form = match version {
-            TokenVersion::V1 => rules.issuers.v2.as_ref().map(|v2| v2.resolve(&tid)),
+            TokenVersion::V1 => rules.issuers.v2.as_ref().map(|v2| v2.resolve(tid)),
             TokenVersion::V2 => None,
         };
         if key_issuer != iss && Some(&key_issuer) != v2_form.as_ref() {
@@ -394,12 +405,13 @@ pub fn validate(
         .cloned()
         .ok_or(ClaimsError::Audience)?;
 
-    let oid = claims.oid.ok_or_else(|| malformed("no oid"))?;
-    if !is_guid(&oid) {
+    let oid = claims.oid.as_deref().ok_or_else(|| malformed("no oid"))?;
+    if !is_guid(oid) {
         return Err(malformed("oid is not a GUID"));
     }
     let sub = claims
         .sub
+        .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| malformed("no sub"))?;
     let kind = match (claims.idtyp.as_deref(), &claims.scp) {
@@ -409,27 +421,28 @@ pub fn validate(
         (Some(other), _) => return Err(malformed(format!("unknown idtyp {other:?}"))),
     };
 
-    let groups_overage = claims.hasgroups || claims.claim_names.is_some_and(|names| names.groups);
+    let groups_overage = claims.hasgroups || claims.groups_named_elsewhere;
     let groups = claims
         .groups
         .unwrap_or_default()
         .into_iter()
-        .map(|g| normalize_guid(&g).unwrap_or(g))
+        .map(|g| normalize_guid(&g).unwrap_or_else(|| g.into_owned()))
         .collect();
 
     Ok(VerifiedIdentity {
-        tenant_id: tid,
-        object_id: oid,
-        subject: sub,
-        client_id: client_id.unwrap_or_default(),
-        client_auth: claims.azpacr.or(claims.appidacr),
+        tenant_id: tid.to_owned(),
+        object_id: oid.to_owned(),
+        subject: sub.to_owned(),
+        client_id: client_id.unwrap_or_default().to_owned(),
+        client_auth: claims.azpacr.or(claims.appidacr).map(Cow::into_owned),
         kind,
         version,
         audience,
-        issuer: iss,
+        issuer: iss.to_owned(),
         kid: signed.kid().to_owned(),
         scopes: claims
             .scp
+            .as_deref()
             .map(|s| {
                 s.split(' ')
                     .filter(|s| !s.is_empty())
@@ -437,136 +450,84 @@ pub fn validate(
                     .collect()
             })
             .unwrap_or_default(),
-        roles: claims.roles.unwrap_or_default(),
-        acrs: claims.acrs.unwrap_or_default(),
-        amr: claims.amr.unwrap_or_default(),
-        auth_time: claims.auth_time.map(|t| whole_seconds(t.0.floor())),
-        xms_cc: claims.xms_cc.unwrap_or_default(),
-        token_id: claims.uti,
-        ip_address: claims.ipaddr,
+        roles: owned(claims.roles),
+        acrs: owned(claims.acrs),
+        amr: owned(claims.amr),
+        auth_time: claims.auth_time.map(|t| t.floor),
+        xms_cc: owned(claims.xms_cc),
+        token_id: claims.uti.map(Cow::into_owned),
+        ip_address: claims.ipaddr.map(Cow::into_owned),
         groups,
         groups_overage,
-        expires_at: claims
-            .exp
-            .map(|t| whole_seconds(t.0.floor()))
-            .unwrap_or_default(),
+        expires_at: exp.floor,
         extra_claims,
     })
 }
 
 /// Reads the named claims as strings: a string is one value, an array of scalars several,
-/// numbers and booleans their JSON text; objects are never matched. A payload these names
-/// cannot be read from (a lone surrogate escape, say) is malformed, never silently empty.
-/// (A payload that repeats a member never gets here: `json::from_object` refused it.)
-fn extra_claims(
-    payload: &[u8],
-    names: &[String],
-) -> Result<Vec<(String, Vec<String>)>, ClaimsError> {
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut reader = serde_json::Deserializer::from_slice(payload);
-    let found = serde::de::DeserializeSeed::deserialize(NamedClaims { names }, &mut reader)
-        .map_err(|e| malformed(super::json::json_error(&e)))?;
-    reader
-        .end()
-        .map_err(|e| malformed(super::json::json_error(&e)))?;
-    Ok(found)
-}
-
-/// One pass over the claims object: keeps the named members, skips the rest unread.
-struct NamedClaims<'n> {
-    names: &'n [String],
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for NamedClaims<'_> {
-    type Value = Vec<(String, Vec<String>)>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-/// A claim's value as the generic matchers read it.
-enum ClaimValue {
-    Scalar(Option<String>),
-    List(Vec<String>),
-}
-
-impl<'de> Deserialize<'de> for ClaimValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let scalar = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            serde_json::Value::Bool(b) => Some(b.to_string()),
-            serde_json::Value::Null
-            | serde_json::Value::Array(_)
-            | serde_json::Value::Object(_) => None,
-        };
-        Ok(match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::Array(items) => {
-                ClaimValue::List(items.iter().filter_map(scalar).collect())
-            }
-            scalar_or_object @ (serde_json::Value::Null
-            | serde_json::Value::Bool(_)
-            | serde_json::Value::Number(_)
-            | serde_json::Value::String(_)
-            | serde_json::Value::Object(_)) => ClaimValue::Scalar(scalar(&scalar_or_object)),
+/// numbers and booleans their JSON text (a number as written: `1.50` stays `1.50`); objects
+/// and `null` are never matched. In the order of `names`, whatever the token's.
+fn extra_claims(claims: &Object<'_>, names: &[String]) -> Vec<(String, Vec<String>)> {
+    let scalar = |value: &Value<'_>| match value {
+        Value::String(s) => Some(s.to_string()),
+        Value::Number(n) => Some(n.text().to_owned()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    };
+    names
+        .iter()
+        .enumerate()
+        .filter(|(i, name)| !names.get(..*i).unwrap_or_default().contains(name))
+        .filter_map(|(_, name)| {
+            let values = match claims.get(name)? {
+                Value::Array(items) => items.iter().filter_map(scalar).collect(),
+                one @ (Value::Null
+                | Value::Bool(_)
+                | Value::Number(_)
+                | Value::String(_)
+                | Value::Object(_)) => scalar(one).into_iter().collect(),
+            };
+            Some((name.clone(), values))
         })
-    }
+        .collect()
 }
 
-impl<'de> serde::de::Visitor<'de> for NamedClaims<'_> {
-    type Value = Vec<(String, Vec<String>)>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = Vec::new();
-        while let Some(MemberName(name)) = map.next_key::<MemberName<'de>>()? {
-            if self.names.iter().any(|n| *n == name) {
-                let values = match map.next_value::<ClaimValue>()? {
-                    ClaimValue::Scalar(one) => one.into_iter().collect(),
-                    ClaimValue::List(many) => many,
-                };
-                found.push((name.to_string(), values));
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        // The policy's order, whatever the token's.
-        found.sort_by_key(|(name, _)| self.names.iter().position(|n| n == name));
-        Ok(found)
-    }
-}
-
-fn check_times(claims: &RawClaims, skew: i64, now: UnixTime) -> Result<(), ClaimsError> {
+/// Checks `exp`, `nbf`, `iat` and `auth_time` against the clock, exactly (fractions
+/// included); answers `exp`.
+fn check_times(claims: &RawClaims<'_>, skew: i64, now: UnixTime) -> Result<Instant, ClaimsError> {
     let now_s = now.seconds();
-    let now_f = seconds_as_f64(now_s);
-    let skew_f = seconds_as_f64(skew);
-    let exp = claims.exp.ok_or_else(|| malformed("no exp"))?.0;
+    let latest = Instant::seconds(now_s.saturating_add(skew));
+    let exp = claims.exp.ok_or_else(|| malformed("no exp"))?;
     // Valid while now < exp + skew; at exactly exp + skew the token has expired.
-    if now_f >= exp + skew_f {
-        return Err(ClaimsError::Expired { exp, now: now_s });
+    if exp <= Instant::seconds(now_s.saturating_sub(skew)) {
+        return Err(ClaimsError::Expired {
+            exp: exp.floor,
+            now: now_s,
+        });
     }
-    if let Some(NumericDate(nbf)) = claims.nbf {
-        if nbf > now_f + skew_f {
-            return Err(ClaimsError::NotYetValid { nbf, now: now_s });
+    if let Some(nbf) = claims.nbf {
+        if nbf > latest {
+            return Err(ClaimsError::NotYetValid {
+                nbf: nbf.floor,
+                now: now_s,
+            });
         }
     }
-    if let Some(NumericDate(iat)) = claims.iat {
-        if iat < 0.0 || iat > now_f + skew_f || iat > exp {
-            return Err(ClaimsError::IssuedAt { iat, now: now_s });
+    let epoch = Instant::seconds(0);
+    if let Some(iat) = claims.iat {
+        if iat < epoch || iat > latest || iat > exp {
+            return Err(ClaimsError::IssuedAt {
+                iat: iat.floor,
+                now: now_s,
+            });
         }
     }
-    if let Some(NumericDate(auth_time)) = claims.auth_time {
-        if auth_time < 0.0 || auth_time > now_f + skew_f {
+    if let Some(auth_time) = claims.auth_time {
+        if auth_time < epoch || auth_time > latest {
             return Err(malformed("auth_time is in the future"));
         }
     }
-    Ok(())
+    Ok(exp)
 }
 
 /// v1 tokens name App ID URIs with or without a trailing slash depending on how the client

@@ -5,11 +5,11 @@
 //! as a whole.
 
 use super::b64;
+use super::json::read::{self, Member};
+use super::json::{self, JsonError, Value};
 use super::roca::has_roca_fingerprint;
 use super::token::MAX_KID_BYTES;
-use serde::de::{IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -206,51 +206,53 @@ pub struct KeyIntake {
     pub skipped: Vec<SkippedKey>,
 }
 
-#[derive(Deserialize)]
-struct RawDocument<'a> {
-    #[serde(borrow)]
-    keys: Vec<&'a RawValue>,
+/// The JWK members intake reads, borrowed from the document. A member given as `null` reads
+/// as absent; one of another type makes the key malformed.
+#[derive(Default)]
+struct RawJwk<'a> {
+    kty: Option<Cow<'a, str>>,
+    use_: Option<Cow<'a, str>>,
+    key_ops: Option<Vec<Cow<'a, str>>>,
+    alg: Option<Cow<'a, str>>,
+    kid: Option<Cow<'a, str>>,
+    n: Option<Cow<'a, str>>,
+    e: Option<Cow<'a, str>>,
+    issuer: Option<Cow<'a, str>>,
+    /// `d`, `p`, `q`, `dp`, `dq`, `qi`, `oth` or `k`, whatever its value (`null` included).
+    private: bool,
 }
 
-#[derive(Deserialize)]
-struct RawJwk {
-    #[serde(default)]
-    kty: Option<String>,
-    #[serde(default, rename = "use")]
-    use_: Option<String>,
-    #[serde(default)]
-    key_ops: Option<Vec<String>>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    n: Option<String>,
-    #[serde(default)]
-    e: Option<String>,
-    #[serde(default)]
-    issuer: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    d: bool,
-    #[serde(default, deserialize_with = "present")]
-    p: bool,
-    #[serde(default, deserialize_with = "present")]
-    q: bool,
-    #[serde(default, deserialize_with = "present")]
-    dp: bool,
-    #[serde(default, deserialize_with = "present")]
-    dq: bool,
-    #[serde(default, deserialize_with = "present")]
-    qi: bool,
-    #[serde(default, deserialize_with = "present")]
-    oth: bool,
-    #[serde(default, deserialize_with = "present")]
-    k: bool,
-}
-
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(deserializer)?;
-    Ok(true)
+impl<'a> RawJwk<'a> {
+    fn read(entry: Value<'a>) -> Result<Self, JsonError> {
+        let members = entry.into_object().ok_or_else(JsonError::not_object)?;
+        let mut jwk = RawJwk::default();
+        for (name, value) in members {
+            let name = name.as_ref();
+            let text = |value| read::optional_string(&Member(name), value);
+            match name {
+                "kty" => jwk.kty = text(value)?,
+                "use" => jwk.use_ = text(value)?,
+                "key_ops" => {
+                    jwk.key_ops = match value {
+                        Value::Null => None,
+                        list @ (Value::Bool(_)
+                        | Value::Number(_)
+                        | Value::String(_)
+                        | Value::Array(_)
+                        | Value::Object(_)) => Some(read::strings(&Member(name), list)?),
+                    }
+                }
+                "alg" => jwk.alg = text(value)?,
+                "kid" => jwk.kid = text(value)?,
+                "n" => jwk.n = text(value)?,
+                "e" => jwk.e = text(value)?,
+                "issuer" => jwk.issuer = text(value)?,
+                "d" | "p" | "q" | "dp" | "dq" | "qi" | "oth" | "k" => jwk.private = true,
+                _ => {}
+            }
+        }
+        Ok(jwk)
+    }
 }
 
 /// Vets every key of a JWKS document.
@@ -261,29 +263,38 @@ pub fn parse_jwks(document: &[u8], limits: &JwksLimits) -> Result<KeyIntake, Jwk
             cap: limits.max_document_bytes,
         });
     }
-    let raw: RawDocument<'_> =
-        super::json::from_object(document).map_err(|e| JwksError::NotJwks {
-            detail: e.to_string(),
-        })?;
-    if raw.keys.len() > limits.max_keys {
+    let not_jwks = |e: JsonError| JwksError::NotJwks {
+        detail: e.to_string(),
+    };
+    let mut document = json::parse_object(document).map_err(not_jwks)?;
+    let keys = document
+        .take("keys")
+        .ok_or_else(|| not_jwks(JsonError::missing("keys", "the key set")))?;
+    let keys = read::array(&Member("keys"), keys).map_err(not_jwks)?;
+    if keys.len() > limits.max_keys {
         return Err(JwksError::TooManyKeys {
-            count: raw.keys.len(),
+            count: keys.len(),
             cap: limits.max_keys,
         });
     }
 
     let mut intake = KeyIntake::default();
     let mut kid_counts: HashMap<String, usize> = HashMap::new();
-    for value in &raw.keys {
-        let parsed: Result<RawJwk, _> = super::json::from_object(value.get().as_bytes());
-        if let Some(kid) = named_kid(value.get()) {
-            *kid_counts.entry(kid).or_default() += 1;
+    for entry in keys {
+        // The `kid` an entry names counts even when the entry is malformed: a broken second key
+        // under a good key's `kid` still makes that `kid` ambiguous.
+        if let Some(kid) = entry
+            .as_object()
+            .and_then(|o| o.get("kid"))
+            .and_then(Value::as_str)
+        {
+            *kid_counts.entry(kid.to_owned()).or_default() += 1;
         }
-        match parsed.map_err(|e| KeySkip::Malformed {
+        match RawJwk::read(entry).map_err(|e| KeySkip::Malformed {
             detail: e.to_string(),
         }) {
             Ok(jwk) => {
-                let kid = jwk.kid.clone();
+                let kid = jwk.kid.as_deref().map(str::to_owned);
                 match vet(jwk) {
                     Ok(key) => intake.keys.push(key),
                     Err(why) => intake.skipped.push(SkippedKey { kid, why }),
@@ -308,43 +319,18 @@ pub fn parse_jwks(document: &[u8], limits: &JwksLimits) -> Result<KeyIntake, Jwk
     Ok(intake)
 }
 
-/// The `kid` an entry names, even when the entry is malformed: a broken second key under a
-/// good key's `kid` still makes that `kid` ambiguous.
-fn named_kid(entry: &str) -> Option<String> {
-    struct FirstKid;
-    impl<'de> Visitor<'de> for FirstKid {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
-            let mut kid = None;
-            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                match (name.as_ref(), &kid) {
-                    ("kid", None) => kid = map.next_value::<Option<String>>().ok().flatten(),
-                    _ => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-            }
-            Ok(kid)
-        }
-    }
-    let mut deserializer = serde_json::Deserializer::from_str(entry);
-    deserializer.deserialize_map(FirstKid).ok().flatten()
-}
-
 /// Vets one JWK by the intake rules; also used for single keys such as test vectors.
 pub fn vet_jwk(json: &str) -> Result<VettedKey, KeySkip> {
-    let jwk: RawJwk =
-        super::json::from_object(json.as_bytes()).map_err(|e| KeySkip::Malformed {
+    let jwk = json::parse(json.as_bytes())
+        .and_then(RawJwk::read)
+        .map_err(|e| KeySkip::Malformed {
             detail: e.to_string(),
         })?;
     vet(jwk)
 }
 
-fn vet(jwk: RawJwk) -> Result<VettedKey, KeySkip> {
-    if jwk.d || jwk.p || jwk.q || jwk.dp || jwk.dq || jwk.qi || jwk.oth || jwk.k {
+fn vet(jwk: RawJwk<'_>) -> Result<VettedKey, KeySkip> {
+    if jwk.private {
         return Err(KeySkip::PrivateMaterial);
     }
     match jwk.kty.as_deref() {
@@ -356,7 +342,9 @@ fn vet(jwk: RawJwk) -> Result<VettedKey, KeySkip> {
         }
     }
     if let Some(use_) = jwk.use_.filter(|u| u != "sig") {
-        return Err(KeySkip::NotForSignatures { use_ });
+        return Err(KeySkip::NotForSignatures {
+            use_: use_.into_owned(),
+        });
     }
     if jwk
         .key_ops
@@ -365,13 +353,16 @@ fn vet(jwk: RawJwk) -> Result<VettedKey, KeySkip> {
         return Err(KeySkip::NoVerifyOperation);
     }
     if let Some(alg) = jwk.alg.filter(|a| a != "RS256") {
-        return Err(KeySkip::WrongAlgorithm { alg });
+        return Err(KeySkip::WrongAlgorithm {
+            alg: alg.into_owned(),
+        });
     }
     let kid = jwk
         .kid
         .filter(|k| !k.is_empty() && k.len() <= MAX_KID_BYTES)
-        .ok_or(KeySkip::KidMissing)?;
-    let modulus_b64 = jwk.n.ok_or(KeySkip::Malformed {
+        .ok_or(KeySkip::KidMissing)?
+        .into_owned();
+    let modulus_b64 = jwk.n.map(Cow::into_owned).ok_or(KeySkip::Malformed {
         detail: "no n".into(),
     })?;
     let modulus = b64::decode(&modulus_b64).ok_or(KeySkip::Malformed {
@@ -401,7 +392,7 @@ fn vet(jwk: RawJwk) -> Result<VettedKey, KeySkip> {
         kid,
         modulus,
         modulus_b64,
-        issuer: jwk.issuer,
+        issuer: jwk.issuer.map(Cow::into_owned),
     })
 }
 
@@ -529,11 +520,21 @@ mod tests {
     #[test]
     fn a_malformed_copy_still_makes_the_kid_ambiguous() {
         let doc = format!(
-            r#"{{"keys":[{},{{"kty":"RSA","kid":"k1","use":5}},{{"kid":"k1","kid":"k1"}}]}}"#,
+            r#"{{"keys":[{},{{"kty":"RSA","kid":"k1","use":5}}]}}"#,
             jwk("", 2048)
         );
         let intake = parse_jwks(doc.as_bytes(), &JwksLimits::default()).expect("a jwks");
         assert!(intake.keys.is_empty(), "{:?}", intake.keys);
+        assert_eq!(intake.skipped.len(), 2, "{:?}", intake.skipped);
+        // A member repeated inside a key is no JSON we read at all: the whole document goes.
+        let doc = format!(
+            r#"{{"keys":[{},{{"kid":"k1","kid":"k1"}}]}}"#,
+            jwk("", 2048)
+        );
+        assert!(matches!(
+            parse_jwks(doc.as_bytes(), &JwksLimits::default()),
+            Err(JwksError::NotJwks { .. })
+        ));
     }
 
     #[test]

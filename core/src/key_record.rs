@@ -22,12 +22,14 @@ use super::claims::ClaimRules;
 use super::config::GateConfig;
 use super::crypto::{CryptoFault, RecordAuthenticator};
 use super::issuer::IssuerTemplate;
+use super::json::read::{self, Member};
+use super::json::write::{self, ObjectWriter};
+use super::json::{self, JsonError, Object, Value};
 use super::jwks::{parse_jwks, JwksError, JwksLimits};
 use super::keyset::KeySet;
 use super::keystore::KeySetSource;
 use super::metadata::{vet_documents, MetadataVersion};
 use super::time::UnixTime;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -45,8 +47,7 @@ const MAC_CONTEXT: &[u8] = b"entra-gate kv record v2\0";
 pub const RECORD_CLOCK_SKEW_SECONDS: i64 = 60;
 
 /// One version's documents as fetched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSource {
     /// Which token version's metadata this is.
     pub version: StoredVersion,
@@ -61,14 +62,22 @@ pub struct StoredSource {
 }
 
 /// The token version a stored source serves (`v1`/`v2` in the JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoredVersion {
     /// The v1 metadata: keys and issuer for `ver` 1.0 tokens.
-    #[serde(rename = "v1")]
     V1,
     /// The v2 metadata: keys and issuer for `ver` 2.0 tokens.
-    #[serde(rename = "v2")]
     V2,
+}
+
+impl StoredVersion {
+    /// As the record writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoredVersion::V1 => "v1",
+            StoredVersion::V2 => "v2",
+        }
+    }
 }
 
 impl From<MetadataVersion> for StoredVersion {
@@ -81,8 +90,7 @@ impl From<MetadataVersion> for StoredVersion {
 }
 
 /// The KV record of one key set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredKeySet {
     /// [`RECORD_FORMAT`] when written; a record of any other format is refused.
     pub format: u32,
@@ -193,11 +201,12 @@ impl std::error::Error for RecordError {
 pub fn content_hash(sources: &[StoredSource]) -> String {
     let mut hasher = Sha256::new();
     for source in sources {
-        let version = match source.version {
-            StoredVersion::V1 => "v1",
-            StoredVersion::V2 => "v2",
-        };
-        for part in [version, &source.issuer, &source.jwks_uri, &source.jwks] {
+        for part in [
+            source.version.as_str(),
+            &source.issuer,
+            &source.jwks_uri,
+            &source.jwks,
+        ] {
             hasher.update(part.as_bytes());
             hasher.update([0u8]);
         }
@@ -271,9 +280,40 @@ impl StoredKeySet {
         }
     }
 
+    /// The record's JSON: members in declaration order, as serde wrote them (sealed records
+    /// already in KV were written so; reading does not depend on the order).
     fn json(&self) -> String {
-        // Plain strings and integers: serialising cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        let sources: Vec<String> = self
+            .sources
+            .iter()
+            .map(|source| {
+                ObjectWriter::new()
+                    .str("version", source.version.as_str())
+                    .str("metadata_url", &source.metadata_url)
+                    .str("jwks_uri", &source.jwks_uri)
+                    .str("issuer", &source.issuer)
+                    .str("jwks", &source.jwks)
+                    .finish()
+            })
+            .collect();
+        let mut list = String::new();
+        write::raw_array(&mut list, &sources);
+        ObjectWriter::new()
+            .u64("format", u64::from(self.format))
+            .str("set", &self.set)
+            .i64("fetched_at", self.fetched_at)
+            .i64("checked_at", self.checked_at)
+            .str("content_hash", &self.content_hash)
+            .raw("sources", &list)
+            .finish()
+    }
+
+    /// Reads a record's JSON (the text after the seal line): every member required, no other
+    /// member allowed. Believing it is [`StoredKeySet::open`]'s business.
+    pub fn from_json(json: &[u8]) -> Result<StoredKeySet, RecordError> {
+        read_record(json).map_err(|e| RecordError::Corrupt {
+            detail: e.to_string(),
+        })
     }
 
     /// The text to store under `kv_key`: the seal line, then the JSON.
@@ -305,10 +345,7 @@ impl StoredKeySet {
         if !genuine {
             return Err(RecordError::BadTag);
         }
-        let record: StoredKeySet =
-            super::json::from_object(json).map_err(|e| RecordError::Corrupt {
-                detail: e.to_string(),
-            })?;
+        let record = StoredKeySet::from_json(json)?;
         record.check(source, config, now, held)?;
         Ok(record)
     }
@@ -485,6 +522,80 @@ pub struct Built<P> {
 }
 
 // Native only: the HMAC and the executor these tests use are native test tools.
+/// Takes a required member out of a record object.
+fn required<'a>(object: &mut Object<'a>, name: &str, within: &str) -> Result<Value<'a>, JsonError> {
+    object
+        .take(name)
+        .ok_or_else(|| JsonError::missing(name, within))
+}
+
+fn read_record(json: &[u8]) -> Result<StoredKeySet, JsonError> {
+    const MEMBERS: [&str; 6] = [
+        "format",
+        "set",
+        "fetched_at",
+        "checked_at",
+        "content_hash",
+        "sources",
+    ];
+    const WITHIN: &str = "the key record";
+    let mut record = json::parse_object(json)?;
+    read::only(&record, &WITHIN, &MEMBERS)?;
+    let mut take = |name: &str| required(&mut record, name, WITHIN);
+    let integer = |name: &str, value: Value<'_>| {
+        read::number(&Member(name), &value)?
+            .as_i64()
+            .ok_or_else(|| JsonError::out_of_range(Member(name), "a 64-bit integer"))
+    };
+    let format = read::u32(&Member("format"), &take("format")?)?;
+    let set = read::string(&Member("set"), take("set")?)?.into_owned();
+    let fetched_at = integer("fetched_at", take("fetched_at")?)?;
+    let checked_at = integer("checked_at", take("checked_at")?)?;
+    let content_hash = read::string(&Member("content_hash"), take("content_hash")?)?.into_owned();
+    let sources = read::array(&Member("sources"), take("sources")?)?
+        .into_iter()
+        .map(read_source)
+        .collect::<Result<_, _>>()?;
+    Ok(StoredKeySet {
+        format,
+        set,
+        fetched_at,
+        checked_at,
+        content_hash,
+        sources,
+    })
+}
+
+fn read_source(value: Value<'_>) -> Result<StoredSource, JsonError> {
+    const MEMBERS: [&str; 5] = ["version", "metadata_url", "jwks_uri", "issuer", "jwks"];
+    const WITHIN: &str = "a key record source";
+    let mut source = read::object(&Member("sources"), value)?;
+    read::only(&source, &WITHIN, &MEMBERS)?;
+    let mut text = |name: &str| {
+        required(&mut source, name, WITHIN)
+            .and_then(|v| read::string(&Member(name), v))
+            .map(std::borrow::Cow::into_owned)
+    };
+    let version = match text("version")?.as_str() {
+        "v1" => StoredVersion::V1,
+        "v2" => StoredVersion::V2,
+        other => {
+            return Err(JsonError::unknown_variant(
+                other,
+                Member("version"),
+                &["v1", "v2"],
+            ))
+        }
+    };
+    Ok(StoredSource {
+        version,
+        metadata_url: text("metadata_url")?,
+        jwks_uri: text("jwks_uri")?,
+        issuer: text("issuer")?,
+        jwks: text("jwks")?,
+    })
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;

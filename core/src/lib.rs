@@ -151,6 +151,8 @@ pub use gate::{intake, verify, VerifyError};
 pub use identity::IdentityParts;
 pub use identity::{TokenKind, TokenVersion, VerifiedIdentity};
 pub use issuer::{IssuerRules, IssuerTemplate};
+// The edge writes its log lines with the core's JSON writer.
+pub use json::write::ObjectWriter;
 pub use jwks::{parse_jwks, JwksError, JwksLimits, KeySkip, VettedKey};
 pub use jws::{SignedPayload, SigningAlgorithm};
 pub use key_record::{

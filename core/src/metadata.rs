@@ -4,7 +4,8 @@
 use super::config::TenantSelector;
 use super::endpoint::{Endpoint, EndpointError};
 use super::issuer::{tenant_segment, IssuerTemplate};
-use serde::Deserialize;
+use super::json::read::{self, Member};
+use super::json::{self, JsonError};
 use std::fmt;
 
 /// Metadata documents are about 2 KiB; anything much larger is not one.
@@ -96,12 +97,6 @@ impl fmt::Display for MetadataError {
     }
 }
 
-#[derive(Deserialize)]
-struct RawMetadata {
-    issuer: String,
-    jwks_uri: String,
-}
-
 /// Parses a metadata document and checks it belongs to the configured tenant and authority.
 pub fn parse_metadata(
     document: &[u8],
@@ -113,11 +108,20 @@ pub fn parse_metadata(
             length: document.len(),
         });
     }
-    let raw: RawMetadata =
-        super::json::from_object(document).map_err(|e| MetadataError::NotMetadata {
-            detail: e.to_string(),
-        })?;
-    vet_documents(raw.issuer, &raw.jwks_uri, authority, tenant)
+    let not_metadata = |e: JsonError| MetadataError::NotMetadata {
+        detail: e.to_string(),
+    };
+    let mut metadata = json::parse_object(document).map_err(not_metadata)?;
+    let mut text = |name: &str| {
+        metadata
+            .take(name)
+            .ok_or_else(|| JsonError::missing(name, "the metadata"))
+            .and_then(|value| read::string(&Member(name), value))
+            .map_err(not_metadata)
+    };
+    let issuer = text("issuer")?.into_owned();
+    let jwks_uri = text("jwks_uri")?;
+    vet_documents(issuer, &jwks_uri, authority, tenant)
 }
 
 /// What we believe of a metadata document, checked against the configuration: the key document

@@ -8,7 +8,7 @@
 
 use crate::endpoint::Endpoint;
 use crate::forward::{join_url, origin_url};
-use serde_json::Value;
+use crate::json::{self, Value};
 use std::borrow::Cow;
 
 /// One destination.
@@ -66,18 +66,17 @@ impl Origins {
             return Ok(origins);
         };
         // Strict like every other document: a name given twice is refused, never last-wins.
-        let members =
-            match crate::json::from_object::<serde_json::Map<String, Value>>(text.as_bytes()) {
-                Ok(members) => members,
-                Err(_) => {
-                    return Err(vec![
-                        r#"not a JSON object of name -> "https://…" or {"service": "BINDING"}"#
-                            .into(),
-                    ])
-                }
-            };
+        let Ok(members) = json::parse_object(text.as_bytes()) else {
+            return Err(vec![
+                r#"not a JSON object of name -> "https://…" or {"service": "BINDING"}"#.into(),
+            ]);
+        };
+        // In name order, as they were listed when read through a sorted map.
+        let mut members: Vec<_> = members.into_iter().collect();
+        members.sort_by(|(a, _), (b, _)| a.cmp(b));
         let mut problems = Vec::new();
         for (name, value) in members {
+            let name = name.into_owned();
             if !is_origin_name(&name) {
                 problems.push(format!(
                     "{name:?}: a name is lower-case letters, digits, - and _ (at most 64)"
@@ -89,7 +88,7 @@ impl Origins {
                 Value::Object(service) => match (service.get("service"), service.len()) {
                     (Some(Value::String(binding)), 1) if is_binding_name(binding) => {
                         Ok(Origin::Service {
-                            binding: binding.clone(),
+                            binding: binding.to_string(),
                         })
                     }
                     (Some(Value::String(binding)), 1) => {

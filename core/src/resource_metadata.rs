@@ -6,8 +6,8 @@
 //! Built once from configuration; per request only the resource (the URL the client called)
 //! goes in.
 
+use super::json::write::ObjectWriter;
 use crate::policy::{Need, Policy};
-use serde::Serialize;
 
 /// Where the document is served (RFC 9728 §3); a path after it names a resource under the
 /// host (`/.well-known/oauth-protected-resource/mcp` describes `https://host/mcp`).
@@ -22,14 +22,6 @@ pub struct ResourceMetadata {
     pub scopes: Vec<String>,
     /// How a token may be presented: `header`, and `query` when a route accepts one there.
     pub bearer_methods: Vec<&'static str>,
-}
-
-#[derive(Serialize)]
-struct Document<'a> {
-    resource: &'a str,
-    authorization_servers: [&'a str; 1],
-    scopes_supported: &'a [String],
-    bearer_methods_supported: &'a [&'static str],
 }
 
 impl ResourceMetadata {
@@ -82,13 +74,18 @@ impl ResourceMetadata {
 
     /// The JSON document for `resource`.
     pub fn document(&self, resource: &str) -> String {
-        serde_json::to_string(&Document {
-            resource,
-            authorization_servers: [&self.authorization_server],
-            scopes_supported: &self.scopes,
-            bearer_methods_supported: &self.bearer_methods,
-        })
-        .unwrap_or_default()
+        ObjectWriter::new()
+            .str("resource", resource)
+            .strs(
+                "authorization_servers",
+                [self.authorization_server.as_str()],
+            )
+            .strs("scopes_supported", self.scopes.iter().map(String::as_str))
+            .strs(
+                "bearer_methods_supported",
+                self.bearer_methods.iter().copied(),
+            )
+            .finish()
     }
 }
 

@@ -22,16 +22,9 @@ impl UnixTime {
 }
 
 /// A float number of seconds as whole seconds: `as` saturates at the `i64` range and maps NaN
-/// to 0, which is what every caller wants (a clock reading, a NumericDate already checked to be
-/// finite, a log detail). The one float-to-integer cast in the crate.
+/// to 0, which is what a clock reading wants. The one float-to-integer cast in the crate
+/// (NumericDates are read exactly, without floats: `json::Instant`).
 #[allow(clippy::as_conversions)]
 pub fn whole_seconds(value: f64) -> i64 {
     value as i64
-}
-
-/// Whole seconds as a float, for comparisons with fractional NumericDates: exact for every
-/// instant within ±2^53 s (285 million years). The one integer-to-float cast in the crate.
-#[allow(clippy::as_conversions)]
-pub fn seconds_as_f64(value: i64) -> f64 {
-    value as f64
 }

@@ -4,9 +4,9 @@
 //! header we are willing to look at". Its payload stays opaque bytes until the signature verifies.
 
 use super::b64;
+use super::json::read::{self, Member};
+use super::json::{self, JsonError};
 use super::reason::Reason;
-use serde::de::IgnoredAny;
-use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -111,39 +111,10 @@ impl fmt::Display for TokenError {
     }
 }
 
-/// The JOSE header members we read. Members outside this list are ignored; the dangerous ones
-/// are listed explicitly so that their mere presence (even as `null`) is refused.
-#[derive(Debug, Deserialize)]
-struct RawHeader {
-    alg: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    typ: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    nonce: Option<Present>,
-    #[serde(default, deserialize_with = "present")]
-    crit: Option<Present>,
-    #[serde(default, deserialize_with = "present")]
-    jku: Option<Present>,
-    #[serde(default, deserialize_with = "present")]
-    x5u: Option<Present>,
-    #[serde(default, deserialize_with = "present")]
-    jwk: Option<Present>,
-    #[serde(default, deserialize_with = "present")]
-    x5c: Option<Present>,
-    #[serde(default, deserialize_with = "present")]
-    cty: Option<Present>,
-}
-
-/// Marks a member that exists, whatever its value (including `null`).
-#[derive(Debug)]
-struct Present;
-
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Present>, D::Error> {
-    IgnoredAny::deserialize(deserializer)?;
-    Ok(Some(Present))
-}
+/// Header members refused on sight, whatever their value (`null` included), in the order a
+/// refusal names them: each would have us fetch keys, trust embedded keys or process
+/// extensions and content types we do not implement.
+const FORBIDDEN_MEMBERS: [&str; 6] = ["crit", "jku", "x5u", "jwk", "x5c", "cty"];
 
 /// The header facts later stages need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,13 +219,8 @@ impl<'a> UntrustedToken<'a> {
     /// with when there is one per tenant. Claims validation checks `tid` again once the
     /// signature has verified; a lie here only selects keys that will not verify the token.
     pub fn unverified_tenant(&self) -> Option<String> {
-        #[derive(Deserialize)]
-        struct TenantOnly {
-            tid: Option<String>,
-        }
-        super::json::from_object::<TenantOnly>(&self.payload)
-            .ok()?
-            .tid
+        let claims = json::parse_object_keeping(&self.payload, &|name| name == "tid").ok()?;
+        claims.get("tid")?.as_str().map(str::to_owned)
     }
 
     /// Only the signature stage may hand the payload on.
@@ -263,22 +229,44 @@ impl<'a> UntrustedToken<'a> {
     }
 }
 
-fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
-    let raw: RawHeader = super::json::from_object(json).map_err(|e| TokenError::HeaderJson {
+fn parse_header(bytes: &[u8]) -> Result<JoseHeader, TokenError> {
+    let invalid = |e: JsonError| TokenError::HeaderJson {
         detail: e.to_string(),
-    })?;
-    let forbidden = [
-        ("crit", &raw.crit),
-        ("jku", &raw.jku),
-        ("x5u", &raw.x5u),
-        ("jwk", &raw.jwk),
-        ("x5c", &raw.x5c),
-        ("cty", &raw.cty),
-    ];
-    if let Some((member, _)) = forbidden.iter().find(|(_, value)| value.is_some()) {
+    };
+    let wanted = |name: &str| {
+        matches!(name, "alg" | "kid" | "typ" | "nonce") || FORBIDDEN_MEMBERS.contains(&name)
+    };
+    let header = json::parse_object_keeping(bytes, &wanted).map_err(invalid)?;
+    let mut alg = None;
+    let mut kid = None;
+    let mut typ = None;
+    let mut has_nonce = false;
+    let mut forbidden = [false; FORBIDDEN_MEMBERS.len()];
+    for (name, value) in header {
+        match name.as_ref() {
+            "alg" => alg = Some(read::string(&Member("alg"), value).map_err(invalid)?),
+            // `null` reads as absent: a missing `kid` is refused below, a missing `typ` is fine.
+            "kid" => kid = read::optional_string(&Member("kid"), value).map_err(invalid)?,
+            "typ" => typ = read::optional_string(&Member("typ"), value).map_err(invalid)?,
+            "nonce" => has_nonce = true,
+            other => {
+                if let Some(at) = FORBIDDEN_MEMBERS.iter().position(|m| *m == other) {
+                    if let Some(seen) = forbidden.get_mut(at) {
+                        *seen = true;
+                    }
+                }
+            }
+        }
+    }
+    let alg = alg.ok_or_else(|| invalid(JsonError::missing("alg", "the header")))?;
+    if let Some((member, _)) = FORBIDDEN_MEMBERS
+        .iter()
+        .zip(forbidden)
+        .find(|(_, seen)| *seen)
+    {
         return Err(TokenError::ForbiddenHeader { member });
     }
-    if let Some(typ) = raw.typ {
+    if let Some(typ) = typ {
         // Entra sends "JWT"; RFC 9068 access tokens say "at+jwt". Anything else is another kind
         // of object (a JWE, a logout token, ...), not an access token.
         let known = ["jwt", "at+jwt", "application/at+jwt"];
@@ -288,17 +276,16 @@ fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
             });
         }
     }
-    let kid = raw
-        .kid
+    let kid = kid
         .filter(|k| !k.is_empty())
         .ok_or(TokenError::KidMissing)?;
     if kid.len() > MAX_KID_BYTES {
         return Err(TokenError::KidTooLong { length: kid.len() });
     }
     Ok(JoseHeader {
-        alg: raw.alg,
-        kid,
-        has_nonce: raw.nonce.is_some(),
+        alg: alg.into_owned(),
+        kid: kid.into_owned(),
+        has_nonce,
     })
 }
 

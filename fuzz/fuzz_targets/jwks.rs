@@ -73,7 +73,7 @@ fn key_record(data: &[u8]) {
     if let Ok(record) = open(data) {
         panic!("unsealed bytes believed: {record:?}");
     }
-    let Ok(record) = serde_json::from_slice::<StoredKeySet>(data) else {
+    let Ok(record) = StoredKeySet::from_json(data) else {
         return;
     };
     let sealed = pollster::block_on(record.seal(&source.kv_key(), &hmac)).expect("sealed");

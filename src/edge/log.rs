@@ -3,15 +3,41 @@
 
 use entra_gate_core::ConfigProblem;
 use entra_gate_core::LogSettings;
+use entra_gate_core::ObjectWriter;
 use entra_gate_core::Reason;
 use entra_gate_core::VerifiedIdentity;
-use serde::Serialize;
-use serde_json::{json, Value};
 use web_sys::Headers;
 
-fn emit(line: Value) {
+/// A value of an event line.
+#[derive(Clone, Copy)]
+enum Field<'a> {
+    Text(&'a str),
+    /// `null` when absent.
+    Maybe(Option<&'a str>),
+    Count(u64),
+    Signed(i64),
+    Flag(bool),
+    List(&'a [String]),
+}
+
+use Field::{Count, Flag, List, Maybe, Signed, Text};
+
+/// Writes an event line. Members go out sorted by name, as the `json!` maps they replace
+/// wrote them.
+fn emit(fields: &mut [(&str, Field<'_>)]) {
+    fields.sort_by_key(|(name, _)| *name);
     if super::metrics::enabled() {
-        let field = |name: &str| line.get(name).and_then(Value::as_str).unwrap_or_default();
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, value)| match value {
+                    Text(text) => Some(*text),
+                    Maybe(text) => *text,
+                    Count(_) | Signed(_) | Flag(_) | List(_) => None,
+                })
+                .unwrap_or_default()
+        };
         let label = ["reason", "action", "found", "why", "outcome"]
             .into_iter()
             .map(field)
@@ -29,10 +55,25 @@ fn emit(line: Value) {
             0,
         );
     }
-    super::js::console_log(&line.to_string());
+    let mut line = ObjectWriter::new();
+    for (name, value) in fields.iter() {
+        match *value {
+            Text(text) => line.str(name, text),
+            Maybe(text) => line.str_or_null(name, text),
+            Count(n) => line.u64(name, n),
+            Signed(n) => line.i64(name, n),
+            Flag(b) => line.bool(name, b),
+            List(items) => line.strs(name, items.iter().map(String::as_str)),
+        };
+    }
+    super::js::console_log(&line.finish());
 }
 
-/// `CF-Ray` when Cloudflare set one, otherwise a random id.
+/// A count as the line writes it.
+fn count(n: usize) -> Field<'static> {
+    Count(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
 pub fn request_id(headers: &Headers) -> String {
     if let Ok(Some(ray)) = headers.get("cf-ray") {
         if !ray.is_empty()
@@ -56,74 +97,135 @@ pub fn request_id(headers: &Headers) -> String {
 
 pub fn config_invalid(problems: &[ConfigProblem]) {
     let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    emit(json!({ "event": "config_invalid", "reason": "config_invalid", "problems": problems }));
+    emit(&mut [
+        ("event", Text("config_invalid")),
+        ("reason", Text("config_invalid")),
+        ("problems", List(&problems)),
+    ]);
 }
 
 /// `action`: `fetching` (a refresh from Entra), `penalty_window` (a fetch happened too recently),
 /// `remembered` (this kid already missed within the window).
 pub fn kid_miss(request_id: &str, set: &str, kid: &str, action: &str) {
-    emit(
-        json!({ "event": "kid_miss", "request_id": request_id, "set": set, "kid": kid, "action": action }),
-    );
+    emit(&mut [
+        ("event", Text("kid_miss")),
+        ("request_id", Text(request_id)),
+        ("set", Text(set)),
+        ("kid", Text(kid)),
+        ("action", Text(action)),
+    ]);
 }
 
 /// `found`: `record`, `nothing`, `corrupt` or `error`.
 pub fn kv_read(set: &str, found: &str, detail: Option<&str>) {
-    emit(json!({ "event": "kv_read", "set": set, "found": found, "detail": detail }));
+    emit(&mut [
+        ("event", Text("kv_read")),
+        ("set", Text(set)),
+        ("found", Text(found)),
+        ("detail", Maybe(detail)),
+    ]);
 }
 
 /// `why`: `changed` (new content) or `confirm` (same content, re-confirmed).
 pub fn kv_write(set: &str, why: &str) {
-    emit(json!({ "event": "kv_write", "set": set, "why": why }));
+    emit(&mut [
+        ("event", Text("kv_write")),
+        ("set", Text(set)),
+        ("why", Text(why)),
+    ]);
 }
 
 pub fn kv_write_failed(set: &str, detail: &str) {
-    emit(json!({ "event": "kv_write_failed", "set": set, "detail": detail }));
+    emit(&mut [
+        ("event", Text("kv_write_failed")),
+        ("set", Text(set)),
+        ("detail", Text(detail)),
+    ]);
 }
 
 pub fn keys_loaded(set: &str, keys: usize, skipped: &[String]) {
-    emit(json!({ "event": "keys_loaded", "set": set, "keys": keys, "skipped": skipped }));
+    emit(&mut [
+        ("event", Text("keys_loaded")),
+        ("set", Text(set)),
+        ("keys", count(keys)),
+        ("skipped", List(skipped)),
+    ]);
 }
 
 pub fn keys_refreshed(set: &str, changed: bool) {
-    emit(json!({ "event": "keys_refreshed", "set": set, "changed": changed }));
+    emit(&mut [
+        ("event", Text("keys_refreshed")),
+        ("set", Text(set)),
+        ("changed", Flag(changed)),
+    ]);
 }
 
 pub fn keys_refresh_failed(set: &str, detail: &str) {
-    emit(json!({ "event": "keys_refresh_failed", "set": set, "detail": detail }));
+    emit(&mut [
+        ("event", Text("keys_refresh_failed")),
+        ("set", Text(set)),
+        ("detail", Text(detail)),
+    ]);
 }
 
 pub fn stale_keys_served(set: &str, age_seconds: i64) {
-    emit(json!({ "event": "stale_keys_served", "set": set, "age_seconds": age_seconds }));
+    emit(&mut [
+        ("event", Text("stale_keys_served")),
+        ("set", Text(set)),
+        ("age_seconds", Signed(age_seconds)),
+    ]);
 }
 
 pub fn fail_closed(set: &str) {
-    emit(json!({ "event": "fail_closed", "set": set, "reason": "keys_unavailable" }));
+    emit(&mut [
+        ("event", Text("fail_closed")),
+        ("set", Text(set)),
+        ("reason", Text("keys_unavailable")),
+    ]);
 }
 
 /// `outcome`: `not_due`, `refreshed` or `failed`.
 pub fn scheduled(set: &str, outcome: &str) {
-    emit(json!({ "event": "scheduled_refresh", "set": set, "outcome": outcome }));
+    emit(&mut [
+        ("event", Text("scheduled_refresh")),
+        ("set", Text(set)),
+        ("outcome", Text(outcome)),
+    ]);
 }
 
 /// The instance is about to trap; the next event gets a fresh one.
 pub fn panicked(location: &str) {
-    emit(json!({ "event": "panic", "reason": Reason::InternalError.code(), "where": location }));
+    emit(&mut [
+        ("event", Text("panic")),
+        ("reason", Text(Reason::InternalError.code())),
+        ("where", Text(location)),
+    ]);
 }
 
 pub fn revocations_loaded(entries: usize) {
-    emit(json!({ "event": "revocations_loaded", "entries": entries }));
+    emit(&mut [
+        ("event", Text("revocations_loaded")),
+        ("entries", count(entries)),
+    ]);
 }
 
 /// `failures`: failed reads in a row (the next attempt backs off accordingly).
 pub fn revocations_failed(detail: &str, failures: u32) {
-    emit(json!({ "event": "revocations_failed", "detail": detail, "failures": failures }));
+    emit(&mut [
+        ("event", Text("revocations_failed")),
+        ("detail", Text(detail)),
+        ("failures", Count(u64::from(failures))),
+    ]);
 }
 
 /// A KV record that is not believed (bad seal, another configuration's, from the future,
 /// older than the copy held): KV is treated as empty and Entra asked instead.
 pub fn kv_record_rejected(set: &str, detail: &str) {
-    emit(json!({ "event": "kv_record_rejected", "set": set, "detail": detail }));
+    emit(&mut [
+        ("event", Text("kv_record_rejected")),
+        ("set", Text(set)),
+        ("detail", Text(detail)),
+    ]);
 }
 
 /// The one line written per request: what was decided and why, never token material.
@@ -145,7 +247,6 @@ pub struct Decision {
     cached: bool,
 }
 
-#[derive(Serialize)]
 struct IdentityFields {
     tenant: String,
     /// The calling application (`azp`/`appid`): who did it, for an audit.
@@ -153,37 +254,13 @@ struct IdentityFields {
     kind: &'static str,
     ver: &'static str,
     /// Only with `GATE_LOG_IDENTIFIERS`: personal data in most jurisdictions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     oid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     uti: Option<String>,
 }
 
-#[derive(Serialize)]
 struct ReportOnly {
     reason: &'static str,
     detail: String,
-}
-
-#[derive(Serialize)]
-struct DecisionLine<'a> {
-    event: &'static str,
-    request_id: &'a str,
-    method: Option<&'a str>,
-    route: Option<&'a str>,
-    decision: &'static str,
-    status: u16,
-    reason: Option<&'static str>,
-    detail: Option<&'a str>,
-    kid: Option<&'a str>,
-    report_only: &'a [ReportOnly],
-    cached: bool,
-    /// Written only in shadow mode, on every line: nothing was enforced.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    shadow: bool,
-    ms: f64,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    identity: Option<&'a IdentityFields>,
 }
 
 impl Decision {
@@ -278,32 +355,17 @@ impl Decision {
 
     pub fn emit(&self, status: u16) {
         let ms = self.elapsed_ms();
-        let line = DecisionLine {
-            event: "decision",
-            request_id: &self.request_id,
-            method: self.method.as_deref(),
-            route: self.route.as_deref(),
-            decision: self.outcome,
-            status,
-            reason: self.reason.map(Reason::code),
-            detail: self.detail.as_deref(),
-            kid: self.kid.as_deref(),
-            report_only: &self.report_only,
-            cached: self.cached,
-            shadow: self.shadow,
-            ms,
-            identity: self.identity.as_ref(),
-        };
+        let reason = self.reason.map(Reason::code);
         // Counters see every request, whatever the lines' sampling.
         if super::metrics::enabled() {
             let point = super::metrics::Point {
                 event: "decision",
-                label: line.reason.unwrap_or(line.decision),
-                route: line.route.unwrap_or_default(),
+                label: reason.unwrap_or(self.outcome),
+                route: self.route.as_deref().unwrap_or_default(),
                 tenant: self.identity.as_ref().map_or("", |i| i.tenant.as_str()),
-                method: line.method.unwrap_or_default(),
+                method: self.method.as_deref().unwrap_or_default(),
                 client: self.identity.as_ref().map_or("", |i| i.client.as_str()),
-                decision: line.decision,
+                decision: self.outcome,
                 mode: if self.shadow { "shadow" } else { "enforce" },
             };
             super::metrics::count(&point, ms, status);
@@ -311,10 +373,47 @@ impl Decision {
         if self.routine(status) && !self.settings.allowed.keeps(random_u32) {
             return;
         }
-        // Serialising plain strings, numbers and bools cannot fail.
-        if let Ok(text) = serde_json::to_string(&line) {
-            super::js::console_log(&text);
+        super::js::console_log(&self.line(status, reason, ms));
+    }
+
+    /// The line's JSON, members in the order they have always had (serde's field order, the
+    /// identity's members last). `ms` in whole milliseconds: `Date.now()` has no finer grain.
+    fn line(&self, status: u16, reason: Option<&str>, ms: f64) -> String {
+        let report_only: Vec<String> = self
+            .report_only
+            .iter()
+            .map(|r| {
+                ObjectWriter::new()
+                    .str("reason", r.reason)
+                    .str("detail", &r.detail)
+                    .finish()
+            })
+            .collect();
+        let mut line = ObjectWriter::new();
+        line.str("event", "decision")
+            .str("request_id", &self.request_id)
+            .str_or_null("method", self.method.as_deref())
+            .str_or_null("route", self.route.as_deref())
+            .str("decision", self.outcome)
+            .u64("status", u64::from(status))
+            .str_or_null("reason", reason)
+            .str_or_null("detail", self.detail.as_deref())
+            .str_or_null("kid", self.kid.as_deref())
+            .objects("report_only", &report_only)
+            .bool("cached", self.cached);
+        if self.shadow {
+            line.bool("shadow", true);
         }
+        line.i64("ms", whole_ms(ms));
+        if let Some(id) = &self.identity {
+            line.str("tenant", &id.tenant)
+                .str("client", &id.client)
+                .str("kind", id.kind)
+                .str("ver", id.ver)
+                .opt_str("oid", id.oid.as_deref())
+                .opt_str("uti", id.uti.as_deref());
+        }
+        line.finish()
     }
 
     /// A line sampling may drop: nothing refused, nothing that would have been, no error.
@@ -330,4 +429,11 @@ fn random_u32() -> u32 {
         Ok(()) => u32::from_le_bytes(bytes),
         Err(_) => 0,
     }
+}
+
+/// Milliseconds as whole milliseconds (`as` saturates and maps NaN to 0): the line carries no
+/// float, so the worker carries no float formatter.
+#[allow(clippy::as_conversions)]
+fn whole_ms(ms: f64) -> i64 {
+    ms as i64
 }

@@ -7,7 +7,6 @@ use super::{PolicyProblem, ProblemKind, Refusal};
 use crate::identity::VerifiedIdentity;
 use crate::reason::Reason;
 use ipnet::IpNet;
-use serde::Deserialize;
 use std::net::IpAddr;
 
 /// Which kind of condition decided: each has its own reason code.
@@ -320,8 +319,7 @@ impl TimeWindow {
 }
 
 /// The JSON form, parsed strictly.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[derive(Debug)]
 pub enum RawCondition {
     All(Vec<RawCondition>),
     Any(Vec<RawCondition>),
@@ -333,23 +331,17 @@ pub enum RawCondition {
     IpaddrMatchesClient(bool),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RawSet<T> {
-    #[serde(default, rename = "in")]
+    /// `in`
     pub in_: Option<Vec<T>>,
-    #[serde(default)]
     pub not_in: Option<Vec<T>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RawTime {
-    #[serde(default)]
     pub days: Option<Vec<String>>,
-    #[serde(default)]
     pub from: Option<String>,
-    #[serde(default)]
     pub to: Option<String>,
 }
 
@@ -580,7 +572,8 @@ mod tests {
     }
 
     fn compile(json: &str) -> Condition {
-        let raw: RawCondition = serde_json::from_str(json).expect("json");
+        let raw: RawCondition =
+            super::super::read::parsed(json, super::super::read::condition).expect("json");
         let mut problems = Vec::new();
         let c = raw.compile("conditions", &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
@@ -833,7 +826,8 @@ mod tests {
             format!(r#"{{"asn":{{"in":[{}]}}}}"#, list.join(","))
         };
         let compiled = |json: &str| {
-            let raw: RawCondition = serde_json::from_str(json).expect("json");
+            let raw: RawCondition =
+                super::super::read::parsed(json, super::super::read::condition).expect("json");
             let mut problems = Vec::new();
             raw.compile("c", &mut problems);
             problems
@@ -847,8 +841,9 @@ mod tests {
 
     #[test]
     fn compile_reports_every_problem_with_its_path() {
-        let raw: RawCondition = serde_json::from_str(
+        let raw: RawCondition = super::super::read::parsed(
             r#"{"all":[{"ip":{"in":["10.0.0.0/33"]}},{"country":{"in":["NLD"]}},{"time":{"days":["funday"],"from":"25:00"}},{"any":[]},{"asn":{}}]}"#,
+            super::super::read::condition,
         )
         .expect("json");
         let mut problems = Vec::new();

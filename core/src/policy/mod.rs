@@ -14,6 +14,7 @@ mod document;
 mod facts;
 mod path;
 mod rate_limit;
+mod read;
 mod rules;
 
 pub use condition::{Condition, ConditionKind, TimeWindow, Unmet};
@@ -262,13 +263,15 @@ impl Policy {
                 format!("{} bytes exceed {MAX_POLICY_BYTES}", json.len()),
             )]);
         }
-        let raw: RawPolicy = serde_json::from_str(json).map_err(|e| {
-            vec![PolicyProblem::new(
-                "policy",
-                ProblemKind::Syntax,
-                e.to_string(),
-            )]
-        })?;
+        let raw = crate::json::parse(json.as_bytes())
+            .and_then(read::policy)
+            .map_err(|e| {
+                vec![PolicyProblem::new(
+                    "policy",
+                    ProblemKind::Syntax,
+                    e.to_string(),
+                )]
+            })?;
         let mut problems = Vec::new();
         let policy = compile(raw, deployment, &mut problems);
         if problems.is_empty() {

@@ -165,7 +165,8 @@ mod tests {
     }
 
     fn compiled(json: &str, public: bool) -> (Option<RateLimit>, Vec<String>) {
-        let raw: RawRateLimit = serde_json::from_str(json).expect("shape");
+        let raw: RawRateLimit =
+            super::super::read::parsed(json, super::super::read::rate_limit).expect("shape");
         let mut problems = Vec::new();
         let limit = compile(raw, "routes[0]", public, &mut problems);
         (limit, problems.iter().map(ToString::to_string).collect())
