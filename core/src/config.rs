@@ -184,8 +184,11 @@ pub struct GateConfig {
     pub challenge: ChallengeContext,
     /// The identity headers sent to the origin: prefix and claim mappings.
     pub identity_headers: IdentityHeaders,
-    /// `GATE_ORIGIN_TIMEOUT_SECONDS`: the origin's time to answer.
-    pub origin_timeout_seconds: u32,
+    /// `GATE_ORIGIN_TIMEOUT_SECONDS`: the origin's time to answer (its response headers) before
+    /// `504 origin_timeout`. `None` (unset): the gateway sets no timer of its own and the
+    /// runtime's limits apply (Cloudflare's proxy gives an origin about 100 s); the per-request
+    /// timer costs about a tenth of a cached request's CPU (BENCHMARKS.md), so it is opt-in.
+    pub origin_timeout_seconds: Option<u32>,
     /// `None`: no assertion header (no key configured).
     pub assertion_key: Option<AssertionKey>,
     /// What the decision lines hold and which are written.
@@ -617,7 +620,10 @@ pub fn from_bindings_and_policy_file(
         }
         IdentityHeaders::default()
     });
-    let origin_timeout_seconds = r.number(binding::ORIGIN_TIMEOUT_SECONDS, 30, 1..=300, " seconds");
+    let origin_timeout_seconds = r
+        .get(binding::ORIGIN_TIMEOUT_SECONDS)
+        .is_some()
+        .then(|| r.number(binding::ORIGIN_TIMEOUT_SECONDS, 30, 1..=300, " seconds"));
     let assertion_issuer = r
         .get(binding::ASSERTION_ISSUER)
         .unwrap_or_else(|| "entra-gate".into());
@@ -899,6 +905,34 @@ mod tests {
         assert!(config.accept_v1 && config.accept_v2);
         assert_eq!(config.max_token_bytes, 16384);
         assert!(!config.forward_authorization);
+    }
+
+    #[test]
+    fn the_origin_timeout_is_the_runtimes_unless_set() {
+        let base = [
+            (binding::TENANT_ID, TID),
+            (binding::AUDIENCES, "api://contoso"),
+            (binding::ORIGIN_URL, "https://origin.example"),
+        ];
+        let unset = load(&base).expect("valid");
+        assert_eq!(unset.origin_timeout_seconds, None, "no timer of ours");
+        let set = load(&[base.as_slice(), &[(binding::ORIGIN_TIMEOUT_SECONDS, "10")]].concat())
+            .expect("valid");
+        assert_eq!(set.origin_timeout_seconds, Some(10));
+        let empty = load(&[base.as_slice(), &[(binding::ORIGIN_TIMEOUT_SECONDS, " ")]].concat())
+            .expect("valid");
+        assert_eq!(empty.origin_timeout_seconds, None, "empty counts as unset");
+        for bad in ["0", "301", "ten"] {
+            let problems =
+                load(&[base.as_slice(), &[(binding::ORIGIN_TIMEOUT_SECONDS, bad)]].concat())
+                    .unwrap_err();
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.binding == binding::ORIGIN_TIMEOUT_SECONDS),
+                "{bad:?}: {problems:?}"
+            );
+        }
     }
 
     #[test]

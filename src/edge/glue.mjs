@@ -12,28 +12,32 @@ export function header_names(headers) {
 // The origin request, built and sent in one call: a copy of the client's `headers` without the
 // `drop` names and with the `pairs` set (see build_headers), the client's method and body,
 // redirects passed back to the client, and `fetch(url, init)` aborted if no response (status
-// and headers) has arrived within `milliseconds`; once it has, the body streams for as long as
-// it takes. (A signal given to `fetch` itself, such as `AbortSignal.timeout`, would also cut the
-// body off.) `service`: a service binding to fetch through instead of the network. A header the
+// and headers) has arrived within `milliseconds` (0: no deadline of ours); once it has, the
+// body streams for as long as it takes. (A signal given to `fetch` itself, such as
+// `AbortSignal.timeout`, would also cut the body off.) `service`: a service binding to fetch through instead of the network. A header the
 // runtime refuses throws here; a fetch that fails to start rejects like one that fails later.
 export function forward(request, headers, url, method, drop, pairs, milliseconds, service) {
   const init = { method, headers: build_headers(headers, drop, pairs), redirect: "manual" };
   const body = request.body;
   if (body) init.body = body;
-  const controller = new AbortController();
-  init.signal = controller.signal;
+  // No deadline of ours (0): the fetch alone, without the controller, timer and reaction that
+  // one costs on every request.
+  const controller = milliseconds > 0 ? new AbortController() : null;
+  if (controller) init.signal = controller.signal;
   let answer;
   try {
     answer = service ? service.fetch(url, init) : fetch(url, init);
   } catch (error) {
     return Promise.reject(error);
   }
-  const timer = setTimeout(
-    () => controller.abort(new DOMException("the origin did not answer in time", "TimeoutError")),
-    milliseconds,
-  );
-  const clear = () => clearTimeout(timer);
-  answer.then(clear, clear);
+  if (controller) {
+    const timer = setTimeout(
+      () => controller.abort(new DOMException("the origin did not answer in time", "TimeoutError")),
+      milliseconds,
+    );
+    const clear = () => clearTimeout(timer);
+    answer.then(clear, clear);
+  }
   return answer;
 }
 

@@ -30,7 +30,8 @@ pub struct Forwarded {
     /// Response headers a refusal carries besides its own (CORS for an allowed origin).
     pub cors: Vec<(&'static str, String)>,
     pub realm: String,
-    pub origin_timeout_seconds: u32,
+    /// `None`: no timer of the gateway's (a timeout then comes from the runtime).
+    pub origin_timeout_seconds: Option<u32>,
 }
 
 type Callback = Closure<dyn Fn(JsValue, JsValue) -> JsValue>;
@@ -85,11 +86,11 @@ fn finish(id: JsValue, settled: Result<JsValue, JsValue>) -> JsValue {
         Ok(response) => Ok(response),
         Err(error) => {
             let (reason, detail) = if js::is_timeout(&error) {
-                let seconds = forwarded.origin_timeout_seconds;
-                (
-                    Reason::OriginTimeout,
-                    format!("no answer within {seconds}s"),
-                )
+                let within = forwarded
+                    .origin_timeout_seconds
+                    .map(|seconds| format!(" within {seconds}s"))
+                    .unwrap_or_default();
+                (Reason::OriginTimeout, format!("no answer{within}"))
             } else {
                 (Reason::OriginUnreachable, js::describe(&error))
             };

@@ -1,6 +1,7 @@
 //! Forwarding to the route's origin (a URL, or a Worker through its service binding): the body
 //! streams through, connection-level and reserved headers are dropped, identity headers (and
-//! the signed assertion) are added, and the origin gets `GATE_ORIGIN_TIMEOUT_SECONDS` to answer.
+//! the signed assertion) are added, and the origin gets `GATE_ORIGIN_TIMEOUT_SECONDS` to answer
+//! (when set; otherwise the runtime's own limits apply).
 //!
 //! Every call here crosses into JavaScript, so the path is built for few crossings: the timeout
 //! is a timer in JavaScript cleared when the origin's headers arrive (no race in wasm), and the
@@ -96,7 +97,10 @@ pub async fn forward(
         method: target.method,
         drop: &drop,
         pairs: &added,
-        milliseconds: config.origin_timeout_seconds.saturating_mul(1000),
+        // 0: no timer (the runtime's limits apply).
+        milliseconds: config
+            .origin_timeout_seconds
+            .map_or(0, |seconds| seconds.saturating_mul(1000)),
         service: target.service,
     };
     js::forward(request, incoming, &outbound).map_err(|e| (Reason::InternalError, js::describe(&e)))
