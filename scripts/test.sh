@@ -42,6 +42,19 @@ say "release build"
 bash scripts/build.sh
 cargo build --release -p mock-tenant
 
+say "wasm size (gzip -9) at most its ceiling"
+# Issue 15's budget is WASM_GZIP_BUDGET. Until the wasm fits it, the ceiling is the last size
+# measured plus a little room, so the wasm can only shrink; it only ever comes down, to the
+# budget at last (BENCHMARKS.md, "Where the size budget stands").
+WASM_GZIP_BUDGET=153600
+WASM_GZIP_CEILING=171520
+wasm_gzip=$(gzip -9 -c build/index_bg.wasm | wc -c)
+echo "build/index_bg.wasm: $wasm_gzip B gzip (ceiling $WASM_GZIP_CEILING, budget $WASM_GZIP_BUDGET)"
+if [ "$wasm_gzip" -gt "$WASM_GZIP_CEILING" ]; then
+  echo "the wasm grew past its ceiling: $wasm_gzip > $WASM_GZIP_CEILING B gzip (node bench/size.mjs shows where)" >&2
+  exit 1
+fi
+
 say "scripts/check.sh on the shipped configurations"
 # The top level is for wrangler dev: the three required values come from --var, as dev.sh gives
 # them. The environments hold placeholders (warnings, not problems) until a user fills them in.
@@ -98,7 +111,7 @@ echo "  native tests : $native_passed passed, $native_failed failed"
 echo "  wasm tests   : $wasm_passed passed, $wasm_failed failed"
 echo "  e2e tests    : $e2e_passed passed, $e2e_failed failed"
 echo "  fuzzing      : $(grep -E '^  [a-z]+ +[0-9]+ executions' "$LOGS/fuzz.log" | awk '{n += $2} END {print n + 0}') executions over $(grep -Ec '^  [a-z]+ +[0-9]+ executions' "$LOGS/fuzz.log") targets, no crash"
-echo "  wasm size    : $raw bytes raw, $gz bytes gzip -9 (budget 153600 gzip)"
+echo "  wasm size    : $raw bytes raw, $gz bytes gzip -9 (ceiling $WASM_GZIP_CEILING, budget $WASM_GZIP_BUDGET gzip)"
 echo "  startup      : $(grep -Eo 'Active: [0-9.]+ ms' "$LOGS/startup.log" | head -1) (local profile, wrangler check startup)"
 echo "  time         : $(( $(date +%s) - started )) s"
 echo "$total_passed passed, $total_failed failed"
