@@ -67,7 +67,7 @@ impl<T> Slots<T> {
         self.slots.remove(&id);
     }
 
-    /// Slots open: for tests and the sweep's bound.
+    /// Slots open.
     pub fn len(&self) -> usize {
         self.slots.len()
     }
@@ -147,9 +147,12 @@ mod tests {
     #[test]
     fn each_slot_has_its_own_number() {
         let mut slots: Slots<u8> = Slots::default();
+        assert!(slots.is_empty());
         let a = slots.open();
         let b = slots.open();
         assert_ne!(a, b);
+        assert!(!slots.is_empty());
+        assert_eq!(slots.len(), 2);
         assert!(slots.arrive(b, 2).is_none());
         let (_, w) = waker();
         assert_eq!(slots.take_or_wait(a, &w), None, "a is still waiting");

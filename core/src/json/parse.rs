@@ -343,7 +343,7 @@ impl<'a> Reader<'a> {
                 }
                 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
             }
-            0xDC00..=0xDFFF => return Err(self.error(Syntax::LoneSurrogate)),
+            // A low surrogate first (0xDC00..=0xDFFF) is no `char`: `from_u32` refuses it below.
             _ => first,
         };
         char::from_u32(code).ok_or_else(|| self.error(Syntax::LoneSurrogate))
