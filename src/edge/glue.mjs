@@ -60,10 +60,12 @@ export function build_headers(source, drop, pairs) {
   return headers;
 }
 
-// A promise's outcome to a long-lived callback, with the number of the Rust future awaiting it
-// (src/edge/settle.rs): no closure is made for it on the Rust side.
-export function settle(promise, id, fulfilled, rejected) {
-  promise.then(
+// A promise's outcome to one of two long-lived Rust callbacks, with the number that finds its
+// waiter there (src/edge/settle.rs for awaits, src/edge/pending.rs for origin answers): no
+// closure is made per promise on the Rust side. The chained promise settles with what the
+// callback returns.
+export function then_numbered(promise, id, fulfilled, rejected) {
+  return promise.then(
     (value) => fulfilled(id, value),
     (error) => rejected(id, error),
   );

@@ -57,6 +57,15 @@ extern "C" {
         service: Option<&worker_sys::Fetcher>,
     ) -> Result<Promise, JsValue>;
 
+    /// `promise.then(v => fulfilled(id, v), e => rejected(id, e))`: the callbacks are made once
+    /// per isolate and find their waiter by `id`.
+    pub fn then_numbered(
+        promise: &Promise,
+        id: u32,
+        fulfilled: &JsValue,
+        rejected: &JsValue,
+    ) -> Promise;
+
     /// `limiter.limit({ key })`, rejected after `milliseconds` without an answer.
     #[wasm_bindgen(js_name = limit_within, catch)]
     pub fn limit_within(

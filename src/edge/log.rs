@@ -74,6 +74,7 @@ fn count(n: usize) -> Field<'static> {
     Count(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
+/// `CF-Ray` when Cloudflare set one, otherwise a random id.
 pub fn request_id(headers: &Headers) -> String {
     if let Ok(Some(ray)) = headers.get("cf-ray") {
         if !ray.is_empty()

@@ -1,6 +1,6 @@
 //! The origin's answer, finished without the async executor: the handler returns the fetch
-//! promise chained to two long-lived callbacks, each bound to a small number that finds this
-//! request's state here. (Awaiting the fetch in Rust costs two closures, a finalizer
+//! promise chained (`js::then_numbered`) to two long-lived callbacks, given a small number that
+//! finds this request's state here. (Awaiting the fetch in Rust costs two closures, a finalizer
 //! registration and a trip through the microtask queue per request.)
 
 use super::js;
@@ -8,21 +8,11 @@ use super::log::Decision;
 use super::respond;
 use crate::runtime::waiting::Waiting;
 use entra_gate_core::{Challenger, Reason};
-use js_sys::{Function, Promise};
+use js_sys::Promise;
 use std::cell::RefCell;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Response;
-
-#[wasm_bindgen]
-extern "C" {
-    /// A promise seen only through `then(fulfilled, rejected)` with plain functions.
-    type Thenable;
-
-    #[wasm_bindgen(method, js_name = then)]
-    fn then_with(this: &Thenable, fulfilled: &JsValue, rejected: &JsValue) -> Promise;
-}
 
 /// What finishing a forwarded request needs once the origin has answered (or failed to).
 pub struct Forwarded {
@@ -34,7 +24,7 @@ pub struct Forwarded {
     pub origin_timeout_seconds: Option<u32>,
 }
 
-type Callback = Closure<dyn Fn(JsValue, JsValue) -> JsValue>;
+type Callback = Closure<dyn Fn(u32, JsValue) -> JsValue>;
 
 /// Entries older than any origin timeout (at most 300 s) are dropped.
 const LONGEST_WAIT_MS: f64 = 400_000.0;
@@ -42,8 +32,8 @@ const LONGEST_WAIT_MS: f64 = 400_000.0;
 thread_local! {
     static TABLE: RefCell<Waiting<Forwarded>> = RefCell::new(Waiting::new(1024, LONGEST_WAIT_MS));
     static CALLBACKS: (Callback, Callback) = (
-        Closure::new(|id: JsValue, response: JsValue| finish(id, Ok(response))),
-        Closure::new(|id: JsValue, error: JsValue| finish(id, Err(error))),
+        Closure::new(|id: u32, response: JsValue| finish(id, Ok(response))),
+        Closure::new(|id: u32, error: JsValue| finish(id, Err(error))),
     );
 }
 
@@ -52,28 +42,12 @@ thread_local! {
 pub fn finish_later(fetching: Promise, forwarded: Forwarded) -> Promise {
     let id = TABLE.with(|table| table.borrow_mut().insert(forwarded, js_sys::Date::now()));
     CALLBACKS.with(|(fulfilled, rejected)| {
-        let id = JsValue::from(id);
-        let bind = |callback: &Callback| -> JsValue {
-            callback
-                .as_ref()
-                .unchecked_ref::<Function>()
-                .bind1(&JsValue::NULL, &id)
-                .into()
-        };
-        fetching
-            .unchecked_ref::<Thenable>()
-            .then_with(&bind(fulfilled), &bind(rejected))
+        js::then_numbered(&fetching, id, fulfilled.as_ref(), rejected.as_ref())
     })
 }
 
-fn finish(id: JsValue, settled: Result<JsValue, JsValue>) -> JsValue {
-    // The numbers are ours (a u32 passed to JavaScript and back), so the cast is exact.
-    #[allow(clippy::as_conversions)]
-    let entry = id
-        .as_f64()
-        .map(|id| id as u32)
-        .and_then(|id| TABLE.with(|t| t.borrow_mut().take(id)));
-    let Some(mut forwarded) = entry else {
+fn finish(id: u32, settled: Result<JsValue, JsValue>) -> JsValue {
+    let Some(mut forwarded) = TABLE.with(|t| t.borrow_mut().take(id)) else {
         // Swept: the client is long gone; nobody reads this answer.
         return JsValue::UNDEFINED;
     };

@@ -1,5 +1,5 @@
 //! Awaiting a promise without making closures for it: `settled(promise).await` opens a slot
-//! (`runtime::slots`), and glue.mjs's `settle` chains the promise to two long-lived callbacks
+//! (`runtime::slots`), and `js::then_numbered` chains the promise to two long-lived callbacks
 //! with the slot's number. For the awaits every new or bad token makes (WebCrypto's `verify`);
 //! `JsFuture` remains where an await happens once per isolate.
 
@@ -9,7 +9,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
 type Settlement = Result<JsValue, JsValue>;
@@ -21,12 +20,6 @@ thread_local! {
         Closure::new(|id: u32, value: JsValue| arrive(id, Ok(value))),
         Closure::new(|id: u32, error: JsValue| arrive(id, Err(error))),
     );
-}
-
-#[wasm_bindgen(module = "/src/edge/glue.mjs")]
-extern "C" {
-    /// `promise.then(v => fulfilled(id, v), e => rejected(id, e))`.
-    fn settle(promise: &js_sys::Promise, id: u32, fulfilled: &JsValue, rejected: &JsValue);
 }
 
 fn arrive(id: u32, settlement: Settlement) {
@@ -43,8 +36,10 @@ pub struct Settled {
 
 pub fn settled(promise: &js_sys::Promise) -> Settled {
     let id = SLOTS.with(|slots| slots.borrow_mut().open());
-    CALLBACKS
-        .with(|(fulfilled, rejected)| settle(promise, id, fulfilled.as_ref(), rejected.as_ref()));
+    // The chained promise is not needed: the slot receives the outcome.
+    let _chained = CALLBACKS.with(|(fulfilled, rejected)| {
+        super::js::then_numbered(promise, id, fulfilled.as_ref(), rejected.as_ref())
+    });
     Settled { id }
 }
 
