@@ -278,17 +278,30 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     where
         T: FromStr + PartialOrd + Display + Copy,
     {
-        let Some(text) = self.get(name) else {
-            return default;
-        };
+        self.optional_number(name, range, unit)
+            .flatten()
+            .unwrap_or(default)
+    }
+
+    /// `None`: unset; `Some(None)`: set but not a number in `range` (a problem is recorded).
+    fn optional_number<T>(
+        &mut self,
+        name: &'static str,
+        range: RangeInclusive<T>,
+        unit: &str,
+    ) -> Option<Option<T>>
+    where
+        T: FromStr + PartialOrd + Display + Copy,
+    {
+        let text = self.get(name)?;
         match text.parse::<T>() {
-            Ok(n) if range.contains(&n) => n,
+            Ok(n) if range.contains(&n) => Some(Some(n)),
             _ => {
                 self.problem(
                     name,
                     format!("{text:?} is not {}..={}{unit}", range.start(), range.end()),
                 );
-                default
+                Some(None)
             }
         }
     }
@@ -620,10 +633,11 @@ pub fn from_bindings_and_policy_file(
         }
         IdentityHeaders::default()
     });
+    // A bad value is a problem (the configuration is refused), so the `None` it reads as never
+    // runs.
     let origin_timeout_seconds = r
-        .get(binding::ORIGIN_TIMEOUT_SECONDS)
-        .is_some()
-        .then(|| r.number(binding::ORIGIN_TIMEOUT_SECONDS, 30, 1..=300, " seconds"));
+        .optional_number(binding::ORIGIN_TIMEOUT_SECONDS, 1..=300, " seconds")
+        .flatten();
     let assertion_issuer = r
         .get(binding::ASSERTION_ISSUER)
         .unwrap_or_else(|| "entra-gate".into());
