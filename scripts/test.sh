@@ -47,7 +47,7 @@ say "wasm size (gzip -9) at most its ceiling"
 # measured plus a little room, so the wasm can only shrink; it only ever comes down, to the
 # budget at last (BENCHMARKS.md, "Where the size budget stands").
 WASM_GZIP_BUDGET=153600
-WASM_GZIP_CEILING=171000
+WASM_GZIP_CEILING=170600
 wasm_gzip=$(gzip -9 -c build/index_bg.wasm | wc -c)
 echo "build/index_bg.wasm: $wasm_gzip B gzip (ceiling $WASM_GZIP_CEILING, budget $WASM_GZIP_BUDGET)"
 if [ "$wasm_gzip" -gt "$WASM_GZIP_CEILING" ]; then
