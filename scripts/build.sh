@@ -39,7 +39,14 @@ if [ -f "$WORKER/index_bg.wasm" ] && [ -z "$(find src core Cargo.toml Cargo.lock
   say "the wasm is up to date"
 else
   say "building the worker (release wasm)"
-  cargo build --profile wasm-release --lib --target wasm32-unknown-unknown -p entra-gate
+  # Its own std, built for size, where a panic is a trap at once: no panic message is formatted,
+  # no location kept, and std's size-over-speed variants (sorting, formatting) are used: 14 KB
+  # gzip less (BENCHMARKS.md). These are unstable options of the pinned compiler, allowed by
+  # RUSTC_BOOTSTRAP for this one command; a toolchain bump must re-check them. A panic still
+  # replaces the instance: entry.mjs sees the trap (src/edge/entry.mjs).
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+    cargo build --profile wasm-release --lib --target wasm32-unknown-unknown -p entra-gate \
+    -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
   rm -rf "$WORKER"
   mkdir -p "$WORKER/glue" "$WORKER/named"
   wasm-bindgen target/wasm32-unknown-unknown/wasm-release/entra_gate.wasm \

@@ -36,6 +36,14 @@ ensure_wasm_target() {
   fi
 }
 
+# The standard library's source: the worker's wasm is built with its own std (scripts/build.sh).
+ensure_rust_src() {
+  if ! rustup component list --installed | grep -q '^rust-src'; then
+    say "adding the rust-src component (the worker builds its own std)"
+    rustup component add rust-src
+  fi
+}
+
 ensure_cargo_tools() {
   local want
   want="$(wasm_bindgen_version)"
@@ -65,6 +73,7 @@ ensure_node_modules() {
 
 ensure_toolchain() {
   ensure_wasm_target
+  ensure_rust_src
   ensure_node_modules
   ensure_cargo_tools
 }

@@ -10,6 +10,7 @@ use super::json::{self, Instant, JsonError, Object, Value};
 use super::jws::SignedPayload;
 use super::reason::Reason;
 use super::time::UnixTime;
+use crate::quoted::Quoted;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -150,16 +151,19 @@ impl fmt::Display for ClaimsError {
             ClaimsError::IssuedAt { iat, now } => {
                 write!(f, "issued at {iat}, now {now}")
             }
-            ClaimsError::VersionNotAccepted { ver } => write!(f, "token version {ver:?} refused"),
+            ClaimsError::VersionNotAccepted { ver } => {
+                write!(f, "token version {} refused", Quoted(ver))
+            }
             ClaimsError::TenantId => f.write_str("tid is not a GUID"),
             ClaimsError::ConsumerAccount => f.write_str("personal account tenant"),
             ClaimsError::TenantNotAllowed => f.write_str("tenant is not on the allow-list"),
-            ClaimsError::Issuer { iss } => write!(f, "issuer {iss:?} not accepted"),
+            ClaimsError::Issuer { iss } => write!(f, "issuer {} not accepted", Quoted(iss)),
             ClaimsError::TenantMismatch => f.write_str("tid differs from the issuer's tenant"),
             ClaimsError::KeyIssuer { key_issuer } => {
                 write!(
                     f,
-                    "key issuer {key_issuer:?} does not match the token issuer"
+                    "key issuer {} does not match the token issuer",
+                    Quoted(key_issuer)
                 )
             }
             ClaimsError::Audience => f.write_str("no accepted audience"),
@@ -418,7 +422,7 @@ pub fn validate(
         (Some("app"), _) => TokenKind::App,
         (Some("user"), _) | (None, Some(_)) => TokenKind::Delegated,
         (None, None) => TokenKind::App,
-        (Some(other), _) => return Err(malformed(format!("unknown idtyp {other:?}"))),
+        (Some(other), _) => return Err(malformed(format!("unknown idtyp {}", Quoted(other)))),
     };
 
     let groups_overage = claims.hasgroups || claims.groups_named_elsewhere;

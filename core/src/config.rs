@@ -14,6 +14,7 @@ use super::refresh::CachePolicy;
 use super::resource_metadata::ResourceMetadata;
 use super::revocation::RevocationPolicy;
 use super::secret::GateSecret;
+use crate::quoted::Quoted;
 use std::fmt::{self, Display};
 use std::ops::RangeInclusive;
 use std::str::FromStr;
@@ -261,7 +262,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
-                self.problem(name, format!("{other:?} is not true or false"));
+                self.problem(name, format!("{} is not true or false", Quoted(other)));
                 false
             }
         }
@@ -299,7 +300,12 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             _ => {
                 self.problem(
                     name,
-                    format!("{text:?} is not {}..={}{unit}", range.start(), range.end()),
+                    format!(
+                        "{} is not {}..={}{unit}",
+                        Quoted(&text),
+                        range.start(),
+                        range.end()
+                    ),
                 );
                 Some(None)
             }
@@ -324,7 +330,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     fn guid(&mut self, name: &'static str, text: &str, what: &str) -> Option<String> {
         let guid = normalize_guid(text);
         if guid.is_none() {
-            self.problem(name, format!("{text:?} is not {what}"));
+            self.problem(name, format!("{} is not {what}", Quoted(text)));
         }
         guid
     }
@@ -382,7 +388,10 @@ pub fn from_bindings_and_policy_file(
     for aud in audiences.iter().filter(|a| is_graph_audience(a)) {
         r.problem(
             binding::AUDIENCES,
-            format!("{aud:?} is Microsoft Graph, never this API's audience"),
+            format!(
+                "{} is Microsoft Graph, never this API's audience",
+                Quoted(aud)
+            ),
         );
     }
 
@@ -439,7 +448,7 @@ pub fn from_bindings_and_policy_file(
                 "2.0" => accept_v2 = true,
                 other => r.problem(
                     binding::TOKEN_VERSIONS,
-                    format!("{other:?} is not 1.0 or 2.0"),
+                    format!("{} is not 1.0 or 2.0", Quoted(other)),
                 ),
             }
         }
@@ -598,7 +607,7 @@ pub fn from_bindings_and_policy_file(
         if name.is_empty() || !name.bytes().all(super::forward::is_token_char) {
             r.problem(
                 binding::STRIP_HEADERS,
-                format!("{name:?} is not a header name"),
+                format!("{} is not a header name", Quoted(name)),
             );
         }
     }
@@ -808,7 +817,10 @@ fn route_origin_problems(
             continue;
         }
         let problem = match &route.origin {
-            Some(name) => format!("{prefix}routes[{i}].origin: {name:?} is not in GATE_ORIGINS"),
+            Some(name) => format!(
+                "{prefix}routes[{i}].origin: {} is not in GATE_ORIGINS",
+                Quoted(name)
+            ),
             None => format!(
                 "{prefix}routes[{i}]: names no origin and ORIGIN_URL is not set (give it \
                  origin = \"<a GATE_ORIGINS name>\")"
@@ -845,9 +857,9 @@ pub fn rate_limit_binding_problems(
             problems.push(ConfigProblem {
                 binding: label,
                 problem: format!(
-                    "{prefix}routes[{i}].rate_limit.binding: no rate-limiting binding {:?} \
+                    "{prefix}routes[{i}].rate_limit.binding: no rate-limiting binding {} \
                      ([[ratelimits]] in wrangler.toml)",
-                    limit.binding
+                    Quoted(&limit.binding)
                 ),
             });
         }
@@ -870,7 +882,8 @@ pub fn service_binding_problems(
         .map(|(name, service)| ConfigProblem {
             binding: binding::ORIGINS,
             problem: format!(
-                "{name}: no service binding {service:?} ([[services]] in wrangler.toml)"
+                "{name}: no service binding {} ([[services]] in wrangler.toml)",
+                Quoted(service)
             ),
         })
         .collect()

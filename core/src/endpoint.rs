@@ -7,6 +7,7 @@
 //! The inputs are configuration and Entra-published metadata, so anything unusual that a
 //! browser would repair (backslashes, tabs, IDN hosts, `..` segments, `127.1`) is refused.
 
+use crate::quoted::Quoted;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
@@ -66,14 +67,14 @@ impl fmt::Display for EndpointError {
                 f.write_str("must not contain spaces, control characters or backslashes")
             }
             EndpointError::NotAUrl => f.write_str("not a URL (expected https://host/path)"),
-            EndpointError::Scheme { scheme } => write!(f, "scheme {scheme:?} is not https"),
+            EndpointError::Scheme { scheme } => write!(f, "scheme {} is not https", Quoted(scheme)),
             EndpointError::Credentials => f.write_str("must not carry credentials"),
             EndpointError::Authority { authority } => {
-                write!(f, "{authority:?} is not host[:port]")
+                write!(f, "{} is not host[:port]", Quoted(authority))
             }
             EndpointError::NoHost => f.write_str("has no host"),
-            EndpointError::Host { host, problem } => write!(f, "host {host:?} {problem}"),
-            EndpointError::Port { port } => write!(f, "port {port:?} is not 1..=65535"),
+            EndpointError::Host { host, problem } => write!(f, "host {} {problem}", Quoted(host)),
+            EndpointError::Port { port } => write!(f, "port {} is not 1..=65535", Quoted(port)),
             EndpointError::NonAscii => {
                 f.write_str("path and query must be ASCII (percent-encode other characters)")
             }

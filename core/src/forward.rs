@@ -4,6 +4,7 @@
 
 use super::endpoint::Endpoint;
 use super::identity::VerifiedIdentity;
+use crate::quoted::Quoted;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -71,17 +72,23 @@ impl fmt::Display for HeaderSettingError {
         match self {
             HeaderSettingError::Prefix { prefix } => write!(
                 f,
-                "prefix {prefix:?} must be 3-32 header-name characters ending in '-'"
+                "prefix {} must be 3-32 header-name characters ending in '-'",
+                Quoted(prefix)
             ),
             HeaderSettingError::PrefixOverlaps { prefix } => write!(
                 f,
-                "prefix {prefix:?} overlaps headers the platform or browsers own"
+                "prefix {} overlaps headers the platform or browsers own",
+                Quoted(prefix)
             ),
             HeaderSettingError::Mapping { pair } => {
-                write!(f, "{pair:?} is not claim=Header-Suffix")
+                write!(f, "{} is not claim=Header-Suffix", Quoted(pair))
             }
             HeaderSettingError::FixedHeader { pair, name } => {
-                write!(f, "{pair:?}: {name} is one of the fixed identity headers")
+                write!(
+                    f,
+                    "{}: {name} is one of the fixed identity headers",
+                    Quoted(pair)
+                )
             }
         }
     }

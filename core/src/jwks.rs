@@ -9,6 +9,7 @@ use super::json::read::{self, Member};
 use super::json::{self, JsonError, Value};
 use super::roca::has_roca_fingerprint;
 use super::token::MAX_KID_BYTES;
+use crate::quoted::Quoted;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -173,10 +174,10 @@ impl fmt::Display for KeySkip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeySkip::Malformed { detail } => write!(f, "malformed key: {detail}"),
-            KeySkip::NotRsa { kty } => write!(f, "kty {kty:?} is not RSA"),
-            KeySkip::NotForSignatures { use_ } => write!(f, "use {use_:?} is not sig"),
+            KeySkip::NotRsa { kty } => write!(f, "kty {} is not RSA", Quoted(kty)),
+            KeySkip::NotForSignatures { use_ } => write!(f, "use {} is not sig", Quoted(use_)),
             KeySkip::NoVerifyOperation => f.write_str("key_ops does not allow verify"),
-            KeySkip::WrongAlgorithm { alg } => write!(f, "alg {alg:?} is not RS256"),
+            KeySkip::WrongAlgorithm { alg } => write!(f, "alg {} is not RS256", Quoted(alg)),
             KeySkip::KidMissing => f.write_str("no usable kid"),
             KeySkip::PrivateMaterial => f.write_str("key carries private members"),
             KeySkip::ModulusSize { bits } => {

@@ -4,6 +4,7 @@ use super::crypto::{CryptoFault, SignatureVerifier};
 use super::keyset::KeySet;
 use super::reason::Reason;
 use super::token::UntrustedToken;
+use crate::quoted::Quoted;
 use std::fmt;
 
 /// The only algorithm Entra signs access tokens with. It is a configuration value, never read
@@ -63,17 +64,19 @@ impl fmt::Display for JwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JwsError::AlgorithmNotAllowed { expected, found } => {
-                write!(f, "alg {found:?} where {expected} is required")
+                write!(f, "alg {} where {expected} is required", Quoted(found))
             }
             JwsError::GraphNonce => f.write_str("header nonce marks a Graph/first-party token"),
-            JwsError::UnknownKid { kid } => write!(f, "no key with kid {kid:?}"),
+            JwsError::UnknownKid { kid } => write!(f, "no key with kid {}", Quoted(kid)),
             JwsError::SignatureLength { expected, found } => {
                 write!(
                     f,
                     "signature of {found} bytes where the key needs {expected}"
                 )
             }
-            JwsError::BadSignature { kid } => write!(f, "signature does not verify with {kid:?}"),
+            JwsError::BadSignature { kid } => {
+                write!(f, "signature does not verify with {}", Quoted(kid))
+            }
             JwsError::Crypto(fault) => fault.fmt(f),
         }
     }

@@ -30,6 +30,7 @@ use super::keyset::KeySet;
 use super::keystore::KeySetSource;
 use super::metadata::{vet_documents, MetadataVersion};
 use super::time::UnixTime;
+use crate::quoted::Quoted;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -163,7 +164,7 @@ impl fmt::Display for RecordError {
             RecordError::Unsealed => f.write_str("record has no seal"),
             RecordError::BadTag => f.write_str("record seal does not verify under GATE_SECRET"),
             RecordError::Corrupt { detail } => write!(f, "record is corrupt: {detail}"),
-            RecordError::OtherSet { found } => write!(f, "record belongs to set {found:?}"),
+            RecordError::OtherSet { found } => write!(f, "record belongs to set {}", Quoted(found)),
             RecordError::HashMismatch => f.write_str("record content does not match its hash"),
             RecordError::NotConfigured { detail } => {
                 write!(f, "record does not match the configuration: {detail}")
@@ -408,8 +409,8 @@ impl StoredKeySet {
         for (stored, (version, url)) in self.sources.iter().zip(&source.metadata) {
             if stored.version != StoredVersion::from(*version) {
                 return Err(not_configured(format!(
-                    "a {:?} source where {} is expected",
-                    stored.version,
+                    "a {} source where {} is expected",
+                    stored.version.as_str(),
                     version.as_str()
                 )));
             }

@@ -3,6 +3,7 @@
 //! RSA key) so that preparation happens once per key per isolate, not once per token.
 
 use super::jwks::{KeyIntake, SkippedKey, VettedKey};
+use crate::quoted::Quoted;
 use std::cell::OnceCell;
 use std::fmt;
 
@@ -16,8 +17,8 @@ impl fmt::Display for MergeConflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "kid {:?} names different keys or issuers in different documents",
-            self.kid
+            "kid {} names different keys or issuers in different documents",
+            Quoted(&self.kid)
         )
     }
 }

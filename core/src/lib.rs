@@ -112,6 +112,7 @@ mod metadata;
 mod origins;
 mod policy;
 mod query_token;
+mod quoted;
 mod reason;
 mod refresh;
 mod request_target;

@@ -3,6 +3,8 @@
 //! request, so an operator may keep all, none or a sample of them (the counters still see every
 //! request).
 
+use crate::quoted::Quoted;
+
 /// How many allowed-request decision lines are written (`GATE_LOG_ALLOWED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AllowedLines {
@@ -29,7 +31,12 @@ impl AllowedLines {
             "none" => return Ok(AllowedLines::None),
             _ => {}
         }
-        let invalid = || format!("{text:?} is not all, none, a fraction in (0, 1] or a percentage");
+        let invalid = || {
+            format!(
+                "{} is not all, none, a fraction in (0, 1] or a percentage",
+                Quoted(text)
+            )
+        };
         // A fraction has six decimal places of a million; a percentage four.
         let (number, places) = match text.strip_suffix('%') {
             Some(percent) => (percent.trim(), 4),
@@ -43,7 +50,7 @@ impl AllowedLines {
         }
         let decimals = decimals.trim_end_matches('0');
         if decimals.len() > places {
-            return Err(format!("{text:?} is finer than one in a million"));
+            return Err(format!("{} is finer than one in a million", Quoted(text)));
         }
         let whole: u64 = match whole.trim_start_matches('0') {
             "" => 0,

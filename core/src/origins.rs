@@ -9,6 +9,7 @@
 use crate::endpoint::Endpoint;
 use crate::forward::{join_url, origin_url};
 use crate::json::{self, Value};
+use crate::quoted::Quoted;
 use std::borrow::Cow;
 
 /// One destination.
@@ -79,7 +80,8 @@ impl Origins {
             let name = name.into_owned();
             if !is_origin_name(&name) {
                 problems.push(format!(
-                    "{name:?}: a name is lower-case letters, digits, - and _ (at most 64)"
+                    "{}: a name is lower-case letters, digits, - and _ (at most 64)",
+                    Quoted(&name)
                 ));
                 continue;
             }
@@ -92,7 +94,7 @@ impl Origins {
                         })
                     }
                     (Some(Value::String(binding)), 1) => {
-                        Err(format!("{binding:?} is not a binding name"))
+                        Err(format!("{} is not a binding name", Quoted(binding)))
                     }
                     _ => Err(r#"an object must be {"service": "BINDING"} and nothing else"#.into()),
                 },

@@ -7,6 +7,7 @@ use super::b64;
 use super::json::read::{self, Member};
 use super::json::{self, JsonError};
 use super::reason::Reason;
+use crate::quoted::Quoted;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -103,7 +104,7 @@ impl fmt::Display for TokenError {
             TokenError::EmptySegment { index } => write!(f, "segment {index} is empty"),
             TokenError::Base64 { segment } => write!(f, "{segment} is not strict base64url"),
             TokenError::HeaderJson { detail } => write!(f, "header is not valid: {detail}"),
-            TokenError::UnexpectedType { typ } => write!(f, "unexpected typ {typ:?}"),
+            TokenError::UnexpectedType { typ } => write!(f, "unexpected typ {}", Quoted(typ)),
             TokenError::ForbiddenHeader { member } => write!(f, "header member {member} refused"),
             TokenError::KidMissing => f.write_str("header has no kid"),
             TokenError::KidTooLong { length } => write!(f, "kid of {length} bytes is too long"),

@@ -31,6 +31,7 @@ use crate::keyset::KeySet;
 use crate::keystore::set_for;
 use crate::policy::{Preflight, Refusal, RequestFacts, Route, RouteChoice, Verdict};
 use crate::query_token::QueryCredentials;
+use crate::quoted::Quoted;
 use crate::reason::Reason;
 use crate::resource_metadata::resource_for;
 use crate::revocation::RevocationList;
@@ -161,6 +162,22 @@ enum State {
     RateLimit,
     /// Decided.
     Done,
+}
+
+impl State {
+    /// For an internal error's detail (not `Debug`: see `quoted`).
+    fn name(&self) -> &'static str {
+        match self {
+            State::New => "new",
+            State::Cached { .. } => "cached",
+            State::Keys { .. } => "keys",
+            State::KidMiss { .. } => "kid_miss",
+            State::Signature { .. } => "signature",
+            State::Revocations => "revocations",
+            State::RateLimit => "rate_limit",
+            State::Done => "done",
+        }
+    }
 }
 
 /// One request's walk. See the module docs for the order of the steps.
@@ -483,7 +500,7 @@ impl<'c> Walk<'c> {
                 }
                 Some(_) | None => self.refuse(Refusal::new(
                     Reason::UnknownKid,
-                    format!("no key with kid {kid:?}"),
+                    format!("no key with kid {}", Quoted(&kid)),
                 )),
             },
             other @ (State::New
@@ -503,7 +520,7 @@ impl<'c> Walk<'c> {
     fn out_of_order(&mut self, state: State, what: &str) -> Step {
         self.refuse(Refusal::new(
             Reason::InternalError,
-            format!("{what} arrived in state {state:?}"),
+            format!("{what} arrived in state {}", state.name()),
         ))
     }
 

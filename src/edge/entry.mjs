@@ -7,13 +7,27 @@ import { initSync, handleFetch, handleScheduled, __wbg_reset_state } from "./glu
 
 initSync({ module: wasmModule });
 
-// A trap (a Rust panic: the crate is built with panic = "abort") leaves the instance's memory in
-// an unknown state, so the next event gets a fresh instance. The event that trapped fails with
-// the runtime's own error.
+// A trap (a Rust panic: the wasm is built so that a panic traps at once, with no message) leaves
+// the instance's memory in an unknown state, so the next event gets a fresh instance. The line
+// says only that it happened: nothing of the request.
+function trapped(error) {
+  if (!(error instanceof WebAssembly.RuntimeError)) return false;
+  __wbg_reset_state();
+  console.log('{"event":"panic","reason":"internal_error"}');
+  return true;
+}
+
+// The event that trapped fails with the runtime's own error.
 function recover(error) {
-  if (error instanceof WebAssembly.RuntimeError) __wbg_reset_state();
+  trapped(error);
   throw error;
 }
+
+// A trap inside a promise callback (a WebCrypto or KV answer arriving) rejects a promise nobody
+// holds: it surfaces here instead.
+addEventListener("unhandledrejection", (event) => {
+  if (trapped(event.reason)) event.preventDefault();
+});
 
 export default {
   fetch(request, env, ctx) {

@@ -194,15 +194,6 @@ pub fn scheduled(set: &str, outcome: &str) {
     ]);
 }
 
-/// The instance is about to trap; the next event gets a fresh one.
-pub fn panicked(location: &str) {
-    emit(&mut [
-        ("event", Text("panic")),
-        ("reason", Text(Reason::InternalError.code())),
-        ("where", Text(location)),
-    ]);
-}
-
 pub fn revocations_loaded(entries: usize) {
     emit(&mut [
         ("event", Text("revocations_loaded")),

@@ -58,25 +58,6 @@ thread_local! {
         Rc::new(RefCell::new(TokenCache::new(TOKEN_CACHE_CAPACITY, TOKEN_CACHE_BYTES)));
 }
 
-/// Runs once when the instance starts. A panic aborts (`panic = "abort"`), which leaves this
-/// instance unusable; the hook has wasm-bindgen build a fresh one before the next call into it,
-/// wherever the panic happened (also inside a promise callback, where the entry module's own
-/// recovery never sees the trap).
-#[wasm_bindgen(start)]
-fn start() {
-    // Not chained to the default hook: on wasm32-unknown-unknown it writes to a stderr that goes
-    // nowhere, and keeping it costs the std formatting machinery in the wasm.
-    std::panic::set_hook(Box::new(|info| {
-        wasm_bindgen::handler::schedule_reinit();
-        // Where, not what: a panic message could quote request data.
-        let at = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        log::panicked(&at);
-    }));
-}
-
 /// The `fetch` handler (`src/edge/entry.mjs` calls it): a `Response`, or a promise of one.
 /// Always answers: a refusal is a response.
 #[wasm_bindgen(js_name = handleFetch)]

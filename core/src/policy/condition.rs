@@ -5,6 +5,7 @@
 use super::facts::RequestFacts;
 use super::{PolicyProblem, ProblemKind, Refusal};
 use crate::identity::VerifiedIdentity;
+use crate::quoted::Quoted;
 use crate::reason::Reason;
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -412,7 +413,7 @@ impl RawCondition {
                         None => problems.push(PolicyProblem::new(
                             format!("{path}.time.days"),
                             ProblemKind::Invalid,
-                            format!("{day:?} is not mon..sun"),
+                            format!("{} is not mon..sun", Quoted(&day)),
                         )),
                     }
                 }
@@ -511,7 +512,7 @@ impl RawSetKind {
                         Err(_) => problems.push(PolicyProblem::new(
                             format!("{path}.ip"),
                             ProblemKind::Invalid,
-                            format!("{value:?} is not a CIDR range or address"),
+                            format!("{} is not a CIDR range or address", Quoted(&value)),
                         )),
                     }
                 }
@@ -524,7 +525,7 @@ impl RawSetKind {
                         problems.push(PolicyProblem::new(
                             format!("{path}.country"),
                             ProblemKind::Invalid,
-                            format!("{value:?} is not a two-letter country code"),
+                            format!("{} is not a two-letter country code", Quoted(value)),
                         ));
                     }
                 }

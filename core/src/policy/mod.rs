@@ -26,6 +26,7 @@ pub use rules::{ChallengeContext, ClaimMatch, Need, Requirements, StepUp};
 use crate::endpoint::is_origin;
 use crate::guid::normalize_guid;
 use crate::identity::{TokenKind, VerifiedIdentity};
+use crate::quoted::Quoted;
 use crate::reason::Reason;
 use document::{RawCors, RawNeed, RawPolicy, RawRoute};
 
@@ -408,7 +409,7 @@ fn compile(
             problems.push(PolicyProblem::new(
                 "default",
                 ProblemKind::Invalid,
-                format!("{other:?} is not deny or authenticated"),
+                format!("{} is not deny or authenticated", Quoted(other)),
             ));
             false
         }
@@ -425,7 +426,7 @@ fn compile(
             problems.push(PolicyProblem::new(
                 "api_client_id",
                 ProblemKind::Invalid,
-                format!("{id:?} is not a GUID"),
+                format!("{} is not a GUID", Quoted(&id)),
             ));
             None
         }),
@@ -573,7 +574,7 @@ fn normalized_guids(
                 problems.push(PolicyProblem::new(
                     at,
                     ProblemKind::Invalid,
-                    format!("{v:?} is not a GUID"),
+                    format!("{} is not a GUID", Quoted(&v)),
                 ));
                 None
             })
@@ -619,7 +620,7 @@ fn compile_route(
                     problems.push(PolicyProblem::new(
                         format!("{at}.methods"),
                         ProblemKind::Invalid,
-                        format!("{m:?} is not an HTTP method"),
+                        format!("{} is not an HTTP method", Quoted(&m)),
                     ));
                 }
                 upper
@@ -661,7 +662,7 @@ fn compile_route(
                 problems.push(PolicyProblem::new(
                     format!("{at}.require.token_kind"),
                     ProblemKind::Invalid,
-                    format!("{other:?} is not user or app"),
+                    format!("{} is not user or app", Quoted(other)),
                 ));
                 None
             }
@@ -688,7 +689,7 @@ fn compile_route(
                 problems.push(PolicyProblem::new(
                     format!("{at}.require.client_auth"),
                     ProblemKind::Invalid,
-                    format!("{other:?} is not public, secret or certificate"),
+                    format!("{} is not public, secret or certificate", Quoted(other)),
                 ));
                 None
             }
@@ -747,7 +748,7 @@ fn compile_route(
                 problems.push(PolicyProblem::new(
                     format!("{sat}.auth_context"),
                     ProblemKind::Invalid,
-                    format!("{ctx:?} is not c1..c99"),
+                    format!("{} is not c1..c99", Quoted(ctx)),
                 ));
             }
             if !optional.iter().any(|c| c == "acrs") {
@@ -866,7 +867,7 @@ fn compile_cors(raw: RawCors, problems: &mut Vec<PolicyProblem>) -> Cors {
             problems.push(PolicyProblem::new(
                 "cors.allowed_origins",
                 ProblemKind::Invalid,
-                format!("{origin:?} is not an origin (scheme://host[:port])"),
+                format!("{} is not an origin (scheme://host[:port])", Quoted(origin)),
             ));
         }
     }

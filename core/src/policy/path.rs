@@ -8,6 +8,7 @@
 //! may fold ASCII case, for origins that route without regard to it.
 
 use crate::canonical_path::CanonicalPath;
+use crate::quoted::Quoted;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,14 +64,15 @@ impl fmt::Display for PatternError {
             PatternError::QueryOrFragment => f.write_str("must not contain ? or #"),
             PatternError::RestNotLast => f.write_str("** may only be the last segment"),
             PatternError::PartialWildcard { segment } => {
-                write!(f, "{segment:?}: * must be a whole segment")
+                write!(f, "{}: * must be a whole segment", Quoted(segment))
             }
             PatternError::EmptySegment => f.write_str("empty segment (//)"),
             PatternError::NotCanonical { segment } => write!(
                 f,
-                "{segment:?} can never match: request paths are matched in canonical form \
+                "{} can never match: request paths are matched in canonical form \
                  (no dot segments, unreserved characters unescaped, escapes in upper case, \
-                 no ; or encoded / \\)"
+                 no ; or encoded / \\)",
+                Quoted(segment)
             ),
         }
     }

@@ -8,6 +8,7 @@ use super::facts::RequestFacts;
 use super::{PolicyProblem, ProblemKind};
 use crate::identity::VerifiedIdentity;
 use crate::origins::is_binding_name;
+use crate::quoted::Quoted;
 use ipnet::Ipv6Net;
 use std::net::IpAddr;
 
@@ -72,7 +73,7 @@ pub(super) fn compile(
         problems.push(PolicyProblem::new(
             format!("{at}.binding"),
             ProblemKind::Invalid,
-            format!("{:?} is not a binding name", raw.binding),
+            format!("{} is not a binding name", Quoted(&raw.binding)),
         ));
         ok = false;
     }
@@ -85,7 +86,7 @@ pub(super) fn compile(
             problems.push(PolicyProblem::new(
                 format!("{at}.per"),
                 ProblemKind::Invalid,
-                format!("{other:?} is not app, user, tenant or ip"),
+                format!("{} is not app, user, tenant or ip", Quoted(other)),
             ));
             return None;
         }
