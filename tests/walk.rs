@@ -23,6 +23,7 @@ use entra_gate_core::{binding, from_bindings, GateConfig};
 use entra_gate_core::{token_key, RevocationList};
 use entra_gate_core::{Built, StoredKeySet, StoredSource, StoredVersion};
 use entra_gate_core::{CanonicalPath, KeysView, Outcome, Step, Walk};
+use entra_gate_core::{ReplayContext, MAX_REPLAY_SECONDS};
 use mock_tenant::mint::standard_header;
 use mock_tenant::{compact, standard_claims, Kind, SigningKey, Version};
 use serde_json::{json, Value};
@@ -963,4 +964,178 @@ fn shadow_mode_never_forwards_a_request_with_nowhere_to_go() {
         walk.trace().shadowed.as_ref().map(|r| r.reason),
         Some(Reason::InsufficientRole)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay (`core::replay`): when a forward may be answered again for the same request without a
+// walk, and until when.
+
+fn far() -> ReplayContext {
+    ReplayContext {
+        now: NOW,
+        keys_until: UnixTime(NOW_SECONDS + 86_400),
+        metrics: false,
+    }
+}
+
+/// The walk's replay window for `facts` on `config`, after a forward.
+fn replay_window(
+    config: &GateConfig,
+    facts: RequestFacts,
+    claims: Value,
+    fake_revocations: bool,
+    context: ReplayContext,
+) -> Option<UnixTime> {
+    let signing = signing_keys();
+    let built = keys(config, &signing);
+    let fake = Fake {
+        keys: Some(&built),
+        refreshed: None,
+        revocations: fake_revocations.then(RevocationList::default),
+        rate_limit: Some(true),
+    };
+    let t = bearer(&token(&signing[0], claims));
+    let path = facts.path().to_owned();
+    let (outcome, _, walk) = run(config, facts, t, &fake, &new_cache());
+    assert!(
+        matches!(outcome, Outcome::Forward { .. }),
+        "{path} is forwarded: {outcome:?}"
+    );
+    walk.replay_until(&outcome, context)
+}
+
+#[test]
+fn a_plain_forward_replays_until_the_earliest_of_exp_the_keys_and_the_cap() {
+    let config = config_with(&[]);
+    // The token lives an hour: the cap decides.
+    assert_eq!(
+        replay_window(&config, get("/items"), json!({}), false, far()),
+        Some(UnixTime(NOW_SECONDS + MAX_REPLAY_SECONDS))
+    );
+    // A token about to expire: its exp decides, to the second the cache stops using it.
+    let exp = json!({"exp": NOW_SECONDS + 42});
+    assert_eq!(
+        replay_window(&config, get("/items"), exp, false, far()),
+        Some(UnixTime(NOW_SECONDS + 42))
+    );
+    // Keys due to be looked at again: they decide.
+    let keys_soon = ReplayContext {
+        keys_until: UnixTime(NOW_SECONDS + 7),
+        ..far()
+    };
+    assert_eq!(
+        replay_window(&config, get("/items"), json!({}), false, keys_soon),
+        Some(UnixTime(NOW_SECONDS + 7))
+    );
+    // Keys due now: no replay at all.
+    let keys_now = ReplayContext {
+        keys_until: NOW,
+        ..far()
+    };
+    assert_eq!(
+        replay_window(&config, get("/items"), json!({}), false, keys_now),
+        None
+    );
+}
+
+#[test]
+fn a_route_reading_only_the_token_and_target_replays() {
+    let config = policy(json!({
+        "optional_claims": ["acrs"],
+        "routes": [
+            {"path": "/items/**", "methods": ["GET"], "require": {"scopes": {"any_of": ["items.read"]}}},
+            {"path": "/reports/**", "step_up": {"auth_context": "c1"}},
+        ],
+    }));
+    assert!(replay_window(&config, get("/items/1"), json!({}), false, far()).is_some());
+    let with_context = json!({"acrs": ["c1"]});
+    assert!(replay_window(&config, get("/reports/1"), with_context, false, far()).is_some());
+}
+
+#[test]
+fn nothing_that_reads_or_adds_per_request_replays() {
+    let plain = config_with(&[]);
+    let metrics = ReplayContext {
+        metrics: true,
+        ..far()
+    };
+    assert_eq!(
+        replay_window(&plain, get("/items"), json!({}), false, metrics),
+        None,
+        "counters"
+    );
+    assert_eq!(
+        replay_window(&plain, get("/items"), json!({}), true, far()),
+        None,
+        "revocations"
+    );
+    let per_request_settings = [
+        (binding::POLICY, json!({"default": "authenticated", "cors": {"allowed_origins": ["https://app.example.com"]}}).to_string()),
+        (binding::ORIGIN_TIMEOUT_SECONDS, "5".to_owned()),
+        (binding::ASSERTION_KEY, json!({"kty": "OKP", "crv": "Ed25519", "kid": "assertion-1",
+            "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}).to_string()),
+    ];
+    for (name, value) in &per_request_settings {
+        let config = config_with(&[(name, value.as_str())]);
+        assert_eq!(
+            replay_window(&config, get("/items"), json!({}), false, far()),
+            None,
+            "{name}"
+        );
+    }
+    let routes = policy(json!({
+        "optional_claims": ["auth_time"],
+        "routes": [
+            {"path": "/net/**", "conditions": {"ip": {"in": ["10.0.0.0/8"]}}},
+            {"path": "/audit/**", "report_only": true},
+            {"path": "/recent/**", "step_up": {"max_age_seconds": 600}},
+            {"path": "/limited/**", "rate_limit": {"binding": "PER_APP", "per": "app"}},
+            {"path": "/hub/**", "websocket": true},
+            {"path": "/download/**", "query_token": true},
+        ],
+    }));
+    let recent = json!({"auth_time": NOW_SECONDS - 60});
+    for path in [
+        "/audit/x",
+        "/recent/x",
+        "/limited/x",
+        "/hub/x",
+        "/download/x",
+    ] {
+        assert_eq!(
+            replay_window(&routes, get(path), recent.clone(), false, far()),
+            None,
+            "{path}"
+        );
+    }
+    let mut inside = get("/net/x");
+    inside.client_ip = Some("10.1.2.3".parse().expect("an address"));
+    assert_eq!(
+        replay_window(&routes, inside, json!({}), false, far()),
+        None,
+        "conditions"
+    );
+}
+
+#[test]
+fn shadow_mode_and_findings_never_replay_and_only_forwards_do() {
+    let shadow = config_with(&[(binding::SHADOW_MODE, "true")]);
+    assert_eq!(
+        replay_window(&shadow, get("/items"), json!({}), false, far()),
+        None
+    );
+    let config = config_with(&[]);
+    let signing = signing_keys();
+    let built = keys(&config, &signing);
+    let expired = bearer(&token(&signing[0], json!({"exp": NOW_SECONDS - 600})));
+    let (outcome, _, walk) = run(
+        &config,
+        get("/items"),
+        expired,
+        &keys_only(&built),
+        &new_cache(),
+    );
+    assert_eq!(refused(&outcome), Some(Reason::TokenExpired));
+    assert_eq!(walk.replay_until(&outcome, far()), None);
 }

@@ -115,6 +115,7 @@ mod query_token;
 mod quoted;
 mod reason;
 mod refresh;
+mod replay;
 mod request_target;
 mod resource_metadata;
 mod revocation;
@@ -153,6 +154,7 @@ pub use identity::IdentityParts;
 pub use identity::{TokenKind, TokenVersion, VerifiedIdentity};
 pub use issuer::{IssuerRules, IssuerTemplate};
 // The edge writes its log lines with the core's JSON writer.
+pub use json::write::string as write_json_string;
 pub use json::write::ObjectWriter;
 pub use jwks::{parse_jwks, JwksError, JwksLimits, KeySkip, VettedKey};
 pub use jws::{SignedPayload, SigningAlgorithm};
@@ -174,6 +176,7 @@ pub use policy::{
 pub use query_token::QueryCredentials;
 pub use reason::{Challenge, Reason, Stage};
 pub use refresh::{Action, CachePolicy, Held, KvFound, UnknownKids};
+pub use replay::{ReplayContext, MAX_REPLAY_SECONDS};
 pub use request_target::{RequestTarget, TargetError};
 pub use resource_metadata::{metadata_url, ResourceMetadata, WELL_KNOWN_PATH};
 pub use revocation::{

@@ -70,14 +70,20 @@ impl AllowedLines {
         }
     }
 
+    /// Lines kept in a million: what replay.mjs samples with, by the rule of [`Self::keeps`].
+    pub fn per_million(self) -> u32 {
+        match self {
+            AllowedLines::All => MILLION,
+            AllowedLines::None => 0,
+            AllowedLines::PerMillion(n) => n,
+        }
+    }
+
     /// Whether an allowed request's line is written; `draw` is uniform random over `u32` (only
     /// consulted when sampling).
     pub fn keeps(self, draw: impl FnOnce() -> u32) -> bool {
-        match self {
-            AllowedLines::All => true,
-            AllowedLines::None => false,
-            AllowedLines::PerMillion(n) => draw() % MILLION < n,
-        }
+        let kept = self.per_million();
+        kept >= MILLION || (kept > 0 && draw() % MILLION < kept)
     }
 }
 

@@ -99,6 +99,15 @@ impl CachePolicy {
             .is_none_or(|t| now.seconds() - t.seconds() >= self.failure_backoff_seconds)
     }
 
+    /// The first instant at which [`Self::on_request`] no longer uses `held` as it is: until
+    /// then a request is answered with these keys without looking anywhere else.
+    pub fn held_until(&self, held: Held) -> UnixTime {
+        UnixTime(
+            (held.loaded_at.seconds() + self.memory_ttl_seconds)
+                .min(held.checked_at.seconds() + self.max_staleness_seconds + 1),
+        )
+    }
+
     /// A request arrives; `held` is what memory has.
     pub fn on_request(&self, held: Option<Held>, now: UnixTime) -> Action {
         match held {
@@ -223,6 +232,24 @@ mod tests {
         failure_backoff_seconds: 30,
         unknown_kid_capacity: 3,
     };
+
+    #[test]
+    fn held_until_is_the_first_second_a_request_stops_using_the_held_keys() {
+        // Memory's TTL ends first, then staleness ends first.
+        for (loaded, checked) in [
+            (1_000, 900),
+            (100_000, 13_800),
+            (1_000, 1_000 - 86_400 + 200),
+        ] {
+            let keys = held(loaded, checked).expect("held");
+            let until = P.held_until(keys).seconds();
+            assert_eq!(
+                P.on_request(Some(keys), UnixTime(until - 1)),
+                Action::UseHeld
+            );
+            assert_ne!(P.on_request(Some(keys), UnixTime(until)), Action::UseHeld);
+        }
+    }
 
     fn held(loaded: i64, checked: i64) -> Option<Held> {
         Some(Held {

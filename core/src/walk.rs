@@ -33,6 +33,7 @@ use crate::policy::{Preflight, Refusal, RequestFacts, Route, RouteChoice, Verdic
 use crate::query_token::QueryCredentials;
 use crate::quoted::Quoted;
 use crate::reason::Reason;
+use crate::replay::{self, ReplayContext};
 use crate::resource_metadata::resource_for;
 use crate::revocation::RevocationList;
 use crate::time::UnixTime;
@@ -263,6 +264,26 @@ impl<'c> Walk<'c> {
     /// that allows upgrades.
     pub fn keeps_upgrade(&self) -> bool {
         self.facts.websocket_upgrade && self.route.is_some_and(|r| r.websocket)
+    }
+
+    /// Until when this request's forward may be answered again for the very same request
+    /// without a walk (`replay` has the rules); `None` for any other outcome.
+    pub fn replay_until(&self, outcome: &Outcome, context: ReplayContext) -> Option<UnixTime> {
+        let Outcome::Forward {
+            identity: Some(identity),
+        } = outcome
+        else {
+            return None;
+        };
+        let forwarded = replay::Forwarded {
+            config: self.config,
+            route: self.route,
+            identity,
+            revocations_bound: self.revocations_bound,
+            query_token: self.query.count() > 0,
+            findings: !self.trace.would_deny.is_empty() || self.trace.shadowed.is_some(),
+        };
+        replay::replay_until(&forwarded, context)
     }
 
     /// What the decision line records.
@@ -675,7 +696,7 @@ mod tests {
 
     #[test]
     fn a_state_carrying_a_token_never_prints_it() {
-        // `out_of_order` puts a state's Debug in the refusal detail, which is logged.
+        // A state's Debug (tests, a debugger) must not show the token either.
         let text = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJ0aWQiOiJ0In0.c2ln";
         let token = UntrustedToken::parse(text, 16384).expect("parses");
         let state = State::Signature {

@@ -4,6 +4,9 @@
 // build/index.js; the wasm stays a separate module (build/index_bg.wasm).
 import wasmModule from "./index_bg.wasm";
 import { initSync, handleFetch, handleScheduled, __wbg_reset_state } from "./glue/index.js";
+// The glue's own copy of src/edge/replay.mjs (scripts/build.sh points this name at it), so the
+// entry and the Rust edge share one table of remembered forwards.
+import { planFor, replay, drop_replays } from "./replay.mjs";
 
 initSync({ module: wasmModule });
 
@@ -13,6 +16,7 @@ initSync({ module: wasmModule });
 function trapped(error) {
   if (!(error instanceof WebAssembly.RuntimeError)) return false;
   __wbg_reset_state();
+  drop_replays();
   console.log('{"event":"panic","reason":"internal_error"}');
   return true;
 }
@@ -31,6 +35,10 @@ addEventListener("unhandledrejection", (event) => {
 
 export default {
   fetch(request, env, ctx) {
+    // The same request as one the walk forwarded, while nothing else can change the decision
+    // (core/src/replay.rs): answered without entering wasm.
+    const plan = planFor(request);
+    if (plan !== undefined) return replay(request, plan).catch(recover);
     try {
       // A Response, or a promise of one (when keys or a verification had to be waited for).
       const answer = handleFetch(request, env, ctx);

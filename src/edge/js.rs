@@ -82,6 +82,31 @@ extern "C" {
     ) -> Result<Headers, JsValue>;
 }
 
+// What requests answered without wasm need (replay.mjs, next to this file).
+#[wasm_bindgen(module = "/src/edge/replay.mjs")]
+extern "C" {
+    /// `CF-Ray` when valid, otherwise a random id (one rule for both paths).
+    pub fn request_id(headers: &Headers) -> String;
+
+    /// Keeps a replayable forward of `request` (see `remember` in replay.mjs).
+    #[allow(clippy::too_many_arguments)]
+    pub fn remember(
+        request: &web_sys::Request,
+        until_ms: f64,
+        url: &str,
+        drop: &str,
+        id_header: &str,
+        pairs: &str,
+        service: Option<&worker_sys::Fetcher>,
+        line: &str,
+        per_million: u32,
+        ticket: super::replay::ReplayTicket,
+    );
+
+    /// A key set changed: no remembered forward is replayed again.
+    pub fn forget_replays();
+}
+
 /// The names of `headers` (lower case, as the runtime keeps them).
 pub fn header_names(headers: &Headers) -> Vec<String> {
     header_names_joined(headers)
@@ -92,7 +117,7 @@ pub fn header_names(headers: &Headers) -> Vec<String> {
 
 /// Header name and value lines, one each, for the glue's `build_headers`. Refuses a name or
 /// value with a line break rather than let it split the list.
-fn header_lines<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> Result<String, JsValue> {
+pub fn header_lines<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> Result<String, JsValue> {
     let breaks = |s: &str| s.bytes().any(|b| b == b'\n' || b == b'\r');
     let mut joined = String::new();
     for (name, value) in pairs {

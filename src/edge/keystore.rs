@@ -125,6 +125,11 @@ impl SetState {
         self.held.borrow().as_ref().map(|l| l.held.get())
     }
 
+    /// Until when a request is answered with the keys held now without looking further.
+    pub fn held_until(&self) -> Option<UnixTime> {
+        self.held_meta().map(|held| self.policy().held_until(held))
+    }
+
     /// The keys to verify with now, or `None` to fail closed.
     pub async fn current(
         self: &Rc<Self>,
@@ -325,6 +330,9 @@ impl SetState {
                     content_hash: record.content_hash.clone(),
                 }));
                 self.unknown_kids.borrow_mut().clear();
+                // As the token cache drops the tokens of a withdrawn key, no replay outlives
+                // the keys it was decided with.
+                super::js::forget_replays();
                 true
             }
             Err(error) => {

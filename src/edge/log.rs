@@ -74,26 +74,10 @@ fn count(n: usize) -> Field<'static> {
     Count(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
-/// `CF-Ray` when Cloudflare set one, otherwise a random id.
+/// `CF-Ray` when Cloudflare set one, otherwise a random id: the rule lives in replay.mjs, which
+/// needs it for requests that never enter wasm.
 pub fn request_id(headers: &Headers) -> String {
-    if let Ok(Some(ray)) = headers.get("cf-ray") {
-        if !ray.is_empty()
-            && ray.len() <= 64
-            && ray.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return ray;
-        }
-    }
-    let mut bytes = [0u8; 12];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return "unknown".into();
-    }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
+    super::js::request_id(headers)
 }
 
 pub fn config_invalid(problems: &[ConfigProblem]) {
@@ -220,8 +204,13 @@ pub fn kv_record_rejected(set: &str, detail: &str) {
     ]);
 }
 
+/// Stands for the request id, the status and the milliseconds in a replay's line (see
+/// [`Decision::replay_line`]): raw text the writer never emits unescaped.
+const REPLAY_SLOT: &str = "\u{1}";
+
 /// The one line written per request: what was decided and why, never token material.
 /// Serialised in one pass from borrowed fields: this runs on every request.
+#[derive(Clone)]
 pub struct Decision {
     request_id: String,
     started_ms: f64,
@@ -237,8 +226,11 @@ pub struct Decision {
     report_only: Vec<ReportOnly>,
     /// The token's verification came from the isolate's verified-token cache.
     cached: bool,
+    /// Answered from a remembered forward, without the walk (`replay`).
+    replayed: bool,
 }
 
+#[derive(Clone)]
 struct IdentityFields {
     tenant: String,
     /// The calling application (`azp`/`appid`): who did it, for an audit.
@@ -250,6 +242,7 @@ struct IdentityFields {
     uti: Option<String>,
 }
 
+#[derive(Clone)]
 struct ReportOnly {
     reason: &'static str,
     detail: String,
@@ -271,7 +264,35 @@ impl Decision {
             kid: None,
             report_only: Vec::new(),
             cached: false,
+            replayed: false,
         }
+    }
+
+    /// This decision as the line of a request answered by replaying it: the token is one the
+    /// cache holds.
+    pub fn replayed(&self) -> Decision {
+        Decision {
+            cached: true,
+            replayed: true,
+            ..self.clone()
+        }
+    }
+
+    /// The same decision for another request (a replay's refusal when its origin fails).
+    pub fn restart(&mut self, request_id: String, started_ms: f64) {
+        self.request_id = request_id;
+        self.started_ms = started_ms;
+    }
+
+    /// How many allowed-request lines in a million are written.
+    pub fn allowed_per_million(&self) -> u32 {
+        self.settings.allowed.per_million()
+    }
+
+    /// The line with [`REPLAY_SLOT`] where the request id (a JSON string), the status and the
+    /// milliseconds go: replay.mjs fills them in for each request it answers.
+    pub fn replay_line(&self) -> String {
+        self.write_line(REPLAY_SLOT, REPLAY_SLOT, None, REPLAY_SLOT)
     }
 
     pub fn request_id(&self) -> &str {
@@ -371,6 +392,18 @@ impl Decision {
     /// The line's JSON, members in the order they have always had (serde's field order, the
     /// identity's members last). `ms` in whole milliseconds: `Date.now()` has no finer grain.
     fn line(&self, status: u16, reason: Option<&str>, ms: f64) -> String {
+        let mut request_id = String::new();
+        entra_gate_core::write_json_string(&mut request_id, &self.request_id);
+        self.write_line(
+            &request_id,
+            &status.to_string(),
+            reason,
+            &whole_ms(ms).to_string(),
+        )
+    }
+
+    /// The line, the request id, status and milliseconds given as JSON text.
+    fn write_line(&self, request_id: &str, status: &str, reason: Option<&str>, ms: &str) -> String {
         let report_only: Vec<String> = self
             .report_only
             .iter()
@@ -383,20 +416,23 @@ impl Decision {
             .collect();
         let mut line = ObjectWriter::new();
         line.str("event", "decision")
-            .str("request_id", &self.request_id)
+            .raw("request_id", request_id)
             .str_or_null("method", self.method.as_deref())
             .str_or_null("route", self.route.as_deref())
             .str("decision", self.outcome)
-            .u64("status", u64::from(status))
+            .raw("status", status)
             .str_or_null("reason", reason)
             .str_or_null("detail", self.detail.as_deref())
             .str_or_null("kid", self.kid.as_deref())
             .objects("report_only", &report_only)
             .bool("cached", self.cached);
+        if self.replayed {
+            line.bool("replayed", true);
+        }
         if self.shadow {
             line.bool("shadow", true);
         }
-        line.i64("ms", whole_ms(ms));
+        line.raw("ms", ms);
         if let Some(id) = &self.identity {
             line.str("tenant", &id.tenant)
                 .str("client", &id.client)

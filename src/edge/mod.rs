@@ -15,6 +15,7 @@ mod metrics;
 mod pending;
 mod proxy;
 mod rate_limit;
+mod replay;
 mod respond;
 mod revocation;
 mod settle;
@@ -26,7 +27,7 @@ use entra_gate_core::Reason;
 use entra_gate_core::TokenCache;
 use entra_gate_core::VerifiedIdentity;
 use entra_gate_core::{binding, metadata_url, Challenger, GateConfig, DEFAULT_REALM};
-use entra_gate_core::{Outcome, Step, Walk};
+use entra_gate_core::{Outcome, ReplayContext, Step, UnixTime, Walk};
 use entra_gate_core::{Refusal, RequestFacts};
 use entra_gate_core::{RequestTarget, TargetError};
 use keystore::{now, KeyStore, Loaded};
@@ -189,8 +190,24 @@ async fn handle(
     let revocations_bound = bindings::has_revocations(incoming.env);
     let mut walk =
         Walk::new(config, facts, authorization, revocations_bound).with_query(incoming.query);
-    let outcome = drive(&mut walk, incoming, config, &request_id).await;
+    let (outcome, keys_until) = drive(&mut walk, incoming, config, &request_id).await;
     record(&walk, &outcome, &mut decision.borrow_mut());
+    let replay = keys_until
+        .and_then(|keys_until| {
+            walk.replay_until(
+                &outcome,
+                ReplayContext {
+                    now: now(),
+                    keys_until,
+                    metrics: metrics::enabled(),
+                },
+            )
+        })
+        .map(|until| replay::Plan {
+            until,
+            decision: decision.borrow().replayed(),
+            realm: config.realm.clone(),
+        });
     match outcome {
         Outcome::PublishKeys => match &config.assertion_key {
             Some(key) => respond::jwks(&key.public_jwks(), &request_id)
@@ -235,37 +252,55 @@ async fn handle(
                 query: walk.forwarded_query(),
                 websocket: walk.keeps_upgrade(),
             };
-            forward(incoming, &target, config, identity.as_deref(), decision).await
+            forward(
+                incoming,
+                &target,
+                config,
+                identity.as_deref(),
+                decision,
+                replay,
+            )
+            .await
         }
     }
 }
 
-/// The walk's steps, performed.
+/// The walk's steps, performed; with the outcome, until when the keys it was last given are
+/// used without looking further (what a replay of it may not outlive).
 async fn drive(
     walk: &mut Walk<'_>,
     incoming: &Incoming<'_>,
     config: &Rc<GateConfig>,
     request_id: &str,
-) -> Outcome {
+) -> (Outcome, Option<UnixTime>) {
     let store = KeyStore::for_isolate(config);
     let kv = LazyKv::new(incoming.env, binding::JWKS_KV);
     let cache = VERIFIED.with(Rc::clone);
     // The keys the walk was last given: a signature is checked with exactly those.
     let mut held: Option<Rc<Loaded>> = None;
+    let mut keys_until = None;
     let mut step = walk.start(&cache, now());
     loop {
         step = match step {
-            Step::Done(outcome) => return outcome,
+            Step::Done(outcome) => return (outcome, keys_until),
             Step::NeedKeys { set } => {
                 held = match store.set(set) {
-                    Some(set) => set.current(&kv, incoming.ctx).await,
+                    Some(set) => {
+                        let keys = set.current(&kv, incoming.ctx).await;
+                        keys_until = set.held_until();
+                        keys
+                    }
                     None => None,
                 };
                 walk.keys_arrived(held.as_deref().map(Loaded::view), &cache)
             }
             Step::NeedKeysWithKid { set, kid } => {
                 held = match store.set(set) {
-                    Some(set) => set.kid_miss(&kid, &kv, incoming.ctx, request_id).await,
+                    Some(set) => {
+                        let keys = set.kid_miss(&kid, &kv, incoming.ctx, request_id).await;
+                        keys_until = set.held_until();
+                        keys
+                    }
                     None => None,
                 };
                 walk.keys_arrived(held.as_deref().map(Loaded::view), &cache)
@@ -331,6 +366,7 @@ async fn forward(
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
     decision: &RefCell<Decision>,
+    replay: Option<replay::Plan>,
 ) -> Handled {
     let request_id = decision.borrow().request_id().to_owned();
     proxy::forward(
@@ -340,6 +376,7 @@ async fn forward(
         config,
         identity,
         &request_id,
+        replay,
     )
     .await
     .map(Reply::Forwarding)

@@ -47,11 +47,35 @@ pub fn finish_later(fetching: Promise, forwarded: Forwarded) -> Promise {
 }
 
 fn finish(id: u32, settled: Result<JsValue, JsValue>) -> JsValue {
-    let Some(mut forwarded) = TABLE.with(|t| t.borrow_mut().take(id)) else {
+    let Some(forwarded) = TABLE.with(|t| t.borrow_mut().take(id)) else {
         // Swept: the client is long gone; nobody reads this answer.
         return JsValue::UNDEFINED;
     };
-    let request_id = forwarded.decision.request_id().to_owned();
+    let Forwarded {
+        mut decision,
+        cors,
+        realm,
+        origin_timeout_seconds,
+    } = forwarded;
+    answer(
+        &mut decision,
+        &cors,
+        &realm,
+        origin_timeout_seconds,
+        settled,
+    )
+}
+
+/// The client's answer once the origin fetch settled, and the decision line (a replay's ticket
+/// answers its failures with it too). `decision` takes the refusal, if there is one.
+pub fn answer(
+    decision: &mut Decision,
+    cors: &[(&'static str, String)],
+    realm: &str,
+    origin_timeout_seconds: Option<u32>,
+    settled: Result<JsValue, JsValue>,
+) -> JsValue {
+    let request_id = decision.request_id().to_owned();
     let answered = settled.and_then(|response| {
         let response: Response = response.unchecked_into();
         js::with_request_id(&response, &request_id)
@@ -60,22 +84,21 @@ fn finish(id: u32, settled: Result<JsValue, JsValue>) -> JsValue {
         Ok(response) => Ok(response),
         Err(error) => {
             let (reason, detail) = if js::is_timeout(&error) {
-                let within = forwarded
-                    .origin_timeout_seconds
+                let within = origin_timeout_seconds
                     .map(|seconds| format!(" within {seconds}s"))
                     .unwrap_or_default();
                 (Reason::OriginTimeout, format!("no answer{within}"))
             } else {
                 (Reason::OriginUnreachable, js::describe(&error))
             };
-            forwarded.decision.refused(reason, &detail);
+            decision.refused(reason, &detail);
             respond::refusal_with(
                 reason,
                 &[],
                 None,
-                &forwarded.cors,
+                cors,
                 Challenger {
-                    realm: &forwarded.realm,
+                    realm,
                     resource_metadata: None,
                 },
                 &request_id,
@@ -83,6 +106,6 @@ fn finish(id: u32, settled: Result<JsValue, JsValue>) -> JsValue {
         }
     };
     let status = response.as_ref().map(Response::status).unwrap_or(500);
-    forwarded.decision.emit(status);
+    decision.emit(status);
     respond::or_bare_500(response)
 }

@@ -10,6 +10,7 @@
 use super::assertion;
 use super::js;
 use super::keystore::now;
+use super::replay;
 use entra_gate_core::AssertionClaims;
 use entra_gate_core::GateConfig;
 use entra_gate_core::Reason;
@@ -53,6 +54,7 @@ pub async fn forward(
     config: &GateConfig,
     identity: Option<&VerifiedIdentity>,
     request_id: &str,
+    replay: Option<replay::Plan>,
 ) -> Result<Promise, Failure> {
     let destination = target
         .origin
@@ -103,5 +105,11 @@ pub async fn forward(
             .map_or(0, |seconds| seconds.saturating_mul(1000)),
         service: target.service,
     };
-    js::forward(request, incoming, &outbound).map_err(|e| (Reason::InternalError, js::describe(&e)))
+    let fetching = js::forward(request, incoming, &outbound)
+        .map_err(|e| (Reason::InternalError, js::describe(&e)))?;
+    if let Some(plan) = replay {
+        // Not remembered is only not replayed: the walk answers the next one.
+        let _ = replay::remember(request, plan, &outbound);
+    }
+    Ok(fetching)
 }
