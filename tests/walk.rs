@@ -978,7 +978,7 @@ fn far() -> ReplayContext {
     }
 }
 
-/// The walk's replay window for `facts` on `config`, after a forward.
+/// The walk's replay window for `facts` on `config`, after a forward of a token seen before.
 fn replay_window(
     config: &GateConfig,
     facts: RequestFacts,
@@ -996,10 +996,21 @@ fn replay_window(
     };
     let t = bearer(&token(&signing[0], claims));
     let path = facts.path().to_owned();
-    let (outcome, _, walk) = run(config, facts, t, &fake, &new_cache());
+    let cache = new_cache();
+    let (first, _, walk) = run(config, facts.clone(), t.clone(), &fake, &cache);
     assert!(
-        matches!(outcome, Outcome::Forward { .. }),
-        "{path} is forwarded: {outcome:?}"
+        matches!(first, Outcome::Forward { .. }),
+        "{path} is forwarded: {first:?}"
+    );
+    assert_eq!(
+        walk.replay_until(&first, context),
+        None,
+        "a token seen for the first time is not remembered"
+    );
+    let (outcome, _, walk) = run(config, facts, t, &fake, &cache);
+    assert!(
+        walk.trace().cached,
+        "{path}: the second time from the cache"
     );
     walk.replay_until(&outcome, context)
 }

@@ -15,7 +15,9 @@
 //!   (not public, not report-only) without conditions on the request (IP, country, ASN, time,
 //!   `ipaddr`), without a recent sign-in limit (it runs out with time), a rate limit, tokens in
 //!   the query or WebSocket upgrades (the `Upgrade` value is not in the key);
-//! - the walk forwarded a verified caller and recorded no finding;
+//! - the walk forwarded a verified caller that the token cache already held (a token seen once
+//!   is mostly never seen again: remembering its forward would cost every new token for
+//!   nothing), and recorded no finding;
 //! - time: before the token's `exp`, before the key set that vouched for it must be looked at
 //!   again (`CachePolicy::held_until`), and at most [`MAX_REPLAY_SECONDS`] after this walk.
 //!
@@ -52,6 +54,8 @@ pub struct Forwarded<'a> {
     pub query_token: bool,
     /// Report-only or shadow-mode findings were recorded.
     pub findings: bool,
+    /// The token cache vouched for the caller (the token was seen before).
+    pub cached: bool,
 }
 
 /// Until when `forwarded` may be answered again for the same key; `None`: never.
@@ -64,7 +68,7 @@ pub fn replay_until(forwarded: &Forwarded<'_>, context: ReplayContext) -> Option
         || forwarded.revocations_bound
         || context.metrics;
     let walked_per_request = forwarded.query_token || forwarded.findings;
-    if configured_per_request || walked_per_request {
+    if configured_per_request || walked_per_request || !forwarded.cached {
         return None;
     }
     if forwarded

@@ -282,6 +282,7 @@ impl<'c> Walk<'c> {
             revocations_bound: self.revocations_bound,
             query_token: self.query.count() > 0,
             findings: !self.trace.would_deny.is_empty() || self.trace.shadowed.is_some(),
+            cached: self.trace.cached,
         };
         replay::replay_until(&forwarded, context)
     }

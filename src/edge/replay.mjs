@@ -8,19 +8,35 @@
 // the request id, status and milliseconds left to fill.
 import { forward, header_names } from "./glue.mjs";
 
-// As many as the verified-token cache holds (src/edge/mod.rs).
-const CAPACITY = 4096;
+// Tokens: as many as the verified-token cache holds (src/edge/mod.rs); requests per token.
+const TOKENS = 4096;
+const PER_TOKEN = 32;
 
-/** key → { until (ms), url, drop, idHeader, pairs, service, line (4 parts), perMillion, ticket } */
+/**
+ * `Authorization` → (the rest of the key → plan), a plan being { until (ms), url, drop,
+ * idHeader, pairs, service, line (4 parts), perMillion, ticket }. Looked up by the token first,
+ * so a request whose token has no plan costs one lookup, not the whole key.
+ */
 const plans = new Map();
 
-function keyOf(request, authorization) {
+function restOf(request) {
   const headers = request.headers;
-  return `${request.method} ${request.url}\n${authorization}\n${header_names(headers)}\n${headers.get("connection") ?? ""}`;
+  return `${request.method} ${request.url}\n${header_names(headers)}\n${headers.get("connection") ?? ""}`;
 }
 
 function discard(plan) {
   plan.ticket.free();
+}
+
+function discardAll(forToken) {
+  for (const plan of forToken.values()) discard(plan);
+}
+
+/** Removes the oldest entry of `map` (insertion order) and returns its value. */
+function evictOldest(map) {
+  const [key, value] = map.entries().next().value;
+  map.delete(key);
+  return value;
 }
 
 /**
@@ -35,23 +51,25 @@ export function remember(request, untilMs, url, drop, idHeader, pairs, service, 
     ticket.free();
     return;
   }
-  const key = keyOf(request, authorization);
-  const old = plans.get(key);
+  let forToken = plans.get(authorization);
+  if (forToken === undefined) {
+    if (plans.size >= TOKENS) discardAll(evictOldest(plans));
+    forToken = new Map();
+    plans.set(authorization, forToken);
+  }
+  const rest = restOf(request);
+  const old = forToken.get(rest);
   if (old !== undefined) {
-    plans.delete(key);
+    forToken.delete(rest);
     discard(old);
   }
-  if (plans.size >= CAPACITY) {
-    const [oldestKey, oldest] = plans.entries().next().value;
-    plans.delete(oldestKey);
-    discard(oldest);
-  }
-  plans.set(key, { until: untilMs, url, drop, idHeader, pairs, service, line: parts, perMillion, ticket });
+  if (forToken.size >= PER_TOKEN) discard(evictOldest(forToken));
+  forToken.set(rest, { until: untilMs, url, drop, idHeader, pairs, service, line: parts, perMillion, ticket });
 }
 
 /** A key set changed (src/edge/keystore.rs): nothing remembered is replayed again. */
 export function forget_replays() {
-  for (const plan of plans.values()) discard(plan);
+  for (const forToken of plans.values()) discardAll(forToken);
   plans.clear();
 }
 
@@ -65,12 +83,15 @@ export function planFor(request) {
   if (plans.size === 0) return undefined;
   const authorization = request.headers.get("authorization");
   if (authorization === null) return undefined;
-  const key = keyOf(request, authorization);
-  const plan = plans.get(key);
+  const forToken = plans.get(authorization);
+  if (forToken === undefined) return undefined;
+  const rest = restOf(request);
+  const plan = forToken.get(rest);
   if (plan === undefined) return undefined;
   if (Date.now() < plan.until) return plan;
-  plans.delete(key);
+  forToken.delete(rest);
   discard(plan);
+  if (forToken.size === 0) plans.delete(authorization);
   return undefined;
 }
 

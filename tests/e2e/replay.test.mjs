@@ -45,13 +45,15 @@ async function calls(gw, token, n, options) {
 test("a repeated request is replayed: the same origin request, a new request id, the decision line marked", async () => {
   const gw = await env.gatewayWith({});
   const token = await env.tenant.mint({});
-  const [first, second, third] = await calls(gw, token, 3, { headers: { "x-keep": "1" } });
-  assert.deepEqual([first.status, second.status, third.status], [200, 200, 200]);
+  const [first, remembered, second, third] = await calls(gw, token, 4, { headers: { "x-keep": "1" } });
+  assert.deepEqual([first.status, remembered.status, second.status, third.status], [200, 200, 200, 200]);
   assert.equal(first.line.replayed, undefined, "the first request walks");
+  assert.equal(remembered.line.replayed, undefined, "the second walks too, from the cache");
+  assert.equal(remembered.line.cached, true);
   assert.equal(second.line.replayed, true);
   assert.equal(third.line.replayed, true);
   assert.equal(second.line.cached, true);
-  for (const { line, requestId, body } of [first, second, third]) {
+  for (const { line, requestId, body } of [first, remembered, second, third]) {
     const seen = JSON.parse(body);
     assert.equal(line.request_id, requestId, "the answer's X-Request-Id is the line's");
     assert.equal(seen.headers["x-entra-request-id"], requestId, "and the origin's");
@@ -61,17 +63,17 @@ test("a repeated request is replayed: the same origin request, a new request id,
     assert.equal(seen.url, "/items");
     assert.equal(typeof line.ms, "number");
   }
-  assert.equal(new Set([first, second, third].map((c) => c.requestId)).size, 3, "a request id per request");
+  assert.equal(new Set([first, remembered, second, third].map((c) => c.requestId)).size, 4, "a request id per request");
   // Everything but the request id, status and time is the walk's own line.
-  const comparable = ({ request_id, ms, replayed, cached, ...rest }) => rest;
-  assert.deepEqual(comparable(second.line), comparable(first.line));
+  const comparable = ({ request_id, ms, replayed, ...rest }) => rest;
+  assert.deepEqual(comparable(second.line), comparable(remembered.line));
 });
 
 test("a valid CF-Ray is a replay's request id too", async () => {
   const gw = await env.gatewayWith({});
   const token = await env.tenant.mint({});
   const ray = "8f1e2d3c4b5a6978-AMS";
-  const [, replayed] = await calls(gw, token, 2, { headers: { "cf-ray": ray } });
+  const [, , replayed] = await calls(gw, token, 3, { headers: { "cf-ray": ray } });
   assert.equal(replayed.line.replayed, true);
   assert.equal(replayed.requestId, ray);
   const [, bad] = await calls(gw, token, 2, { headers: { "cf-ray": "not a ray!" } });
@@ -88,7 +90,7 @@ test("another path, method or token walks, and its route's rules apply", async (
   });
   const gw = await env.gatewayWith({ GATE_POLICY: policy });
   const token = await env.tenant.mint({});
-  const [, replayed] = await calls(gw, token, 2, { path: "/items/1" });
+  const [, , replayed] = await calls(gw, token, 3, { path: "/items/1" });
   assert.equal(replayed.line.replayed, true);
   const [admin] = await calls(gw, token, 1, { path: "/admin/x" });
   assert.equal(admin.status, 403);
@@ -108,7 +110,7 @@ test("another path, method or token walks, and its route's rules apply", async (
 test("other header names or Connection walk; spoofed identity headers are dropped either way", async () => {
   const gw = await env.gatewayWith({});
   const token = await env.tenant.mint({});
-  await calls(gw, token, 2);
+  await calls(gw, token, 3);
   const spoofed = { "X-Entra-Tenant-Id": "spoof", "X-Entra-Roles": "Admin" };
   const [walked, replayed] = await calls(gw, token, 2, { headers: spoofed });
   assert.equal(walked.line.replayed, undefined, "new header names: the walk runs");
@@ -140,7 +142,7 @@ test("other header names or Connection walk; spoofed identity headers are droppe
 test("a replay stops at the token's exp", async () => {
   const gw = await env.gatewayWith({ ENTRA_CLOCK_SKEW_SECONDS: "0" });
   const token = await env.tenant.mint({ lifetime: 2 });
-  const [, replayed] = await calls(gw, token, 2);
+  const [, , replayed] = await calls(gw, token, 3);
   assert.equal(replayed.line.replayed, true);
   await sleep(3000);
   const [late] = await calls(gw, token, 1);
@@ -152,7 +154,7 @@ test("a replay stops at the token's exp", async () => {
 test("a replay stops when its key leaves the key set", async () => {
   const gw = await env.gatewayWith({ ENTRA_KID_MISS_WINDOW_SECONDS: "1" });
   const token = await env.tenant.mint({ key: "mock-key-1" });
-  const [, replayed] = await calls(gw, token, 2);
+  const [, , replayed] = await calls(gw, token, 3);
   assert.equal(replayed.line.replayed, true);
   await env.tenant.publish("mock-key-1", false);
   try {
@@ -176,8 +178,8 @@ test("a route that reads the client's network is never replayed: another IP is r
   const gw = await env.gatewayWith({ GATE_POLICY: policy, GATE_DEV_CLIENT_HEADERS: "true" });
   const token = await env.tenant.mint({});
   const inside = { path: "/internal/x", headers: { "X-Dev-Client-IP": "10.1.2.3" } };
-  const twice = await calls(gw, token, 2, inside);
-  assert.deepEqual(twice.map((c) => [c.status, c.line.replayed]), [[200, undefined], [200, undefined]]);
+  const thrice = await calls(gw, token, 3, inside);
+  assert.deepEqual(thrice.map((c) => [c.status, c.line.replayed]), [[200, undefined], [200, undefined], [200, undefined]]);
   const [outside] = await calls(gw, token, 1, { path: "/internal/x", headers: { "X-Dev-Client-IP": "192.0.2.1" } });
   assert.equal(outside.status, 403);
   assert.equal(JSON.parse(outside.body).reason, "condition_ip");
@@ -195,9 +197,9 @@ test("what reads or adds per request turns replay off: CORS, shadow mode, a time
   for (const [what, bindings, path] of settings) {
     const gw = await env.gatewayWith(bindings);
     const token = await env.tenant.mint({ claims: { auth_time: Math.floor(Date.now() / 1000) - 60 } });
-    const twice = await calls(gw, token, 2, { path });
-    assert.deepEqual(twice.map((c) => c.status), [200, 200], what);
-    assert.deepEqual(twice.map((c) => c.line.replayed), [undefined, undefined], what);
+    const thrice = await calls(gw, token, 3, { path });
+    assert.deepEqual(thrice.map((c) => c.status), [200, 200, 200], what);
+    assert.deepEqual(thrice.map((c) => c.line.replayed), [undefined, undefined, undefined], what);
     await gw.stop();
   }
 });
@@ -207,7 +209,7 @@ test("a replay whose origin fails is refused as a forward is: 502 origin_unreach
   await new Promise((r) => origin.listen(0, "127.0.0.1", r));
   const gw = await env.gatewayWith({ ORIGIN_URL: `http://127.0.0.1:${origin.address().port}` });
   const token = await env.tenant.mint({});
-  const [, replayed] = await calls(gw, token, 2);
+  const [, , replayed] = await calls(gw, token, 3);
   assert.equal(replayed.line.replayed, true);
   origin.closeAllConnections();
   await new Promise((r) => origin.close(r));
