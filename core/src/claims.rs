@@ -176,8 +176,9 @@ impl fmt::Display for ClaimsError {
 /// worker, and comparisons with the clock are exact.
 fn numeric_date(name: &str, value: &Value<'_>) -> Result<Instant, JsonError> {
     let at = &Member(name);
-    read::number(at, value)
-        .map_err(|_| read::wrong(at, "a NumericDate (a JSON number)", value))?
+    value
+        .as_number()
+        .ok_or_else(|| read::wrong(at, "a NumericDate (a JSON number)", value))?
         .as_instant()
         .ok_or_else(|| JsonError::out_of_range(at, "a NumericDate within the range of a double"))
 }
@@ -527,7 +528,10 @@ fn check_times(claims: &RawClaims<'_>, skew: i64, now: UnixTime) -> Result<Insta
         }
     }
     if let Some(auth_time) = claims.auth_time {
-        if auth_time < epoch || auth_time > latest {
+        if auth_time < epoch {
+            return Err(malformed("auth_time is before 1970"));
+        }
+        if auth_time > latest {
             return Err(malformed("auth_time is in the future"));
         }
     }

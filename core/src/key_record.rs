@@ -23,7 +23,7 @@ use super::config::GateConfig;
 use super::crypto::{CryptoFault, RecordAuthenticator};
 use super::issuer::IssuerTemplate;
 use super::json::read::{self, Member};
-use super::json::write::{self, ObjectWriter};
+use super::json::write::ObjectWriter;
 use super::json::{self, JsonError, Object, Value};
 use super::jwks::{parse_jwks, JwksError, JwksLimits};
 use super::keyset::KeySet;
@@ -297,15 +297,13 @@ impl StoredKeySet {
                     .finish()
             })
             .collect();
-        let mut list = String::new();
-        write::raw_array(&mut list, &sources);
         ObjectWriter::new()
             .u64("format", u64::from(self.format))
             .str("set", &self.set)
             .i64("fetched_at", self.fetched_at)
             .i64("checked_at", self.checked_at)
             .str("content_hash", &self.content_hash)
-            .raw("sources", &list)
+            .objects("sources", &sources)
             .finish()
     }
 
@@ -522,7 +520,6 @@ pub struct Built<P> {
     pub notes: Vec<String>,
 }
 
-// Native only: the HMAC and the executor these tests use are native test tools.
 /// Takes a required member out of a record object.
 fn required<'a>(object: &mut Object<'a>, name: &str, within: &str) -> Result<Value<'a>, JsonError> {
     object
@@ -597,6 +594,7 @@ fn read_source(value: Value<'_>) -> Result<StoredSource, JsonError> {
     })
 }
 
+// Native only: the HMAC and the executor these tests use are native test tools.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;

@@ -9,9 +9,19 @@ use std::fmt::{self, Display, Write};
 /// character outside printable ASCII as `\u{hex}`.
 pub struct Quoted<'a>(pub &'a str);
 
+/// [`Quoted`]'s escaping without the quotes, for a value a message sets off otherwise.
+pub struct Escaped<'a>(pub &'a str);
+
 impl Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_char('"')?;
+        Escaped(self.0).fmt(f)?;
+        f.write_char('"')
+    }
+}
+
+impl Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.0.chars() {
             match c {
                 '"' => f.write_str("\\\"")?,
@@ -23,13 +33,13 @@ impl Display for Quoted<'_> {
                 other => write!(f, "\\u{{{:x}}}", u32::from(other))?,
             }
         }
-        f.write_char('"')
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Quoted;
+    use super::{Escaped, Quoted};
 
     #[test]
     fn printable_ascii_reads_as_debug_would() {
@@ -54,5 +64,13 @@ mod tests {
         assert_eq!(Quoted("é").to_string(), "\"\\u{e9}\"");
         assert_eq!(Quoted("a\u{202e}b").to_string(), "\"a\\u{202e}b\"");
         assert_eq!(Quoted("😀").to_string(), "\"\\u{1f600}\"");
+    }
+
+    #[test]
+    fn escaped_is_quoted_without_the_quotes() {
+        for text in ["kid-1", "a\u{202e}b", "say \"hi\"", "\u{1b}[31m"] {
+            let quoted = Quoted(text).to_string();
+            assert_eq!(format!("\"{}\"", Escaped(text)), quoted);
+        }
     }
 }

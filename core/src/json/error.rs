@@ -2,6 +2,7 @@
 //! of our own schema, positions and (for a repeated member) a name cut by
 //! [`loggable`](crate::token::loggable): never a value from the document.
 
+use crate::quoted::Escaped;
 use std::fmt;
 
 /// Why a document was not read: what and where, never a value from the document.
@@ -70,6 +71,12 @@ fn position(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// A name from a document as a message shows it: escaped as `quoted` does, then cut to a
+/// loggable length, as every unverified value we name is.
+fn shown(name: &str) -> String {
+    crate::token::loggable(&Escaped(name).to_string())
+}
+
 impl JsonError {
     fn new(detail: String) -> Self {
         JsonError {
@@ -88,7 +95,7 @@ impl JsonError {
         let (line, column) = position(bytes, offset);
         JsonError::new(format!(
             "duplicate field `{}` at line {line} column {column}",
-            crate::token::loggable(name)
+            shown(name)
         ))
     }
 
@@ -121,7 +128,7 @@ impl JsonError {
     pub fn unknown(name: &str, within: impl fmt::Display, expected: &[&str]) -> Self {
         JsonError::new(format!(
             "unknown field `{}` in {within}, expected {}",
-            crate::token::loggable(name),
+            shown(name),
             one_of(expected)
         ))
     }
@@ -130,7 +137,7 @@ impl JsonError {
     pub fn unknown_variant(name: &str, within: impl fmt::Display, expected: &[&str]) -> Self {
         JsonError::new(format!(
             "unknown variant `{}` in {within}, expected {}",
-            crate::token::loggable(name),
+            shown(name),
             one_of(expected)
         ))
     }

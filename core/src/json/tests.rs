@@ -132,6 +132,9 @@ fn repeated_names_are_refused_at_every_depth() {
         assert!(e.starts_with("duplicate field `"), "{e}");
     }
     assert!(err(br#"{"a":1,"a":2}"#).starts_with("duplicate field `a` at line 1 column 14"));
+    // A name unescaped from the document reaches the message (and the log) escaped again.
+    assert!(err(br#"{"\u001b[31m\u202e":1,"\u001b[31m\u202e":2}"#)
+        .starts_with("duplicate field `\\u{1b}[31m\\u{202e}` at"));
     assert!(
         parse(br#"{"a":{"a":1},"b":[{"a":1},{"a":2}]}"#).is_ok(),
         "different objects"
