@@ -17,7 +17,7 @@ const edge = JSON.parse(fs.readFileSync(EDGE, "utf8"));
 const since = Number(process.env.BENCH_CORE_SINCE ?? 0);
 
 const PRESENT = new Set(edge.runs.map((r) => r.worker));
-const WORKERS = ["passthrough", "entra-gate", "entra-gate-lean", "jose", "jose-cached"].filter((w) => PRESENT.has(w));
+const WORKERS = ["passthrough", "entra-gate", "entra-gate-lean", "jose", "jose-cached", "floor"].filter((w) => PRESENT.has(w));
 const WORKLOADS = ["reused", "unique", "invalid"];
 const WORKLOAD_TEXT = {
   reused: "reused token",
@@ -185,6 +185,18 @@ if (PRESENT.has("entra-gate-lean")) {
     { name: "lean, unique tokens: validation cost ÷ jose's", f: costRatio("entra-gate-lean", "jose", "unique"), ...atMost(0.67) },
     { name: "lean, reused token: validation cost ÷ jose's", f: costRatio("entra-gate-lean", "jose", "reused"), ...info },
     { name: "lean ÷ shipped default, reused token CPU/req (what the decision line costs)", f: cpuRatio("entra-gate-lean", "entra-gate", "reused"), ...info },
+  ]);
+}
+if (PRESENT.has("floor")) {
+  // bench/workers/floor.js: WebCrypto's verify and a forward, no claim, header or log line. Its
+  // cost over jose's is the least any validator's ratio can be in this harness.
+  out(`### The floor: a signature check alone (bench/workers/floor.js), same run`);
+  out();
+  ratioTable([
+    { name: "floor, unique tokens: validation cost ÷ jose's", f: costRatio("floor", "jose", "unique"), ...info },
+    { name: "floor, invalid (bad signature): validation cost ÷ jose's", f: costRatio("floor", "jose", "invalid"), ...info },
+    { name: "unique tokens: entra-gate's validation cost ÷ the floor's", f: costRatio("entra-gate", "floor", "unique"), ...info },
+    { name: "invalid (bad signature): entra-gate's validation cost ÷ the floor's", f: costRatio("entra-gate", "floor", "invalid"), ...info },
   ]);
 }
 for (const other of [...new Set(edge.runs.map((r) => r.worker))].filter((w) => /^entra-gate-[b-z]$/.test(w))) {

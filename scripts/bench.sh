@@ -37,7 +37,7 @@ mkdir -p target/bench
 rm -f target/bench/edge.json
 status=0
 say "edge benchmark: passthrough, entra-gate and jose under workerd (about 3 minutes)"
-timeout --signal=TERM 480 node bench/edge.mjs || status=$?
+timeout --signal=TERM 1200 node bench/edge.mjs || status=$?
 
 say "core microbenchmark (criterion, native)"
 core_since=$(date +%s)
