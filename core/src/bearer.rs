@@ -84,11 +84,25 @@ pub fn extract(header: Option<&str>, max_token_bytes: usize) -> Result<&str, Bea
 /// JWS with a padded segment is a malformed *token* (401 `invalid_token`, `malformed_jws`), a
 /// more useful answer than a malformed request.
 fn is_b64token(token: &str) -> bool {
-    token.bytes().any(|b| b != b'=')
-        && token.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
-        })
+    token.bytes().any(|b| b != b'=') && token.bytes().all(|b| B64TOKEN[usize::from(b)])
 }
+
+/// The bytes of RFC 6750's b64token, as a table: a 1 KB token is one load per byte (the
+/// size-optimised wasm called a closure per byte for the comparisons, 2 µs per request).
+// A u8 widens to usize without loss; `usize::from` cannot run in a const.
+#[allow(clippy::as_conversions)]
+static B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=');
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
 
 impl std::error::Error for BearerError {}
 
@@ -136,6 +150,20 @@ mod tests {
             extract(Some("Bearerabc"), 100),
             Err(BearerError::OtherScheme)
         );
+    }
+
+    #[test]
+    fn every_byte_is_judged_as_rfc_6750_says() {
+        // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b);
+        for b in 0..=255u8 {
+            let token = format!("a{}", char::from(b));
+            let header = format!("Bearer {token}");
+            let judged = extract(Some(&header), 100).is_ok();
+            // A trailing space or tab is trimmed from the header (and leaves the token "a").
+            let trimmed = matches!(b, b' ' | b'\t');
+            assert_eq!(judged, allowed(b) || trimmed, "byte {b:#04x}");
+        }
     }
 
     #[test]
