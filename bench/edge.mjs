@@ -406,8 +406,15 @@ const specs = {
 specs["jose-cached"] = { ...specs.jose, modules: [{ type: "esModule", file: joseCachedBundle }] };
 // The floor: a signature check and nothing else (bench/workers/floor.js), to show how far below
 // jose any validator can get in this harness. BENCH_FLOOR=0 leaves it out.
+// BENCH_FLOOR=ladder adds its rungs: the floor plus, one after another, what the gate's contract
+// costs besides the signature (identity headers, the request id, the decision line).
 if (process.env.BENCH_FLOOR !== "0") {
   specs.floor = { ...specs.jose, modules: [{ type: "esModule", file: path.join(ROOT, "bench/workers/floor.js") }] };
+  if (process.env.BENCH_FLOOR === "ladder") {
+    for (const adds of ["headers", "headers,id", "headers,id,line"]) {
+      specs[`floor+${adds.replaceAll(",", "+")}`] = { ...specs.floor, bindings: [...specs.floor.bindings, { name: "FLOOR_ADDS", text: adds }] };
+    }
+  }
 }
 // The lean profile (issue 15): the same build as an operator runs it who samples allowed-request
 // decision lines away (denials are still logged). BENCH_LEAN=0 leaves it out.

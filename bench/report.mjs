@@ -17,7 +17,9 @@ const edge = JSON.parse(fs.readFileSync(EDGE, "utf8"));
 const since = Number(process.env.BENCH_CORE_SINCE ?? 0);
 
 const PRESENT = new Set(edge.runs.map((r) => r.worker));
-const WORKERS = ["passthrough", "entra-gate", "entra-gate-lean", "jose", "jose-cached", "floor"].filter((w) => PRESENT.has(w));
+// The floor's rungs (BENCH_FLOOR=ladder) follow it, in the order they were measured.
+const RUNGS = [...PRESENT].filter((w) => w.startsWith("floor+"));
+const WORKERS = ["passthrough", "entra-gate", "entra-gate-lean", "jose", "jose-cached", "floor", ...RUNGS].filter((w) => PRESENT.has(w));
 const WORKLOADS = ["reused", "unique", "invalid"];
 const WORKLOAD_TEXT = {
   reused: "reused token",
@@ -197,6 +199,13 @@ if (PRESENT.has("floor")) {
     { name: "floor, invalid (bad signature): validation cost ÷ jose's", f: costRatio("floor", "jose", "invalid"), ...info },
     { name: "unique tokens: entra-gate's validation cost ÷ the floor's", f: costRatio("entra-gate", "floor", "unique"), ...info },
     { name: "invalid (bad signature): entra-gate's validation cost ÷ the floor's", f: costRatio("entra-gate", "floor", "invalid"), ...info },
+    ...RUNGS.flatMap((rung) => [
+      { name: `${rung}, unique tokens: validation cost ÷ jose's`, f: costRatio(rung, "jose", "unique"), ...info },
+      { name: `${rung}, invalid (bad signature): CPU/req − the passthrough's, µs`, f: (round) => cost(round, rung, "invalid"), ...info },
+    ]),
+    { name: "floor, invalid (bad signature): CPU/req − the passthrough's, µs", f: (round) => cost(round, "floor", "invalid"), ...info },
+    { name: "jose, invalid (bad signature): CPU/req − the passthrough's, µs", f: (round) => cost(round, "jose", "invalid"), ...info },
+    { name: "entra-gate, invalid (bad signature): CPU/req − the passthrough's, µs", f: (round) => cost(round, "entra-gate", "invalid"), ...info },
   ]);
 }
 for (const other of [...new Set(edge.runs.map((r) => r.worker))].filter((w) => /^entra-gate-[b-z]$/.test(w))) {
