@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the test suite). From a clone where scripts/test.sh has run: installs
 # what is missing (wrk from Debian's apt, the npm and cargo tools through lib.sh), then
-#   1. the edge benchmark (bench/edge.mjs): a passthrough worker, entra-gate (build/) and a jose
-#      worker, each in its own `workerd serve` process on 127.0.0.1, forwarding to one local
+#   1. the edge benchmark (bench/edge.mjs): a passthrough worker, entra-gate (build/), jose and the floor
+#      workers, each in its own `workerd serve` process on 127.0.0.1, forwarding to one local
 #      origin; wrk drives reused, unique and invalid tokens; interleaved rounds, medians;
 #      req/s, latency and each workerd process's CPU per request;
 #   2. the core microbenchmark (benches/core.rs, criterion, native);
 #   3. bench/report.mjs: the results section of BENCHMARKS.md, also printed.
-# Loopback only; about 3.5 minutes (plus a one-off compile of the microbenchmark).
+# Loopback only; about 8 minutes (plus a one-off compile of the microbenchmark).
 # Settings: BENCH_ROUNDS=3 BENCH_SECONDS=4 BENCH_WARMUP=1 BENCH_POOL=8000 BENCH_CONNECTIONS=16
 # BENCH_PIN=1 (see bench/edge.mjs). Run it on an otherwise idle machine: the report says how busy
 # the machine was.
@@ -36,7 +36,7 @@ cargo bench --bench core --no-run
 mkdir -p target/bench
 rm -f target/bench/edge.json
 status=0
-say "edge benchmark: passthrough, entra-gate and jose under workerd (about 3 minutes)"
+say "edge benchmark: passthrough, entra-gate (and lean), jose (and cached) and the floor under workerd (about 6 minutes)"
 timeout --signal=TERM 1200 node bench/edge.mjs || status=$?
 
 say "core microbenchmark (criterion, native)"
