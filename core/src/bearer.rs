@@ -167,6 +167,41 @@ mod tests {
     }
 
     #[test]
+    fn the_raw_value_may_carry_64_bytes_beside_a_token_at_the_cap() {
+        let token = "a".repeat(100);
+        // "Bearer" and its spaces: 64 bytes with the token at the cap, then 65.
+        let within = format!("Bearer{}{token}", " ".repeat(58));
+        assert_eq!(within.len(), 164);
+        assert_eq!(extract(Some(&within), 100), Ok(token.as_str()));
+        let beyond = format!("Bearer{}{token}", " ".repeat(59));
+        assert_eq!(
+            extract(Some(&beyond), 100),
+            Err(BearerError::TooLarge {
+                length: 165,
+                cap: 100
+            })
+        );
+    }
+
+    #[test]
+    fn errors_say_what_was_wrong() {
+        let text = |e: BearerError| e.to_string();
+        assert_eq!(text(BearerError::Missing), "no authorization header");
+        assert_eq!(
+            text(BearerError::OtherScheme),
+            "authorization scheme is not bearer"
+        );
+        assert_eq!(
+            text(BearerError::Malformed),
+            "bearer credentials are not one b64token"
+        );
+        assert_eq!(
+            text(BearerError::TooLarge { length: 9, cap: 8 }),
+            "token of 9 bytes exceeds the cap of 8"
+        );
+    }
+
+    #[test]
     fn cap_applies_before_parsing() {
         let token = "a".repeat(101);
         let header = format!("Bearer {token}");

@@ -101,6 +101,12 @@ impl TokenCache {
         self.entries.is_empty()
     }
 
+    /// Positions in the eviction order, stale ones included (what compaction bounds).
+    #[cfg(test)]
+    fn positions(&self) -> usize {
+        self.order.len()
+    }
+
     /// Follows key set `set_id` as it is now: when its content changed, its entries whose `kid`
     /// it no longer holds are dropped (once per change, not per lookup).
     pub fn use_key_set(
@@ -341,6 +347,96 @@ mod tests {
         let huge = "x".repeat(MAX_CACHED_TOKEN_BYTES + 1);
         cache.insert("s", &huge, identity("k", 100), UnixTime(0));
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn a_token_of_exactly_the_cap_is_kept() {
+        let mut cache = cache(10);
+        assert!(cache.is_empty());
+        let largest = "x".repeat(MAX_CACHED_TOKEN_BYTES);
+        cache.insert("s", &largest, identity("k", 100), UnixTime(0));
+        assert!(!cache.is_empty());
+        assert!(cache.get(&largest, UnixTime(0)).is_some());
+        assert_eq!(MAX_CACHED_TOKEN_BYTES, 8192);
+    }
+
+    #[test]
+    fn the_hasher_places_by_length_and_tail() {
+        let hash = |build: &TailHash, text: &str| build.hash_one(text);
+        let build = TailHash::default();
+        let base = format!("{}{}", "h".repeat(100), "t".repeat(HASHED_TAIL_BYTES));
+        let same_tail = format!("{}{}", "H".repeat(100), "t".repeat(HASHED_TAIL_BYTES));
+        let other_tail = format!("{}{}u", "h".repeat(100), "t".repeat(HASHED_TAIL_BYTES - 1));
+        let longer = format!("h{base}");
+        assert_eq!(
+            hash(&build, &base),
+            hash(&build, &same_tail),
+            "only the tail"
+        );
+        assert_ne!(hash(&build, &base), hash(&build, &other_tail));
+        assert_ne!(
+            hash(&build, &base),
+            hash(&build, &longer),
+            "the length counts"
+        );
+        assert_ne!(
+            hash(&build, "short"),
+            hash(&build, "shore"),
+            "shorter than the tail"
+        );
+    }
+
+    #[test]
+    fn entries_dropped_with_their_kid_free_their_bytes() {
+        let mut cache = TokenCache::new(100, MAX_CACHED_TOKEN_BYTES);
+        let (gone, kept, next) = ("a".repeat(4000), "b".repeat(2000), "c".repeat(5000));
+        cache.use_key_set("s", "set1", |_| true);
+        cache.insert("s", &gone, identity("k1", 100), UnixTime(0));
+        cache.insert("s", &kept, identity("k2", 100), UnixTime(0));
+        cache.use_key_set("s", "set2", |kid| kid == "k2");
+        // 2,000 + 5,000 bytes fit in 8,192: nothing is evicted for the new token.
+        cache.insert("s", &next, identity("k2", 100), UnixTime(0));
+        assert!(cache.get(&kept, UnixTime(0)).is_some());
+        assert!(cache.get(&next, UnixTime(0)).is_some());
+    }
+
+    #[test]
+    fn reinserting_counts_a_token_once() {
+        let mut cache = TokenCache::new(100, MAX_CACHED_TOKEN_BYTES);
+        let (first, second) = ("a".repeat(4000), "b".repeat(4192));
+        cache.insert("s", &first, identity("k", 100), UnixTime(0));
+        cache.insert("s", &first, identity("k", 100), UnixTime(0));
+        // Exactly the byte bound: both stay.
+        cache.insert("s", &second, identity("k", 100), UnixTime(0));
+        assert!(cache.get(&first, UnixTime(0)).is_some());
+        assert!(cache.get(&second, UnixTime(0)).is_some());
+    }
+
+    /// `keep` tokens then `stale` more under a kid that the key set then withdraws.
+    fn with_stale_positions(keep: usize, stale: usize) -> TokenCache {
+        let mut cache = cache(1000);
+        cache.use_key_set("s", "set1", |_| true);
+        for i in 0..keep {
+            cache.insert("s", &format!("keep{i}"), identity("k", 100), UnixTime(0));
+        }
+        for i in 0..stale {
+            cache.insert("s", &format!("stale{i}"), identity("old", 100), UnixTime(0));
+        }
+        cache.use_key_set("s", "set2", |kid| kid == "k");
+        cache
+    }
+
+    #[test]
+    fn stale_positions_are_compacted_past_twice_the_entries_and_64() {
+        // After the insert: 3 entries, 70 positions, which is not more than 2 × 3 + 64.
+        let mut cache = with_stale_positions(2, 67);
+        cache.insert("s", "new", identity("k", 100), UnixTime(0));
+        assert_eq!(cache.positions(), 70);
+        // One position more than that: compacted to the entries.
+        let mut cache = with_stale_positions(2, 68);
+        cache.insert("s", "new", identity("k", 100), UnixTime(0));
+        assert_eq!(cache.positions(), 3);
+        assert_eq!(cache.len(), 3);
     }
 
     #[test]
