@@ -9,6 +9,7 @@ use super::json::{self, JsonError};
 use super::reason::Reason;
 use crate::quoted::Quoted;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 
 /// The longest `kid` we look up; Entra's are 27–43 characters.
@@ -234,39 +235,45 @@ fn parse_header(bytes: &[u8]) -> Result<JoseHeader, TokenError> {
     let invalid = |e: JsonError| TokenError::HeaderJson {
         detail: e.to_string(),
     };
+    // `nonce` and the forbidden members matter by their presence alone: their values are
+    // checked as JSON but not built, so no value of theirs (a deeply nested `jku`, say) can turn
+    // a refusal for what they are into one for how they are written.
+    let has_nonce = Cell::new(false);
+    let forbidden = Cell::new([false; FORBIDDEN_MEMBERS.len()]);
     let wanted = |name: &str| {
-        matches!(name, "alg" | "kid" | "typ" | "nonce") || FORBIDDEN_MEMBERS.contains(&name)
+        if name == "nonce" {
+            has_nonce.set(true);
+        } else if let Some(at) = FORBIDDEN_MEMBERS.iter().position(|m| *m == name) {
+            let mut seen = forbidden.get();
+            if let Some(flag) = seen.get_mut(at) {
+                *flag = true;
+            }
+            forbidden.set(seen);
+        }
+        matches!(name, "alg" | "kid" | "typ")
     };
     let header = json::parse_object_keeping(bytes, &wanted).map_err(invalid)?;
     let mut alg = None;
     let mut kid = None;
     let mut typ = None;
-    let mut has_nonce = false;
-    let mut forbidden = [false; FORBIDDEN_MEMBERS.len()];
     for (name, value) in header {
         match name.as_ref() {
             "alg" => alg = Some(read::string(&Member("alg"), value).map_err(invalid)?),
             // `null` reads as absent: a missing `kid` is refused below, a missing `typ` is fine.
             "kid" => kid = read::optional_string(&Member("kid"), value).map_err(invalid)?,
             "typ" => typ = read::optional_string(&Member("typ"), value).map_err(invalid)?,
-            "nonce" => has_nonce = true,
-            other => {
-                if let Some(at) = FORBIDDEN_MEMBERS.iter().position(|m| *m == other) {
-                    if let Some(seen) = forbidden.get_mut(at) {
-                        *seen = true;
-                    }
-                }
-            }
+            _ => {}
         }
     }
     let alg = alg.ok_or_else(|| invalid(JsonError::missing("alg", "the header")))?;
     if let Some((member, _)) = FORBIDDEN_MEMBERS
         .iter()
-        .zip(forbidden)
+        .zip(forbidden.get())
         .find(|(_, seen)| *seen)
     {
         return Err(TokenError::ForbiddenHeader { member });
     }
+    let has_nonce = has_nonce.get();
     if let Some(typ) = typ {
         // Entra sends "JWT"; RFC 9068 access tokens say "at+jwt". Anything else is another kind
         // of object (a JWE, a logout token, ...), not an access token.
@@ -379,6 +386,32 @@ mod tests {
                 "{member}"
             );
         }
+    }
+
+    #[test]
+    fn a_dangerous_member_is_refused_for_what_it_is_however_it_is_written() {
+        // Deeper than the nesting allowed for values the gate reads (128).
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for member in ["jku", "x5c", "crit"] {
+            let header = format!(r#"{{"alg":"RS256","kid":"k1","{member}":{deep}}}"#);
+            let raw = token(&header, "{}", b"s");
+            assert_eq!(
+                UntrustedToken::parse(&raw, 16384).unwrap_err().reason(),
+                Reason::ForbiddenHeader,
+                "{member}"
+            );
+        }
+        // Its value is still JSON that must parse.
+        let broken = token(r#"{"alg":"RS256","kid":"k1","jku":[}"#, "{}", b"s");
+        assert_eq!(
+            UntrustedToken::parse(&broken, 16384).unwrap_err().reason(),
+            Reason::MalformedHeader
+        );
+        // A nonce is noticed whatever its value (Microsoft Graph's tokens carry one).
+        let header = format!(r#"{{"alg":"RS256","kid":"k1","nonce":{deep}}}"#);
+        let raw = token(&header, "{}", b"s");
+        let parsed = UntrustedToken::parse(&raw, 16384).unwrap();
+        assert!(parsed.header().has_nonce);
     }
 
     #[test]
