@@ -589,27 +589,14 @@ impl std::error::Error for ClaimsError {}
 #[cfg(test)]
 mod tests {
     use super::{audience_matches, ClaimRules, IssuerTemplate};
-    use crate::config::{binding, from_bindings};
+    use crate::config::binding;
 
     /// Whatever issuers the key record names, a version the configuration does not accept gets
     /// no issuer rule, so its tokens are `wrong_token_version`.
     #[test]
     fn only_configured_versions_get_an_issuer_rule() {
         let config = |versions: &str| {
-            let pairs = [
-                (binding::TENANT_ID, "72f988bf-86f1-41af-91ab-2d7cd011db47"),
-                (binding::AUDIENCES, "api://x"),
-                (binding::ORIGIN_URL, "https://origin.example"),
-                (binding::SECRET, crate::secret::TEST_SECRET),
-                (binding::TOKEN_VERSIONS, versions),
-            ];
-            from_bindings(|name| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.to_string())
-            })
-            .expect("valid")
+            crate::config::tests_support::config_with(&[(binding::TOKEN_VERSIONS, versions)])
         };
         let v1 = || {
             Some(IssuerTemplate::new(

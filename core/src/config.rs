@@ -891,6 +891,32 @@ pub fn service_binding_problems(
 
 impl std::error::Error for ConfigProblem {}
 
+/// A valid configuration for unit tests elsewhere in the core: one tenant, one audience, an
+/// origin, the test secret, then `extra` bindings (which win).
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::{binding, from_bindings, GateConfig};
+
+    pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    pub fn config_with(extra: &[(&str, &str)]) -> GateConfig {
+        let defaults = [
+            (binding::TENANT_ID, TENANT),
+            (binding::AUDIENCES, "api://x"),
+            (binding::ORIGIN_URL, "https://origin.example"),
+            (binding::SECRET, crate::secret::TEST_SECRET),
+        ];
+        from_bindings(|name| {
+            extra
+                .iter()
+                .chain(defaults.iter())
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .expect("valid config")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,21 +93,13 @@ pub fn sources(config: &GateConfig) -> Vec<KeySetSource> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{binding, from_bindings};
-    use std::collections::HashMap;
+    use crate::config::binding;
 
-    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const TID: &str = crate::config::tests_support::TENANT;
     const OTHER: &str = "0b5a0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d";
 
     fn config(extra: &[(&str, &str)]) -> GateConfig {
-        let mut map: HashMap<&str, &str> = HashMap::from([
-            (binding::TENANT_ID, TID),
-            (binding::AUDIENCES, "api://x"),
-            (binding::ORIGIN_URL, "https://origin.example"),
-            (binding::SECRET, crate::secret::TEST_SECRET),
-        ]);
-        map.extend(extra.iter().copied());
-        from_bindings(|name| map.get(name).map(|v| v.to_string())).expect("valid config")
+        crate::config::tests_support::config_with(extra)
     }
 
     #[test]

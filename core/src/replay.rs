@@ -99,3 +99,50 @@ fn reads_more_than_token_and_target(route: &Route) -> bool {
             .as_ref()
             .is_some_and(|step_up| step_up.max_age_seconds.is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::tests_support::config_with;
+    use crate::identity::tests_support::identity;
+
+    fn context(caller: &VerifiedIdentity) -> ReplayContext {
+        let now = caller.expires_at() - 3600;
+        ReplayContext {
+            now: UnixTime(now),
+            keys_until: UnixTime(now + 86_400),
+            metrics: false,
+        }
+    }
+
+    // The walk cannot forward a query token or a finding without a route or setting that
+    // refuses replay by itself, so only here does each flag stand alone: each must still
+    // refuse on its own.
+    #[test]
+    fn a_query_token_or_a_finding_alone_refuses_replay() {
+        let config = config_with(&[]);
+        let caller = identity();
+        let forwarded = |query_token, findings| Forwarded {
+            config: &config,
+            route: None,
+            identity: &caller,
+            revocations_bound: false,
+            query_token,
+            findings,
+            cached: true,
+        };
+        let now = context(&caller).now.seconds();
+        assert_eq!(
+            replay_until(&forwarded(false, false), context(&caller)),
+            Some(UnixTime(now + MAX_REPLAY_SECONDS))
+        );
+        assert_eq!(
+            replay_until(&forwarded(true, false), context(&caller)),
+            None
+        );
+        assert_eq!(
+            replay_until(&forwarded(false, true), context(&caller)),
+            None
+        );
+    }
+}
