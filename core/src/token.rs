@@ -239,16 +239,13 @@ fn parse_header(bytes: &[u8]) -> Result<JoseHeader, TokenError> {
     // checked as JSON but not built, so no value of theirs (a deeply nested `jku`, say) can turn
     // a refusal for what they are into one for how they are written.
     let has_nonce = Cell::new(false);
-    let forbidden = Cell::new([false; FORBIDDEN_MEMBERS.len()]);
+    // The first forbidden member in the document.
+    let forbidden = Cell::new(None);
     let wanted = |name: &str| {
         if name == "nonce" {
             has_nonce.set(true);
-        } else if let Some(at) = FORBIDDEN_MEMBERS.iter().position(|m| *m == name) {
-            let mut seen = forbidden.get();
-            if let Some(flag) = seen.get_mut(at) {
-                *flag = true;
-            }
-            forbidden.set(seen);
+        } else if forbidden.get().is_none() {
+            forbidden.set(FORBIDDEN_MEMBERS.iter().copied().find(|m| *m == name));
         }
         matches!(name, "alg" | "kid" | "typ")
     };
@@ -266,11 +263,7 @@ fn parse_header(bytes: &[u8]) -> Result<JoseHeader, TokenError> {
         }
     }
     let alg = alg.ok_or_else(|| invalid(JsonError::missing("alg", "the header")))?;
-    if let Some((member, _)) = FORBIDDEN_MEMBERS
-        .iter()
-        .zip(forbidden.get())
-        .find(|(_, seen)| *seen)
-    {
+    if let Some(member) = forbidden.get() {
         return Err(TokenError::ForbiddenHeader { member });
     }
     let has_nonce = has_nonce.get();
@@ -410,6 +403,22 @@ mod tests {
         let raw = token(&header, "{}", b"s");
         let parsed = UntrustedToken::parse(&raw, 16384).unwrap();
         assert!(parsed.header().has_nonce);
+    }
+
+    #[test]
+    fn a_kid_of_exactly_the_limit_is_read_and_one_byte_more_is_not() {
+        let with_kid = |length: usize| {
+            let header = format!(r#"{{"alg":"RS256","kid":"{}"}}"#, "k".repeat(length));
+            let raw = token(&header, "{}", b"s");
+            UntrustedToken::parse(&raw, 16384).map(|t| t.header().kid.len())
+        };
+        assert_eq!(with_kid(MAX_KID_BYTES), Ok(MAX_KID_BYTES));
+        assert_eq!(
+            with_kid(MAX_KID_BYTES + 1),
+            Err(TokenError::KidTooLong {
+                length: MAX_KID_BYTES + 1
+            })
+        );
     }
 
     #[test]
